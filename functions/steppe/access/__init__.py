@@ -1,0 +1,1 @@
+"""Partners, credentials, collection ACLs, TLP clearance."""

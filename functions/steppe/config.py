@@ -1,0 +1,35 @@
+"""Settings, from the environment, read once per process."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    backend: str  # "sqlite" (embedded) or "aws"
+    data_dir: Path
+    table_name: str
+    bucket_name: str
+    queue_url: str
+    api_root: str
+    max_body_bytes: int
+    sync_observables: int  # submissions up to this many observables complete inline (201)
+    chunk_observables: int  # larger ones are split into chunks of this many (202)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            backend=env.get("STEPPE_BACKEND", "sqlite"),
+            data_dir=Path(env.get("STEPPE_DATA_DIR", ".steppe")).resolve(),
+            table_name=env.get("STEPPE_TABLE", ""),
+            bucket_name=env.get("STEPPE_BUCKET", ""),
+            queue_url=env.get("STEPPE_QUEUE_URL", ""),
+            api_root=env.get("STEPPE_API_ROOT", "steppe"),
+            max_body_bytes=int(env.get("STEPPE_MAX_BODY_BYTES", str(50 * 1024 * 1024))),
+            sync_observables=int(env.get("STEPPE_SYNC_OBSERVABLES", "1000")),
+            chunk_observables=int(env.get("STEPPE_CHUNK_OBSERVABLES", "1000")),
+        )

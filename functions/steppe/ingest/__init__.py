@@ -1,0 +1,1 @@
+"""Observation models and their conversion to STIX through stix_templates/."""

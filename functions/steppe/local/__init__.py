@@ -1,0 +1,1 @@
+"""The embedded runtime: an HTTP server that speaks API Gateway events, and the local worker."""

@@ -1,0 +1,62 @@
+"""The process's services: which adapters sit behind the ports.
+
+Handlers call `services()`; it builds the adapters named by the settings the
+first time and keeps them for the life of the process (a warm Lambda, or the
+embedded server). This is the only module that knows both shapes exist.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from steppe.config import Settings
+from steppe.store.port import BlobStore, JobQueue, Store
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    store: Store
+    blobs: BlobStore
+    queue: JobQueue
+    # A Powertools idempotency persistence layer (BasePersistenceLayer).
+    idempotency: Any
+
+    def close(self) -> None:
+        self.store.close()
+
+
+_lock = threading.Lock()
+_services: Services | None = None
+
+
+def build_services(settings: Settings) -> Services:
+    if settings.backend == "sqlite":
+        from steppe.store.sqlite import open_embedded
+
+        return open_embedded(settings)
+    if settings.backend == "aws":
+        from steppe.store.aws import open_aws
+
+        return open_aws(settings)
+    raise ValueError(f"STEPPE_BACKEND must be 'sqlite' or 'aws', not '{settings.backend}'")
+
+
+def services() -> Services:
+    global _services
+    if _services is None:
+        with _lock:
+            if _services is None:
+                _services = build_services(Settings.from_env())
+    return _services
+
+
+def use_services(value: Services | None) -> None:
+    """Install (or, with None, forget) the process's services: for the embedded server and tests."""
+    global _services
+    with _lock:
+        if _services is not None and value is not _services:
+            _services.close()
+        _services = value

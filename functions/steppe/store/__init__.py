@@ -1,0 +1,1 @@
+"""The storage port (port.py) and its adapters: sqlite (embedded) and aws (DynamoDB + S3)."""

@@ -1,0 +1,443 @@
+"""The storage port: everything steppe keeps, as the rest of the code sees it.
+
+Handlers, the TAXII protocol code and the ingest service call these abstract
+classes only; `store/sqlite` and `store/aws` implement them and are the only
+places that know SQL, DynamoDB or S3. Every adapter passes the same contract
+suite (tests/contract).
+
+Conventions shared by every method:
+
+* Instants are integers: microseconds since the Unix epoch, UTC
+  (see steppe.stix.timestamps).
+* Object bodies are the object's JSON as UTF-8 bytes. Stores keep and return
+  them verbatim; they never parse them.
+* Lookups that find nothing return None; writes that break a rule raise
+  steppe.errors.Conflict / NotFound.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+# --------------------------------------------------------------------------
+# Objects (what TAXII serves)
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectVersion:
+    """One version of a STIX object, as a writer hands it to the store.
+
+    `version` is the object's `modified` (else `created`) in epoch
+    microseconds; None for objects with neither (most SCOs). A store keeps an
+    unversioned object once: its version becomes the date_added of that first
+    write, and any later write of the same id with version None is a duplicate.
+    """
+
+    id: str
+    type: str
+    version: int | None
+    spec_version: str
+    tlp: int  # TLP rank 0 (clear) .. 4 (red), see steppe.stix.tlp
+    body: bytes
+
+
+Outcome = Literal["created", "updated", "duplicate"]
+
+
+@dataclass(frozen=True, slots=True)
+class PutOutcome:
+    """What happened to one written version.
+
+    created: the first version of this id in the collection.
+    updated: a new version of an id the collection already had.
+    duplicate: this exact (id, version) was already stored; nothing changed
+    (date_added is then the one of the stored version).
+    """
+
+    id: str
+    version: int
+    date_added: int
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class VersionFilter:
+    """TAXII match[version]: any union of first, last and exact versions, or all.
+
+    The default is last. `exact` holds versions in epoch microseconds.
+    """
+
+    all: bool = False
+    first: bool = False
+    last: bool = False
+    exact: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.all and (self.first or self.last or self.exact):
+            raise ValueError("'all' cannot be combined with other version filters")
+        if not (self.all or self.first or self.last or self.exact):
+            raise ValueError("a version filter needs at least one of all, first, last, exact")
+
+
+LAST = VersionFilter(last=True)
+FIRST = VersionFilter(first=True)
+ALL_VERSIONS = VersionFilter(all=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectQuery:
+    """A filtered, paged read of a collection, in date_added order.
+
+    Filters combine with AND; the values inside one filter combine with OR
+    (TAXII 2.1 section 3.4). `first` and `last` are judged among all stored
+    versions of an object, before the other filters apply: match[type]=x with
+    last returns the latest version of each object of type x.
+
+    added_after / after: only versions with date_added strictly greater.
+      `after` is a position a previous page returned (ObjectPage.last_position);
+      both may be given and the later one wins.
+    spec_versions: None means any.
+    max_tlp: None means no TLP filter; otherwise only versions with tlp <= max_tlp.
+    limit: at most this many records (>= 1).
+    max_bytes: stop before the bodies of the page exceed this many bytes; the
+      first matching record is always returned, so a page is never empty
+      while matches remain.
+    with_body: False for manifests (bodies are then None).
+    """
+
+    added_after: int | None = None
+    after: int | None = None
+    ids: frozenset[str] | None = None
+    types: frozenset[str] | None = None
+    versions: VersionFilter = LAST
+    spec_versions: frozenset[str] | None = None
+    max_tlp: int | None = None
+    limit: int = 1000
+    max_bytes: int | None = None
+    with_body: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    id: str
+    type: str
+    version: int
+    spec_version: str
+    tlp: int
+    date_added: int
+    body: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectPage:
+    """A page of results.
+
+    more: True when matching records remain after this page.
+    last_position: the position to pass as ObjectQuery.after to continue; it
+      may lie beyond the last returned record (rows skipped by a filter), and
+      is None only when nothing at all was examined.
+    """
+
+    records: list[StoredObject]
+    more: bool
+    last_position: int | None
+
+
+class ObjectStore(ABC):
+    """STIX objects per collection, with all their versions.
+
+    Invariants every adapter keeps (the TAXII paging guarantee rests on them):
+
+    * date_added is set by the store, never by the caller, with microsecond
+      precision; within a collection every stored version has a distinct
+      date_added, and date_added increases in commit order.
+    * A reader never sees a version whose date_added is lower than one it has
+      already been able to see: a client that pages with added_after = the
+      last date_added it received never misses a version, also while other
+      writers are adding to the collection.
+    * Writing an (id, version) that is already stored is a no-op; concurrent
+      writers never lose a version.
+    """
+
+    @abstractmethod
+    def put_objects(
+        self, collection_id: str, objects: Sequence[ObjectVersion]
+    ) -> list[PutOutcome]:
+        """Store versions; one outcome per input, in input order.
+
+        The call is atomic where the engine allows (sqlite: one transaction)
+        and always safe to retry (duplicates are no-ops). Inputs repeating the
+        same (id, version) within one call are stored once.
+        """
+
+    @abstractmethod
+    def list_objects(self, collection_id: str, query: ObjectQuery) -> ObjectPage:
+        """Matching versions in ascending date_added order, one page."""
+
+    @abstractmethod
+    def delete_object(
+        self,
+        collection_id: str,
+        object_id: str,
+        versions: VersionFilter = ALL_VERSIONS,
+        spec_versions: frozenset[str] | None = None,
+    ) -> int:
+        """Delete the matching versions of one object; returns how many were deleted.
+
+        Afterwards first/last are judged among the versions that remain.
+        """
+
+    @abstractmethod
+    def count_objects(self, collection_id: str) -> int:
+        """How many versions the collection holds (all versions of all objects)."""
+
+
+# --------------------------------------------------------------------------
+# Catalog: API roots and collections
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRoot:
+    """A TAXII API root. `id` is its path segment (e.g. "steppe")."""
+
+    id: str
+    title: str
+    description: str = ""
+    created: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A TAXII collection. `id` is a UUIDv4 string; titles are unique per API root."""
+
+    id: str
+    api_root: str
+    title: str
+    description: str = ""
+    alias: str | None = None
+    media_types: tuple[str, ...] = ("application/stix+json;version=2.1",)
+    created: int = 0
+    default: bool = False  # the collection analyst submissions go to unless they name one
+
+
+class CatalogStore(ABC):
+    @abstractmethod
+    def put_api_root(self, root: ApiRoot) -> None:
+        """Create or replace an API root."""
+
+    @abstractmethod
+    def get_api_root(self, root_id: str) -> ApiRoot | None: ...
+
+    @abstractmethod
+    def list_api_roots(self) -> list[ApiRoot]:
+        """All API roots, ordered by id."""
+
+    @abstractmethod
+    def create_collection(self, collection: Collection) -> None:
+        """Add a collection; Conflict if its id exists or its title is taken in its API root.
+
+        The title check is atomic with the write: two concurrent creations of
+        the same title leave exactly one collection.
+        """
+
+    @abstractmethod
+    def update_collection(self, collection: Collection) -> None:
+        """Replace an existing collection's attributes (same id and API root).
+
+        NotFound if it does not exist; Conflict if the new title is taken.
+        """
+
+    @abstractmethod
+    def get_collection(self, collection_id: str) -> Collection | None: ...
+
+    @abstractmethod
+    def find_collection_by_title(self, api_root: str, title: str) -> Collection | None:
+        """Exact, case-sensitive title match within one API root."""
+
+    @abstractmethod
+    def list_collections(self, api_root: str) -> list[Collection]:
+        """The API root's collections in a stable order (created, then id)."""
+
+
+# --------------------------------------------------------------------------
+# Access: partners and their credentials
+# --------------------------------------------------------------------------
+
+Role = Literal["admin", "analyst", "partner"]
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """Someone who holds credentials: an admin, an analyst or a partner CERT/SIEM.
+
+    tlp_clearance: the highest TLP rank the partner may receive.
+    can_read / can_write: collection ids.
+    """
+
+    name: str
+    role: Role
+    tlp_clearance: int = 2
+    can_read: frozenset[str] = frozenset()
+    can_write: frozenset[str] = frozenset()
+    created: int = 0
+    identity_id: str | None = None  # the STIX identity steppe uses as this producer
+
+
+class AccessStore(ABC):
+    @abstractmethod
+    def put_partner(self, partner: Partner) -> None:
+        """Create or replace a partner record (credentials are kept apart)."""
+
+    @abstractmethod
+    def get_partner(self, name: str) -> Partner | None: ...
+
+    @abstractmethod
+    def list_partners(self) -> list[Partner]:
+        """All partners, ordered by name."""
+
+    @abstractmethod
+    def delete_partner(self, name: str) -> None:
+        """Remove a partner and every credential it holds (no-op if absent)."""
+
+    @abstractmethod
+    def add_credential(self, key_hash: str, partner_name: str, created: int) -> None:
+        """Record a credential by the hash of its key (keys are never stored in clear)."""
+
+    @abstractmethod
+    def find_credential(self, key_hash: str) -> str | None:
+        """The partner name holding the credential with this key hash, if any."""
+
+    @abstractmethod
+    def remove_credentials(self, partner_name: str, keep: Iterable[str] = ()) -> int:
+        """Revoke the partner's credentials except the hashes in `keep`; returns how many."""
+
+
+# --------------------------------------------------------------------------
+# Submissions (analyst observations being turned into STIX)
+# --------------------------------------------------------------------------
+
+SubmissionStatus = Literal["pending", "complete", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkResult:
+    """What processing one chunk of a submission produced.
+
+    counts: objects by outcome ("created", "updated", "duplicate") and by type
+      ("indicator", ...), as the ingest service defines them.
+    objects: the (id, outcome) pairs, in production order.
+    error: set when the chunk failed for good (it then counts as done).
+    """
+
+    chunk: int
+    counts: dict[str, int]
+    objects: tuple[tuple[str, str], ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """An analyst submission, as recorded when it was accepted.
+
+    `meta` carries what the ingest service needs to describe and reprocess it
+    (blob keys of the raw body and chunks, report fields, TLP...); the store
+    keeps it as an opaque JSON-able dict.
+    """
+
+    id: str
+    collection_id: str
+    submitter: str
+    created: int
+    chunks_total: int
+    observables: int
+    meta: dict[str, object] = field(default_factory=dict)
+    status_override: SubmissionStatus | None = None  # e.g. failed before any chunk ran
+
+
+class SubmissionStore(ABC):
+    @abstractmethod
+    def create_submission(self, submission: Submission) -> None:
+        """Record an accepted submission; Conflict if the id exists."""
+
+    @abstractmethod
+    def get_submission(self, submission_id: str) -> Submission | None: ...
+
+    @abstractmethod
+    def set_submission_status(
+        self, submission_id: str, status: SubmissionStatus | None
+    ) -> None:
+        """Set or clear status_override (e.g. "failed", or None when reprocessing)."""
+
+    @abstractmethod
+    def update_submission_meta(self, submission_id: str, meta: dict[str, object]) -> None:
+        """Replace the submission's meta dict."""
+
+    @abstractmethod
+    def record_chunk(self, submission_id: str, result: ChunkResult) -> bool:
+        """Record one chunk's result; idempotent per (submission, chunk).
+
+        Returns True if this call recorded it, False if it was already there
+        (a retried job): the first result stands.
+        """
+
+    @abstractmethod
+    def chunk_results(self, submission_id: str) -> list[ChunkResult]:
+        """Every recorded chunk result, ordered by chunk number."""
+
+    @abstractmethod
+    def clear_chunks(self, submission_id: str) -> None:
+        """Forget every chunk result (before reprocessing a submission)."""
+
+    @abstractmethod
+    def list_submissions(self, limit: int = 100) -> list[Submission]:
+        """The most recent submissions first."""
+
+
+class Store(ObjectStore, CatalogStore, AccessStore, SubmissionStore, ABC):
+    """Everything steppe persists except blobs: one class per storage engine."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, default does nothing
+        """Release connections and files."""
+
+
+# --------------------------------------------------------------------------
+# Blobs (raw submissions, chunks, bundles) and the job queue
+# --------------------------------------------------------------------------
+
+
+class BlobStore(ABC):
+    """Opaque bytes by key (S3 on AWS, a folder on the embedded shape).
+
+    Keys are '/'-separated paths of [A-Za-z0-9._-] segments.
+    A put is atomic: a reader sees the whole blob or none of it.
+    """
+
+    @abstractmethod
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+
+    @abstractmethod
+    def get(self, key: str) -> bytes | None: ...
+
+    @abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove a blob (no-op if absent)."""
+
+
+class JobQueue(ABC):
+    """Where work for the worker goes: SQS on AWS, a durable SQLite table embedded.
+
+    Messages are JSON-able dicts of at most 200 KB once serialised; anything
+    larger travels as a blob and the message names its key.
+    """
+
+    @abstractmethod
+    def send(self, messages: Sequence[dict[str, object]]) -> None:
+        """Enqueue messages durably; when this returns they survive a restart."""
