@@ -75,9 +75,7 @@ def level(name: str) -> TlpLevel:
     try:
         return BY_NAME[key]
     except KeyError:
-        raise ValueError(
-            f"'{name}' is not a TLP level; use one of: {', '.join(NAMES)}"
-        ) from None
+        raise ValueError(f"'{name}' is not a TLP level; use one of: {', '.join(NAMES)}") from None
 
 
 def rank_of_markings(object_marking_refs: list[str] | None, default: int) -> int:

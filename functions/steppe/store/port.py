@@ -164,9 +164,7 @@ class ObjectStore(ABC):
     """
 
     @abstractmethod
-    def put_objects(
-        self, collection_id: str, objects: Sequence[ObjectVersion]
-    ) -> list[PutOutcome]:
+    def put_objects(self, collection_id: str, objects: Sequence[ObjectVersion]) -> list[PutOutcome]:
         """Store versions; one outcome per input, in input order.
 
         The call is atomic where the engine allows (sqlite: one transaction)
@@ -368,9 +366,7 @@ class SubmissionStore(ABC):
     def get_submission(self, submission_id: str) -> Submission | None: ...
 
     @abstractmethod
-    def set_submission_status(
-        self, submission_id: str, status: SubmissionStatus | None
-    ) -> None:
+    def set_submission_status(self, submission_id: str, status: SubmissionStatus | None) -> None:
         """Set or clear status_override (e.g. "failed", or None when reprocessing)."""
 
     @abstractmethod
@@ -401,7 +397,7 @@ class SubmissionStore(ABC):
 class Store(ObjectStore, CatalogStore, AccessStore, SubmissionStore, ABC):
     """Everything steppe persists except blobs: one class per storage engine."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook, default does nothing
+    def close(self) -> None:
         """Release connections and files."""
 
 
@@ -418,7 +414,9 @@ class BlobStore(ABC):
     """
 
     @abstractmethod
-    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+    def put(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> None: ...
 
     @abstractmethod
     def get(self, key: str) -> bytes | None: ...
