@@ -15,6 +15,7 @@ class Settings:
     bucket_name: str
     queue_url: str
     api_root: str
+    org_name: str  # the organisation running steppe: the producer of what analysts submit
     max_body_bytes: int
     sync_observables: int  # submissions up to this many observables complete inline (201)
     chunk_observables: int  # larger ones are split into chunks of this many (202)
@@ -29,6 +30,7 @@ class Settings:
             bucket_name=env.get("STEPPE_BUCKET", ""),
             queue_url=env.get("STEPPE_QUEUE_URL", ""),
             api_root=env.get("STEPPE_API_ROOT", "steppe"),
+            org_name=env.get("STEPPE_ORG_NAME", "steppe"),
             max_body_bytes=int(env.get("STEPPE_MAX_BODY_BYTES", str(50 * 1024 * 1024))),
             sync_observables=int(env.get("STEPPE_SYNC_OBSERVABLES", "1000")),
             chunk_observables=int(env.get("STEPPE_CHUNK_OBSERVABLES", "1000")),

@@ -1,0 +1,145 @@
+"""Managing partners and their keys: what the CLI (and the admin API) call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from steppe.access.caller import ROLES
+from steppe.access.keys import generate_key, hash_key
+from steppe.errors import Conflict, InvalidInput, NotFound
+from steppe.stix import tlp
+from steppe.stix.ids import derived_id
+from steppe.stix.timestamps import now_micros
+from steppe.store.port import Partner, Store
+
+# Default clearance per role: staff see everything; outside partners start at GREEN.
+DEFAULT_CLEARANCE = {"admin": tlp.RED.rank, "analyst": tlp.RED.rank, "partner": tlp.GREEN.rank}
+
+
+def org_identity_id(org_name: str) -> str:
+    """The STIX identity of the organisation running steppe (the producer of submissions)."""
+    return derived_id("identity", "organisation", org_name)
+
+
+def partner_identity_id(name: str) -> str:
+    return derived_id("identity", "partner", name)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    partner: Partner
+    key: str  # shown once, never stored
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 100 or ":" in name or any(c.isspace() for c in name):
+        raise InvalidInput(
+            "a partner name is 1 to 100 characters with no spaces and no ':'", where="name"
+        )
+    return name
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}, not '{role}'", where="role")
+    return role
+
+
+def _check_collections(store: Store, ids: Iterable[str], where: str) -> frozenset[str]:
+    checked = set()
+    for collection_id in ids:
+        if store.get_collection(collection_id) is None:
+            raise InvalidInput(f"there is no collection '{collection_id}'", where=where)
+        checked.add(collection_id)
+    return frozenset(checked)
+
+
+def add_partner(
+    store: Store,
+    name: str,
+    role: str,
+    *,
+    org_name: str,
+    clearance: str | None = None,
+    can_read: Iterable[str] = (),
+    can_write: Iterable[str] = (),
+    key: str | None = None,
+) -> IssuedKey:
+    """Create a partner and issue its first key. Conflict if the name is taken."""
+    name = _check_name(name)
+    role = _check_role(role)
+    if store.get_partner(name) is not None:
+        raise Conflict(f"a partner named '{name}' already exists", where="name")
+    rank = DEFAULT_CLEARANCE[role] if clearance is None else _rank(clearance)
+    identity = (
+        org_identity_id(org_name) if role in ("admin", "analyst") else partner_identity_id(name)
+    )
+    partner = Partner(
+        name=name,
+        role=role,  # type: ignore[arg-type]
+        tlp_clearance=rank,
+        can_read=_check_collections(store, can_read, "read"),
+        can_write=_check_collections(store, can_write, "write"),
+        created=now_micros(),
+        identity_id=identity,
+    )
+    store.put_partner(partner)
+    issued = key or generate_key()
+    store.add_credential(hash_key(issued), name, now_micros())
+    return IssuedKey(partner, issued)
+
+
+def update_partner(
+    store: Store,
+    name: str,
+    *,
+    role: str | None = None,
+    clearance: str | None = None,
+    can_read: Iterable[str] | None = None,
+    can_write: Iterable[str] | None = None,
+) -> Partner:
+    partner = get_partner(store, name)
+    changes: dict[str, object] = {}
+    if role is not None:
+        changes["role"] = _check_role(role)
+    if clearance is not None:
+        changes["tlp_clearance"] = _rank(clearance)
+    if can_read is not None:
+        changes["can_read"] = _check_collections(store, can_read, "read")
+    if can_write is not None:
+        changes["can_write"] = _check_collections(store, can_write, "write")
+    updated = replace(partner, **changes)  # type: ignore[arg-type]
+    store.put_partner(updated)
+    return updated
+
+
+def get_partner(store: Store, name: str) -> Partner:
+    partner = store.get_partner(name)
+    if partner is None:
+        raise NotFound(f"there is no partner named '{name}'", where="name")
+    return partner
+
+
+def rotate_key(store: Store, name: str) -> IssuedKey:
+    """Issue a new key and revoke every older one, effective on the next request."""
+    partner = get_partner(store, name)
+    issued = generate_key()
+    new_hash = hash_key(issued)
+    store.add_credential(new_hash, name, now_micros())
+    store.remove_credentials(name, keep=[new_hash])
+    return IssuedKey(partner, issued)
+
+
+def revoke(store: Store, name: str) -> int:
+    """Revoke every key of the partner (the partner record stays); returns how many."""
+    get_partner(store, name)
+    return store.remove_credentials(name)
+
+
+def _rank(name: str) -> int:
+    try:
+        return tlp.level(name).rank
+    except ValueError as problem:
+        raise InvalidInput(str(problem), where="tlp") from None

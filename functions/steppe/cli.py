@@ -1,0 +1,357 @@
+"""The `steppe` command.
+
+    steppe serve                      the embedded service (what `make run` runs)
+    steppe submit FILE                post a JSON report or a CSV of observables
+    steppe reprocess ID               run an archived submission again
+    steppe partner add|list|show|rotate|revoke|set
+    steppe collection add|list
+    steppe bootstrap                  create the API root, default collection and admin key
+
+Administrative commands talk to the store named by the environment (the
+embedded data dir by default, or AWS with STEPPE_BACKEND=aws); `submit` talks
+HTTP to a running server (STEPPE_URL, default http://127.0.0.1:8000) with the
+key in STEPPE_KEY (default: the admin key file of the data dir).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+from steppe.config import Settings
+from steppe.errors import SteppeError
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _open_services() -> Any:
+    from steppe.runtime import services
+
+    return services()
+
+
+# -- serve ------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from steppe.access.bootstrap import ensure_bootstrapped
+    from steppe.local.server import serve
+
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", os.environ.get("STEPPE_LOG_LEVEL", "WARNING"))
+    settings = _settings()
+    if settings.backend != "sqlite":
+        print("steppe serve runs the embedded shape; unset STEPPE_BACKEND", file=sys.stderr)
+        return 2
+    result = ensure_bootstrapped(_open_services().store, settings)
+    print(f"data:  {settings.data_dir}")
+    print(f"default collection: {result.default_collection.title} ({result.default_collection.id})")
+    if result.admin_key:
+        print(f"admin key (shown once): {result.admin_key}")
+        if result.admin_key_file:
+            print(f"           also written to {result.admin_key_file} (mode 0600)")
+    host = args.host or os.environ.get("STEPPE_HOST", "127.0.0.1")
+    port = int(args.port or os.environ.get("STEPPE_PORT", "8000"))
+    serve(settings, host, port)
+    return 0
+
+
+# -- submit -----------------------------------------------------------------------
+
+
+def _default_key(settings: Settings) -> str | None:
+    key = os.environ.get("STEPPE_KEY")
+    if key:
+        return key
+    key_file = settings.data_dir / "admin.key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    return os.environ.get("STEPPE_ADMIN_KEY")
+
+
+def _request(
+    method: str,
+    url: str,
+    key: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(url, data=body, method=method)
+    request.add_header("Authorization", f"Bearer {key}")
+    request.add_header("Accept", "application/json")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        payload = error.read()
+        try:
+            return error.code, json.loads(payload)
+        except ValueError:
+            return error.code, {"description": payload.decode("utf-8", "replace")}
+
+
+def _progress(done: int, total: int, observables: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    bar = "#" * filled + "." * (width - filled)
+    print(f"\r[{bar}] {done}/{total} chunks ({observables:,} observables)", end="", flush=True)
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    settings = _settings()
+    url = (args.url or os.environ.get("STEPPE_URL") or DEFAULT_URL).rstrip("/")
+    key = args.key or _default_key(settings)
+    if not key:
+        print("no key: pass --key or set STEPPE_KEY", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    body = path.read_bytes()
+    is_csv = args.csv or path.suffix.lower() == ".csv"
+    content_type = "text/csv" if is_csv else "application/json"
+    params = dict(pair.split("=", 1) for pair in args.param or [])
+    query = ("?" + urllib.parse.urlencode(params)) if params else ""
+    headers = {
+        "Content-Type": content_type,
+        "Idempotency-Key": args.idempotency_key or str(uuid.uuid4()),
+    }
+    status, resource = _request("POST", f"{url}/api/v1/observations{query}", key, body, headers)
+    if status not in (201, 202):
+        print(f"refused ({status}): {resource.get('description', resource)}", file=sys.stderr)
+        if resource.get("where"):
+            print(f"  at: {resource['where']}", file=sys.stderr)
+        for error in resource.get("errors", [])[:20]:
+            print(f"  - {error.get('where')}: {error.get('message')}", file=sys.stderr)
+        return 1
+    if status == 202 and not args.no_wait:
+        total = resource["chunks"]["total"]
+        while resource["status"] == "pending":
+            _progress(resource["chunks"]["done"], total, resource["observables"])
+            time.sleep(0.5)
+            status, resource = _request("GET", f"{url}{resource['links']['self']}", key)
+        _progress(resource["chunks"]["done"], total, resource["observables"])
+        print()
+    counts = resource["counts"]
+    print(
+        f"submission {resource['id']}: {resource['status']}; {resource['observables']:,} "
+        f"observables -> {counts['objects']:,} objects ({counts['created']:,} created, "
+        f"{counts['updated']:,} updated, {counts['unchanged']:,} unchanged)"
+    )
+    print(f"bundle: {url}{resource['links']['bundle']}")
+    return 0 if resource["status"] in ("complete", "pending") else 1
+
+
+# -- reprocess ----------------------------------------------------------------------
+
+
+def cmd_reprocess(args: argparse.Namespace) -> int:
+    from steppe.ingest.service import IngestService
+
+    service = IngestService(_open_services())
+    accepted = service.reprocess(args.submission_id)
+    described = service.describe(service.store.get_submission(accepted.submission_id))  # type: ignore[arg-type]
+    print(f"submission {accepted.submission_id}: {described['status']}")
+    if accepted.status_code == 202:
+        print("its chunks are queued; the running server's worker processes them")
+    return 0
+
+
+# -- partners and collections -------------------------------------------------------
+
+
+def _partner_line(partner: Any) -> str:
+    from steppe.stix import tlp
+
+    return (
+        f"{partner.name}  role={partner.role}  tlp={tlp.BY_RANK[partner.tlp_clearance].name}  "
+        f"read={','.join(sorted(partner.can_read)) or '-'}  "
+        f"write={','.join(sorted(partner.can_write)) or '-'}"
+    )
+
+
+def _resolve_collections(
+    store: Any, settings: Settings, refs: list[str] | None
+) -> list[str] | None:
+    if refs is None:
+        return None
+    ids = []
+    for ref in refs:
+        collection = store.get_collection(ref) or store.find_collection_by_title(
+            settings.api_root, ref
+        )
+        if collection is None:
+            raise SteppeError(f"there is no collection with the id or title '{ref}'")
+        ids.append(collection.id)
+    return ids
+
+
+def cmd_partner(args: argparse.Namespace) -> int:
+    from steppe.access import partners
+    from steppe.access.bootstrap import default_collection
+
+    settings = _settings()
+    store = _open_services().store
+    if args.action == "add":
+        read = _resolve_collections(store, settings, args.read)
+        write = _resolve_collections(store, settings, args.write)
+        if read is None and write is None and args.role in ("admin", "analyst"):
+            default = default_collection(store, settings.api_root)
+            read = write = [default.id] if default else []
+        issued = partners.add_partner(
+            store,
+            args.name,
+            args.role,
+            org_name=settings.org_name,
+            clearance=args.tlp,
+            can_read=read or [],
+            can_write=write or [],
+        )
+        print(_partner_line(issued.partner))
+        print(f"key (shown once): {issued.key}")
+    elif args.action == "list":
+        for partner in store.list_partners():
+            print(_partner_line(partner))
+    elif args.action == "show":
+        print(_partner_line(partners.get_partner(store, args.name)))
+    elif args.action == "set":
+        partner = partners.update_partner(
+            store,
+            args.name,
+            role=args.role,
+            clearance=args.tlp,
+            can_read=_resolve_collections(store, settings, args.read),
+            can_write=_resolve_collections(store, settings, args.write),
+        )
+        print(_partner_line(partner))
+    elif args.action == "rotate":
+        issued = partners.rotate_key(store, args.name)
+        print(f"new key for {args.name} (shown once; older keys no longer work): {issued.key}")
+    elif args.action == "revoke":
+        count = partners.revoke(store, args.name)
+        print(f"revoked {count} key(s) of {args.name}")
+    return 0
+
+
+def cmd_collection(args: argparse.Namespace) -> int:
+    from steppe.stix.timestamps import now_micros
+    from steppe.store.port import Collection
+
+    settings = _settings()
+    store = _open_services().store
+    if args.action == "add":
+        collection = Collection(
+            id=str(uuid.uuid4()),
+            api_root=settings.api_root,
+            title=args.title,
+            description=args.description or "",
+            created=now_micros(),
+        )
+        store.create_collection(collection)
+        print(f"{collection.id}  {collection.title}")
+    else:
+        for collection in store.list_collections(settings.api_root):
+            mark = "  (default)" if collection.default else ""
+            print(f"{collection.id}  {collection.title}{mark}")
+    return 0
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    from steppe.access.bootstrap import ensure_bootstrapped
+
+    result = ensure_bootstrapped(_open_services().store, _settings())
+    print(f"API root: {result.api_root.id}; default collection: {result.default_collection.id}")
+    if result.admin_key:
+        print(f"admin key (shown once): {result.admin_key}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="steppe", description="STIX 2.1 / TAXII 2.1 sharing")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the embedded service")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+
+    submit = commands.add_parser("submit", help="submit a JSON report or a CSV of observables")
+    submit.add_argument("file")
+    submit.add_argument("--url", help=f"server URL (env STEPPE_URL, default {DEFAULT_URL})")
+    submit.add_argument("--key", help="API key (env STEPPE_KEY, default the admin key file)")
+    submit.add_argument("--csv", action="store_true", help="send as text/csv whatever the suffix")
+    submit.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        metavar="NAME=VALUE",
+        help="report field for a CSV submission, e.g. -p kind=ddos -p tlp=green",
+    )
+    submit.add_argument("--idempotency-key", help="retry-safe key (default: a new one)")
+    submit.add_argument("--no-wait", action="store_true", help="do not wait for large submissions")
+    submit.set_defaults(func=cmd_submit)
+
+    reprocess = commands.add_parser("reprocess", help="run an archived submission again")
+    reprocess.add_argument("submission_id")
+    reprocess.set_defaults(func=cmd_reprocess)
+
+    partner = commands.add_parser("partner", help="manage partners and their keys")
+    actions = partner.add_subparsers(dest="action", required=True)
+    for name in ("add", "set"):
+        action = actions.add_parser(name)
+        action.add_argument("name")
+        action.add_argument(
+            "--role",
+            choices=["admin", "analyst", "partner"],
+            default="partner" if name == "add" else None,
+        )
+        action.add_argument("--tlp", help="clearance: clear, green, amber, amber+strict, red")
+        action.add_argument("--read", nargs="*", metavar="COLLECTION")
+        action.add_argument("--write", nargs="*", metavar="COLLECTION")
+    actions.add_parser("list")
+    for name in ("show", "rotate", "revoke"):
+        actions.add_parser(name).add_argument("name")
+    partner.set_defaults(func=cmd_partner)
+
+    collection = commands.add_parser("collection", help="manage collections")
+    collection_actions = collection.add_subparsers(dest="action", required=True)
+    add = collection_actions.add_parser("add")
+    add.add_argument("title")
+    add.add_argument("--description")
+    collection_actions.add_parser("list")
+    collection.set_defaults(func=cmd_collection)
+
+    commands.add_parser("bootstrap", help="first-start set-up (AWS)").set_defaults(
+        func=cmd_bootstrap
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SteppeError as error:
+        where = f" ({error.where})" if error.where else ""
+        print(f"error: {error.message}{where}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""The analyst API (ApiFunction): submit observations, follow submissions, fetch bundles.
+
+A thin shell: parse the request, call the ingest service, shape the response.
+Retried submissions are answered from Powertools idempotency records (the
+Idempotency-Key header, or the body itself when there is none).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from steppe.errors import Conflict, InvalidInput, PayloadTooLarge, SteppeError
+from steppe.handlers.common import caller_of, error_response, header, json_response, raw_body
+from steppe.handlers.openapi import openapi_document
+from steppe.ingest.service import IngestService
+from steppe.runtime import services
+
+logger = Logger()
+metrics = Metrics()
+app = APIGatewayRestResolver()
+
+IDEMPOTENCY_HOURS = 24
+
+
+@cache
+def ingest() -> IngestService:
+    return IngestService(services())
+
+
+def _query_params() -> dict[str, str]:
+    multi = app.current_event.multi_value_query_string_parameters or {}
+    params = {}
+    for name, values in multi.items():
+        if len(values) > 1:
+            raise InvalidInput(f"the query parameter '{name}' is given more than once", where=name)
+        params[name] = values[0]
+    if not multi:
+        params = dict(app.current_event.query_string_parameters or {})
+    return params
+
+
+@cache
+def _idempotent_submit() -> Any:
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        payload_validation_jmespath="digest",
+        expires_after_seconds=IDEMPOTENCY_HOURS * 3600,
+        raise_on_no_idempotency_key=True,
+    )
+
+    @idempotent_function(
+        data_keyword_argument="request",
+        config=config,
+        persistence_store=services().idempotency,
+    )
+    def submit(request: dict[str, str]) -> dict[str, Any]:
+        event = app.current_event.raw_event
+        accepted = ingest().submit(
+            body=raw_body(event),
+            content_type=header(event, "content-type"),
+            params=_query_params(),
+            caller=caller_of(event),
+        )
+        return {"submission_id": accepted.submission_id, "status_code": accepted.status_code}
+
+    return submit, config
+
+
+@app.post("/api/v1/observations")
+def submit_observations() -> Response:
+    event = app.current_event.raw_event
+    caller = caller_of(event)
+    caller.require_role("admin", "analyst")
+    body = raw_body(event)
+    limit = services().settings.max_body_bytes
+    if len(body) > limit:
+        raise PayloadTooLarge(
+            f"the body is {len(body):,} bytes; the limit is {limit:,}", where="body"
+        )
+    content_type = header(event, "content-type") or ""
+    params = _query_params()
+    digest = hashlib.sha256(
+        content_type.encode() + b"\0" + repr(sorted(params.items())).encode() + b"\0" + body
+    ).hexdigest()
+    supplied_key = header(event, "idempotency-key")
+    key = (
+        f"{caller.partner}:key:{supplied_key}"
+        if supplied_key
+        else f"{caller.partner}:body:{digest}"
+    )
+    submit, config = _idempotent_submit()
+    config.register_lambda_context(app.lambda_context)
+    try:
+        outcome = submit(request={"key": key, "digest": digest})
+    except IdempotencyAlreadyInProgressError:
+        raise Conflict(
+            "the same submission is still being accepted; retry in a few seconds",
+            where="header Idempotency-Key" if supplied_key else "body",
+        ) from None
+    except IdempotencyValidationError:
+        raise InvalidInput(
+            "this Idempotency-Key was already used for a different body",
+            where="header Idempotency-Key",
+        ) from None
+    service = ingest()
+    submission = service.visible_submission(outcome["submission_id"], caller)
+    resource = service.describe(submission)
+    metrics.add_metric("Submissions", MetricUnit.Count, 1)
+    metrics.add_metric("Observables", MetricUnit.Count, submission.observables)
+    return json_response(
+        outcome["status_code"], resource, {"Location": str(resource["links"]["self"])}
+    )
+
+
+@app.get("/api/v1/submissions")
+def list_submissions() -> Response:
+    caller = caller_of(app.current_event.raw_event)
+    caller.require_authenticated()
+    params = _query_params()
+    try:
+        limit = int(params.get("limit", "50"))
+    except ValueError:
+        raise InvalidInput("limit must be an integer", where="limit") from None
+    if not 1 <= limit <= 500:
+        raise InvalidInput("limit must be between 1 and 500", where="limit")
+    service = ingest()
+    visible = [
+        s
+        for s in services().store.list_submissions(limit=limit if caller.role == "admin" else 500)
+        if caller.role == "admin" or s.submitter == caller.partner
+    ][:limit]
+    return json_response(200, {"submissions": [service.describe(s) for s in visible]})
+
+
+@app.get("/api/v1/submissions/<submission_id>")
+def get_submission(submission_id: str) -> Response:
+    service = ingest()
+    submission = service.visible_submission(submission_id, caller_of(app.current_event.raw_event))
+    return json_response(200, service.describe(submission))
+
+
+@app.get("/api/v1/submissions/<submission_id>/bundle")
+def get_bundle(submission_id: str) -> Response:
+    service = ingest()
+    submission = service.visible_submission(submission_id, caller_of(app.current_event.raw_event))
+    raw_part = _query_params().get("part", "1")
+    try:
+        part = int(raw_part)
+    except ValueError:
+        raise InvalidInput(f"part must be an integer, not '{raw_part}'", where="part") from None
+    data = service.bundle_part(submission, part)
+    headers = {"X-Steppe-Part": str(part), "X-Steppe-Parts": str(submission.chunks_total)}
+    if part < submission.chunks_total:
+        headers["Link"] = (
+            f'</api/v1/submissions/{submission_id}/bundle?part={part + 1}>; rel="next"'
+        )
+    return Response(
+        status_code=200,
+        content_type="application/stix+json;version=2.1",
+        body=data.decode("utf-8"),
+        headers=headers,
+    )
+
+
+@app.post("/api/v1/submissions/<submission_id>/reprocess")
+def reprocess(submission_id: str) -> Response:
+    caller = caller_of(app.current_event.raw_event)
+    caller.require_role("admin")
+    service = ingest()
+    accepted = service.reprocess(submission_id)
+    return json_response(
+        accepted.status_code, service.describe(service.visible_submission(submission_id, caller))
+    )
+
+
+@app.get("/api/v1/openapi.json")
+def openapi() -> Response:
+    return json_response(200, openapi_document(app))
+
+
+@app.exception_handler(SteppeError)
+def handle_steppe_error(error: SteppeError) -> Response:
+    if error.status >= 500:
+        logger.exception("request failed")
+    return error_response(error)
+
+
+@app.not_found
+def handle_not_found(_: NotFoundError) -> Response:
+    event = app.current_event
+    return error_response(_NoRoute(event.http_method, event.path))
+
+
+class _NoRoute(SteppeError):
+    status = 404
+    title = "Not found"
+
+    def __init__(self, method: str, path: str) -> None:
+        super().__init__(f"there is no {method} {path} in the analyst API", where="path")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        return app.resolve(event, context)
+    except Exception:  # the last line of defence: a JSON 500, never a stack trace
+        logger.exception("unhandled error")
+        return {
+            "statusCode": 500,
+            "headers": {"Content-Type": "application/json"},
+            "body": '{"title":"Internal error","description":"the request failed on the '
+            'server; it has been logged","http_status":"500"}',
+            "isBase64Encoded": False,
+        }

@@ -1,0 +1,418 @@
+"""Submissions: from an analyst's observations to stored STIX, in bounded chunks.
+
+The flow, the same in both shapes:
+
+1. `submit` validates the whole body first (bad input is refused and nothing is
+   written), then archives the raw body verbatim in the blob store before
+   anything else is stored, so an accepted submission can always be
+   reprocessed and is never lost.
+2. The observables are cut into chunks of `chunk_observables`. A submission
+   of one chunk is processed before the response (201, complete); a larger
+   one stores each chunk as a blob, queues one job per chunk and answers 202
+   pending. No invocation ever processes more than one chunk.
+3. `process_chunk` converts one chunk (plus the submission-level objects:
+   campaign, targets...) through the kind's template, reconciles it with what
+   the collection already holds (same id -> a new version or nothing),
+   writes it in one store call, keeps the chunk's bundle as a blob and
+   records the chunk's result. Retrying a chunk is harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import orjson
+
+from steppe.access.caller import Caller
+from steppe.access.partners import org_identity_id
+from steppe.errors import Forbidden, InvalidInput, NotFound, UnsupportedMediaType
+from steppe.ingest.convert import ConversionContext, Converter, Producer
+from steppe.ingest.models import (
+    Observable,
+    Report,
+    SubmissionRequest,
+    decode_observables,
+    encode_observables,
+    parse_csv,
+    parse_json,
+    report_from_dict,
+    report_to_dict,
+)
+from steppe.ingest.templates import TemplateRegistry
+from steppe.runtime import Services
+from steppe.stix import tlp
+from steppe.stix.ids import derived_id
+from steppe.stix.timestamps import format_stix, now_micros
+from steppe.stix.versioning import reconcile, version_of
+from steppe.store.port import ChunkResult, Collection, ObjectQuery, ObjectVersion, Submission
+
+JSON_TYPES = ("application/json", "application/stix+json")
+CSV_TYPES = ("text/csv", "application/csv")
+# Lookups of existing objects go to the store in batches of this many ids.
+LOOKUP_BATCH = 900
+# The submission resource lists at most this many object ids per outcome.
+MAX_LISTED_IDS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    submission_id: str
+    status_code: int  # 201 when complete before the response, 202 when queued
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def body_digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+class IngestService:
+    def __init__(self, services: Services, registry: TemplateRegistry | None = None) -> None:
+        self.services = services
+        self.store = services.store
+        self.blobs = services.blobs
+        self.settings = services.settings
+        self.registry = registry or TemplateRegistry.load()
+        self.converter = Converter(self.registry)
+
+    # -- accepting ---------------------------------------------------------------
+
+    def parse(
+        self, body: bytes, content_type: str | None, params: Mapping[str, str]
+    ) -> SubmissionRequest:
+        kind = media_type(content_type)
+        if not body:
+            raise InvalidInput("the request body is empty", where="body")
+        if kind in JSON_TYPES:
+            return parse_json(body)
+        if kind in CSV_TYPES:
+            return parse_csv(body, params)
+        raise UnsupportedMediaType(
+            f"Content-Type '{content_type or ''}' is not accepted here; send application/json "
+            "(a report) or text/csv (observables, with the report fields as query parameters)",
+            where="header Content-Type",
+        )
+
+    def resolve_collection(self, requested: str | None, caller: Caller) -> Collection:
+        root = self.settings.api_root
+        if requested:
+            collection = self.store.get_collection(requested)
+            if collection is None or collection.api_root != root:
+                collection = self.store.find_collection_by_title(root, requested)
+            if collection is None:
+                raise InvalidInput(
+                    f"there is no collection with the id or title '{requested}'",
+                    where="collection",
+                )
+        else:
+            collection = next((c for c in self.store.list_collections(root) if c.default), None)
+            if collection is None:
+                raise NotFound(
+                    "this server has no default collection; name one", where="collection"
+                )
+        if not caller.may_write(collection.id):
+            raise Forbidden(
+                f"'{caller.partner}' may not write to the collection '{collection.title}'",
+                where="collection",
+            )
+        return collection
+
+    def submit(
+        self,
+        *,
+        body: bytes,
+        content_type: str | None,
+        params: Mapping[str, str],
+        caller: Caller,
+        submission_id: str | None = None,
+    ) -> Accepted:
+        caller.require_role("admin", "analyst")
+        request = self.parse(body, content_type, params)
+        collection = self.resolve_collection(request.report.collection, caller)
+        submission_id = submission_id or str(uuid.uuid4())
+        raw_key = f"submissions/{submission_id}/raw"
+        self.blobs.put(raw_key, body, media_type(content_type) or "application/octet-stream")
+        meta = {
+            "raw_key": raw_key,
+            "content_type": content_type or "",
+            "params": dict(params),
+            "sha256": body_digest(body),
+            "producer": _producer_dict(self._producer(caller)),
+        }
+        return self._start(submission_id, collection, caller.partner or "", request, meta)
+
+    def reprocess(self, submission_id: str) -> Accepted:
+        """Run an archived submission through the current templates again."""
+        submission = self._submission(submission_id)
+        meta = dict(submission.meta)
+        raw = self.blobs.get(str(meta["raw_key"]))
+        if raw is None:
+            raise NotFound(f"the raw body of submission '{submission_id}' is missing")
+        request = self.parse(raw, str(meta["content_type"]), dict(meta["params"]))  # type: ignore[arg-type]
+        collection = self.store.get_collection(submission.collection_id)
+        if collection is None:
+            raise NotFound(f"the collection of submission '{submission_id}' no longer exists")
+        self.store.clear_chunks(submission_id)
+        self.store.set_submission_status(submission_id, None)
+        return self._start(
+            submission_id, collection, submission.submitter, request, meta, existing=submission
+        )
+
+    def _start(
+        self,
+        submission_id: str,
+        collection: Collection,
+        submitter: str,
+        request: SubmissionRequest,
+        meta: dict[str, object],
+        existing: Submission | None = None,
+    ) -> Accepted:
+        size = self.settings.chunk_observables
+        observables = request.observables
+        chunks = [observables[i : i + size] for i in range(0, len(observables), size)]
+        inline = len(observables) <= self.settings.sync_observables and len(chunks) == 1
+        meta = {
+            **meta,
+            "report": report_to_dict(request.report),
+            "now": now_micros(),
+            "chunk_keys": []
+            if inline
+            else [f"submissions/{submission_id}/chunks/{n:05d}" for n in range(1, len(chunks) + 1)],
+        }
+        for key, chunk in zip(meta["chunk_keys"], chunks, strict=False):  # type: ignore[arg-type]
+            self.blobs.put(str(key), encode_observables(chunk))
+        if existing is None:
+            self.store.create_submission(
+                Submission(
+                    id=submission_id,
+                    collection_id=collection.id,
+                    submitter=submitter,
+                    created=int(meta["now"]),  # type: ignore[arg-type]
+                    chunks_total=len(chunks),
+                    observables=len(observables),
+                    meta=meta,
+                )
+            )
+        else:
+            self.store.update_submission_meta(submission_id, meta)
+        if inline:
+            self.process_chunk(submission_id, 1, observables=chunks[0])
+            return Accepted(submission_id, 201)
+        self.services.queue.send(
+            [
+                {"task": "process_chunk", "submission_id": submission_id, "chunk": n}
+                for n in range(1, len(chunks) + 1)
+            ]
+        )
+        return Accepted(submission_id, 202)
+
+    # -- processing ----------------------------------------------------------------
+
+    def process_chunk(
+        self, submission_id: str, chunk: int, observables: Sequence[Observable] | None = None
+    ) -> ChunkResult:
+        submission = self._submission(submission_id)
+        meta = submission.meta
+        if observables is None:
+            data = self.blobs.get(str(meta["chunk_keys"][chunk - 1]))  # type: ignore[index]
+            if data is None:
+                raise NotFound(f"chunk {chunk} of submission '{submission_id}' is missing")
+            observables = decode_observables(data)
+        report = report_from_dict(meta["report"])  # type: ignore[arg-type]
+        ctx = ConversionContext(
+            submission_id=submission_id,
+            producer=_producer_from_dict(meta["producer"]),  # type: ignore[arg-type]
+            now=int(meta["now"]),  # type: ignore[arg-type]
+            parts_total=submission.chunks_total,
+        )
+        produced = self.converter.header_objects(report, ctx)
+        produced += self.converter.chunk_objects(report, observables, chunk, ctx)
+        # The same object can come out twice (a country both a target's and a source's).
+        desired = list({obj["id"]: obj for obj in reversed(produced)}.values())[::-1]
+        existing = self._existing(submission.collection_id, desired)
+        default_rank = report.tlp.rank
+        to_write: list[ObjectVersion] = []
+        bodies: list[bytes] = []
+        outcome_of: dict[str, str] = {}
+        for item in reconcile(desired, {k: v[0] for k, v in existing.items()}):
+            obj = item.obj
+            if item.changed:
+                body = orjson.dumps(obj)
+                to_write.append(
+                    ObjectVersion(
+                        id=obj["id"],
+                        type=obj["type"],
+                        version=version_of(obj),
+                        spec_version=obj.get("spec_version", "2.1"),
+                        tlp=tlp.rank_of_markings(obj.get("object_marking_refs"), default_rank),
+                        body=body,
+                    )
+                )
+                bodies.append(body)
+            else:
+                outcome_of[obj["id"]] = "unchanged"
+                bodies.append(existing[obj["id"]][1])
+        for result in self.store.put_objects(submission.collection_id, to_write):
+            outcome_of[result.id] = "unchanged" if result.outcome == "duplicate" else result.outcome
+        self.blobs.put(
+            bundle_key(submission_id, chunk),
+            b'{"type":"bundle","id":"'
+            + derived_id("bundle", submission_id, str(chunk)).encode()
+            + b'","objects":['
+            + b",".join(bodies)
+            + b"]}",
+            "application/stix+json",
+        )
+        counts: Counter[str] = Counter()
+        objects: list[tuple[str, str]] = []
+        for obj in desired:
+            outcome = outcome_of.get(obj["id"], "unchanged")
+            counts[outcome] += 1
+            counts["type:" + obj["type"]] += 1
+            objects.append((obj["id"], outcome))
+        counts["observables"] = len(observables)
+        result = ChunkResult(chunk=chunk, counts=dict(counts), objects=tuple(objects))
+        self.store.record_chunk(submission_id, result)
+        return result
+
+    def record_failure(self, submission_id: str, chunk: int, error: str) -> None:
+        """A chunk that failed for good: the submission shows it, the raw body stays."""
+        self.store.record_chunk(
+            submission_id, ChunkResult(chunk=chunk, counts={}, objects=(), error=error)
+        )
+
+    def _existing(self, collection_id: str, desired: list[dict]) -> dict[str, tuple[dict, bytes]]:
+        """The latest stored version of every desired versioned object, parsed and raw."""
+        ids = [o["id"] for o in desired if version_of(o) is not None]
+        found: dict[str, tuple[dict, bytes]] = {}
+        for start in range(0, len(ids), LOOKUP_BATCH):
+            batch = frozenset(ids[start : start + LOOKUP_BATCH])
+            after = None
+            while True:
+                page = self.store.list_objects(
+                    collection_id, ObjectQuery(ids=batch, after=after, limit=len(batch))
+                )
+                for record in page.records:
+                    assert record.body is not None
+                    found[record.id] = (orjson.loads(record.body), record.body)
+                if not page.more:
+                    break
+                after = page.last_position
+        return found
+
+    # -- reading -------------------------------------------------------------------
+
+    def _submission(self, submission_id: str) -> Submission:
+        submission = self.store.get_submission(submission_id)
+        if submission is None:
+            raise NotFound(f"there is no submission '{submission_id}'", where="submission_id")
+        return submission
+
+    def visible_submission(self, submission_id: str, caller: Caller) -> Submission:
+        caller.require_authenticated()
+        submission = self._submission(submission_id)
+        if caller.role != "admin" and submission.submitter != caller.partner:
+            # Not "forbidden": whether it exists is not the caller's business.
+            raise NotFound(f"there is no submission '{submission_id}'", where="submission_id")
+        return submission
+
+    def describe(self, submission: Submission, base_url: str = "") -> dict[str, object]:
+        results = self.store.chunk_results(submission.id)
+        counts: Counter[str] = Counter()
+        listed: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}
+        truncated = False
+        errors = []
+        for result in results:
+            counts.update(result.counts)
+            if result.error:
+                errors.append({"chunk": result.chunk, "message": result.error})
+            for object_id, outcome in result.objects:
+                ids = listed.setdefault(outcome, [])
+                if len(ids) < MAX_LISTED_IDS:
+                    ids.append(object_id)
+                else:
+                    truncated = True
+        done = len(results)
+        if submission.status_override:
+            status = submission.status_override
+        elif errors:
+            status = "failed" if done >= submission.chunks_total else "pending"
+        else:
+            status = "complete" if done >= submission.chunks_total else "pending"
+        report = submission.meta.get("report", {})
+        collection = self.store.get_collection(submission.collection_id)
+        self_url = f"{base_url}/api/v1/submissions/{submission.id}"
+        by_type = {k[5:]: v for k, v in sorted(counts.items()) if k.startswith("type:")}
+        return {
+            "id": submission.id,
+            "status": status,
+            "created": format_stix(submission.created),
+            "submitted_by": submission.submitter,
+            "collection": {
+                "id": submission.collection_id,
+                "title": collection.title if collection else None,
+            },
+            "kind": report.get("kind") if isinstance(report, dict) else None,
+            "tlp": report.get("tlp") if isinstance(report, dict) else None,
+            "observables": submission.observables,
+            "chunks": {
+                "total": submission.chunks_total,
+                "done": done,
+                "failed": len(errors),
+            },
+            "counts": {
+                "objects": sum(by_type.values()),
+                "created": counts.get("created", 0),
+                "updated": counts.get("updated", 0),
+                "unchanged": counts.get("unchanged", 0),
+                "by_type": by_type,
+            },
+            "objects": listed,
+            "objects_truncated": truncated,
+            "errors": errors,
+            "links": {
+                "self": self_url,
+                "bundle": f"{self_url}/bundle",
+                "reprocess": f"{self_url}/reprocess",
+            },
+        }
+
+    def bundle_part(self, submission: Submission, part: int) -> bytes:
+        if not 1 <= part <= submission.chunks_total:
+            raise InvalidInput(
+                f"part must be between 1 and {submission.chunks_total}",
+                where="query parameter part",
+            )
+        data = self.blobs.get(bundle_key(submission.id, part))
+        if data is None:
+            raise NotFound(
+                f"part {part} of the bundle of submission '{submission.id}' is not ready yet"
+            )
+        return data
+
+    def _producer(self, caller: Caller) -> Producer:
+        org_id = org_identity_id(self.settings.org_name)
+        identity = caller.identity_id or org_id
+        name = self.settings.org_name if identity == org_id else (caller.partner or "unknown")
+        return Producer(identity_id=identity, name=name)
+
+
+def bundle_key(submission_id: str, part: int) -> str:
+    return f"submissions/{submission_id}/bundle/{part:05d}.json"
+
+
+def _producer_dict(producer: Producer) -> dict[str, str]:
+    return {"identity_id": producer.identity_id, "name": producer.name}
+
+
+def _producer_from_dict(data: Mapping[str, str]) -> Producer:
+    return Producer(identity_id=data["identity_id"], name=data["name"])
+
+
+__all__ = ["Accepted", "IngestService", "Report", "bundle_key"]

@@ -1,0 +1,75 @@
+"""Credentials: header parsing and the caller context the authorizer hands over."""
+
+import base64
+
+import pytest
+
+from steppe.access.auth import parse_authorization
+from steppe.access.caller import Caller
+from steppe.access.keys import KEY_PREFIX, generate_key, hash_key
+from steppe.errors import Forbidden, Unauthenticated
+
+
+def basic(user: str, key: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{key}".encode()).decode()
+
+
+def test_keys_are_random_and_hashed_one_way():
+    first, second = generate_key(), generate_key()
+    assert first != second and first.startswith(KEY_PREFIX) and len(first) > 40
+    assert hash_key(first) == hash_key(first)
+    assert hash_key(first) != hash_key(second)
+    assert first not in hash_key(first)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (basic("cert-kg", "stp_abc"), ("cert-kg", "stp_abc")),
+        ("Bearer stp_abc", (None, "stp_abc")),
+        ("Token stp_abc", (None, "stp_abc")),
+        ("bearer   stp_abc  ", (None, "stp_abc")),
+        (basic("a", "k:with:colons"), ("a", "k:with:colons")),
+    ],
+)
+def test_accepted_authorization_forms(header, expected):
+    assert parse_authorization(header) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "says"),
+    [
+        (None, "no credentials"),
+        ("", "no credentials"),
+        ("Digest abc", "scheme 'Digest'"),
+        ("Basic not-base64!!", "not valid base64"),
+        ("Basic " + base64.b64encode(b"no-colon").decode(), "'partner:key'"),
+        ("Bearer", "empty"),
+    ],
+)
+def test_refused_authorization_forms_say_why(header, says):
+    with pytest.raises(ValueError, match=says):
+        parse_authorization(header)
+
+
+def test_caller_survives_the_trip_through_api_gateway_context():
+    caller = Caller("cert-kg", "partner", 1, frozenset({"c1", "c2"}), frozenset({"c2"}), "identity--x")
+    context = caller.to_context()
+    assert all(isinstance(value, str) for value in context.values())
+    assert Caller.from_context({**context, "principalId": "cert-kg"}) == caller
+
+
+def test_anonymous_caller_keeps_the_reason_and_is_refused():
+    caller = Caller.from_context(Caller.anonymous("the key is not valid").to_context())
+    assert not caller.authenticated
+    with pytest.raises(Unauthenticated, match="the key is not valid"):
+        caller.require_authenticated()
+
+
+def test_roles_and_collection_rights():
+    partner = Caller("p", "partner", 1, frozenset({"c1"}), frozenset(), None)
+    with pytest.raises(Forbidden, match="analyst"):
+        partner.require_role("admin", "analyst")
+    assert partner.may_read("c1") and not partner.may_read("c2") and not partner.may_write("c1")
+    admin = Caller("a", "admin", 4, frozenset(), frozenset(), None)
+    assert admin.may_write("anything") and admin.may_read("anything")
