@@ -17,6 +17,8 @@ import hashlib
 import json
 import uuid
 
+import orjson
+
 STIX_SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
 # steppe's own namespace for ids of the objects it derives (fixed forever).
 STEPPE_NAMESPACE = uuid.UUID("6f1c1d2e-4b1e-4f9a-9a57-7b3c2f7d5e01")
@@ -54,13 +56,17 @@ def sco_id(sco_type: str, contributing: dict[str, object]) -> str:
 
 def value_sco_id(sco_type: str, value: str) -> str:
     """Fast path for the SCOs whose only contributing property is a string `value`."""
-    name = '{"value":' + json.dumps(value, ensure_ascii=False) + "}"
+    name = '{"value":' + orjson.dumps(value).decode("utf-8") + "}"
     return f"{sco_type}--{_uuid5(_SCO_NS_BYTES, name)}"
 
 
 def derived_id(stix_type: str, *key: str) -> str:
-    """A deterministic id for an object steppe derives, from a key naming what it is about."""
-    return f"{stix_type}--{_uuid5(_STEPPE_NS_BYTES, chr(31).join(key))}"
+    """A deterministic id for an object steppe derives, from a key naming what it is about.
+
+    The type is part of the hashed name, so a report and an observed-data
+    derived from the same key still get different UUIDs.
+    """
+    return f"{stix_type}--{_uuid5(_STEPPE_NS_BYTES, chr(31).join((stix_type, *key)))}"
 
 
 def random_id(stix_type: str) -> str:
