@@ -8,7 +8,7 @@ Idempotency-Key header, or the body itself when there is none).
 from __future__ import annotations
 
 import hashlib
-from functools import cache
+import warnings
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -23,21 +23,28 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from steppe.errors import Conflict, InvalidInput, PayloadTooLarge, SteppeError
-from steppe.handlers.common import caller_of, error_response, header, json_response, raw_body
+from steppe.handlers.common import (
+    caller_of,
+    error_response,
+    header,
+    json_response,
+    per_services,
+    raw_body,
+)
 from steppe.handlers.openapi import openapi_document
 from steppe.ingest.service import IngestService
-from steppe.runtime import services
+from steppe.runtime import Services, services
 
 logger = Logger()
 metrics = Metrics()
+# Requests that add no metric (reads, refusals) are normal, not worth a warning.
+warnings.filterwarnings("ignore", "No application metrics to publish")
 app = APIGatewayRestResolver()
 
 IDEMPOTENCY_HOURS = 24
 
 
-@cache
-def ingest() -> IngestService:
-    return IngestService(services())
+ingest = per_services(IngestService)
 
 
 def _query_params() -> dict[str, str]:
@@ -52,8 +59,7 @@ def _query_params() -> dict[str, str]:
     return params
 
 
-@cache
-def _idempotent_submit() -> Any:
+def _make_idempotent_submit(current: Services) -> tuple[Any, IdempotencyConfig]:
     config = IdempotencyConfig(
         event_key_jmespath="key",
         payload_validation_jmespath="digest",
@@ -64,7 +70,7 @@ def _idempotent_submit() -> Any:
     @idempotent_function(
         data_keyword_argument="request",
         config=config,
-        persistence_store=services().idempotency,
+        persistence_store=current.idempotency,
     )
     def submit(request: dict[str, str]) -> dict[str, Any]:
         event = app.current_event.raw_event
@@ -79,8 +85,11 @@ def _idempotent_submit() -> Any:
     return submit, config
 
 
+_idempotent_submit = per_services(_make_idempotent_submit)
+
+
 @app.post("/api/v1/observations")
-def submit_observations() -> Response:
+def submit_observations() -> Response[dict]:
     event = app.current_event.raw_event
     caller = caller_of(event)
     caller.require_role("admin", "analyst")
@@ -126,7 +135,7 @@ def submit_observations() -> Response:
 
 
 @app.get("/api/v1/submissions")
-def list_submissions() -> Response:
+def list_submissions() -> Response[dict]:
     caller = caller_of(app.current_event.raw_event)
     caller.require_authenticated()
     params = _query_params()
@@ -146,14 +155,14 @@ def list_submissions() -> Response:
 
 
 @app.get("/api/v1/submissions/<submission_id>")
-def get_submission(submission_id: str) -> Response:
+def get_submission(submission_id: str) -> Response[dict]:
     service = ingest()
     submission = service.visible_submission(submission_id, caller_of(app.current_event.raw_event))
     return json_response(200, service.describe(submission))
 
 
 @app.get("/api/v1/submissions/<submission_id>/bundle")
-def get_bundle(submission_id: str) -> Response:
+def get_bundle(submission_id: str) -> Response[dict]:
     service = ingest()
     submission = service.visible_submission(submission_id, caller_of(app.current_event.raw_event))
     raw_part = _query_params().get("part", "1")
@@ -176,7 +185,7 @@ def get_bundle(submission_id: str) -> Response:
 
 
 @app.post("/api/v1/submissions/<submission_id>/reprocess")
-def reprocess(submission_id: str) -> Response:
+def reprocess(submission_id: str) -> Response[dict]:
     caller = caller_of(app.current_event.raw_event)
     caller.require_role("admin")
     service = ingest()
@@ -187,19 +196,19 @@ def reprocess(submission_id: str) -> Response:
 
 
 @app.get("/api/v1/openapi.json")
-def openapi() -> Response:
+def openapi() -> Response[dict]:
     return json_response(200, openapi_document(app))
 
 
 @app.exception_handler(SteppeError)
-def handle_steppe_error(error: SteppeError) -> Response:
+def handle_steppe_error(error: SteppeError) -> Response[dict]:
     if error.status >= 500:
         logger.exception("request failed")
     return error_response(error)
 
 
 @app.not_found
-def handle_not_found(_: NotFoundError) -> Response:
+def handle_not_found(_: NotFoundError) -> Response[dict]:
     event = app.current_event
     return error_response(_NoRoute(event.http_method, event.path))
 

@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import orjson
 from aws_lambda_powertools.event_handler import Response
 
 from steppe.access.caller import Caller
 from steppe.errors import SteppeError
+from steppe.runtime import Services, services
 
 JSON = "application/json"
+T = TypeVar("T")
+
+
+def per_services(factory: Callable[[Services], T]) -> Callable[[], T]:
+    """Build something from the process's services once, and again only if they change.
+
+    A warm Lambda keeps one Services for its life; the embedded server and the
+    tests may install new ones, and nothing may keep using the old.
+    """
+    built: list[tuple[Services, T]] = []
+
+    def get() -> T:
+        current = services()
+        if not built or built[0][0] is not current:
+            built[:] = [(current, factory(current))]
+        return built[0][1]
+
+    return get
 
 
 def caller_of(event: Mapping[str, Any]) -> Caller:

@@ -14,6 +14,8 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
+from steppe.ingest.templates import TemplateRegistry
+
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "ingest" / "observation.schema.json"
 
 _ERROR = {
@@ -52,6 +54,8 @@ def openapi_document(app: APIGatewayRestResolver) -> dict[str, Any]:
     document = json.loads(schema.model_dump_json(by_alias=True, exclude_none=True))
     document.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR
     observation = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    kind = observation["properties"]["attack"]["properties"]["kind"]
+    kind["enum"] = sorted(TemplateRegistry.load().kinds())
     document["components"]["schemas"]["Observations"] = observation
     post = document["paths"]["/api/v1/observations"]["post"]
     post["requestBody"] = {

@@ -8,7 +8,6 @@ pending (the raw body is archived: `steppe reprocess` runs it again).
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import orjson
@@ -21,8 +20,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from steppe.handlers.common import per_services
 from steppe.ingest.service import IngestService
-from steppe.runtime import services
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -30,9 +29,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 MAX_RECEIVES = 5
 
 
-@cache
-def ingest() -> IngestService:
-    return IngestService(services())
+ingest = per_services(IngestService)
 
 
 def handle_record(record: SQSRecord) -> None:

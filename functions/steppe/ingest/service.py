@@ -180,7 +180,9 @@ class IngestService:
         meta = {
             **meta,
             "report": report_to_dict(request.report),
-            "now": now_micros(),
+            # Reprocessing keeps the first processing time, so unchanged input yields
+            # identical objects (nothing to write) and changed ones newer versions.
+            "now": meta.get("now") or now_micros(),
             "chunk_keys": []
             if inline
             else [f"submissions/{submission_id}/chunks/{n:05d}" for n in range(1, len(chunks) + 1)],

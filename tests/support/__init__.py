@@ -1,0 +1,1 @@
+"""Helpers shared by the API, TAXII and end-to-end tests."""
