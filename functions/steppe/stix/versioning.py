@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -51,7 +52,11 @@ class Reconciled:
 def version_of(obj: Mapping[str, Any]) -> int | None:
     """The object's version in epoch microseconds: modified, else created, else None."""
     stamp = obj.get("modified") or obj.get("created")
-    return None if stamp is None else parse_micros(stamp)
+    return None if stamp is None else _micros(stamp)
+
+
+# The objects of one submission share a handful of timestamps: parse each once.
+_micros = lru_cache(maxsize=4096)(parse_micros)
 
 
 def reconcile(

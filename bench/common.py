@@ -1,0 +1,106 @@
+"""What the benchmarks share: a real embedded server in a child process, and printing."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ADMIN_KEY = "stp_bench-admin-key-not-secret-0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    port: int
+    data_dir: Path
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        try:
+            all_headers = {"Authorization": f"Bearer {ADMIN_KEY}", **(headers or {})}
+            connection.request(method, path, body=body, headers=all_headers)
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def json(self, method: str, path: str, body: bytes | None = None, **kw: Any) -> Any:
+        status, _, data = self.request(method, path, body, **kw)
+        if status >= 400:
+            raise RuntimeError(f"{method} {path} -> {status}: {data[:500]!r}")
+        return json.loads(data)
+
+    def peak_rss_mb(self) -> float:
+        """The server process's peak resident memory so far (VmHWM)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmHWM")
+
+
+@contextmanager
+def embedded_server(**env: str) -> Iterator[Server]:
+    """`steppe serve` on a fresh data dir and a free port, stopped afterwards."""
+    with tempfile.TemporaryDirectory(prefix="steppe-bench-") as tmp:
+        port = free_port()
+        full_env = {
+            **os.environ,
+            "STEPPE_DATA_DIR": tmp,
+            "STEPPE_PORT": str(port),
+            "STEPPE_ADMIN_KEY": ADMIN_KEY,
+            "STEPPE_LOG_LEVEL": "WARNING",
+            **env,
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "steppe.cli", "serve"],
+            env=full_env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        server = Server(process, port, Path(tmp))
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(process.stderr.read().decode() if process.stderr else "")
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def row(label: str, value: str, baseline: str = "", note: str = "") -> None:
+    print(f"  {label:<46} {value:>18}   {baseline:<34} {note}")
+
+
+def heading(text: str) -> None:
+    print(f"\n{text}\n" + "-" * len(text))

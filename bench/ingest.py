@@ -1,0 +1,132 @@
+"""End-to-end ingest on the embedded store (issue: >= 10,000 observables/s, < 500 MB).
+
+For each size, one JSON submission goes over HTTP to a real `steppe serve`
+child process; the clock runs from the POST until the submission reads
+complete. The ceiling is measured in this process in the same run: building
+the same STIX objects as plain dicts (the converter) and serialising them,
+with no validation, no storage and no HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from typing import Any
+
+import orjson
+
+from bench.common import embedded_server, heading, row
+from steppe.ingest.convert import ConversionContext, Converter, Producer
+from steppe.ingest.models import parse_json
+from steppe.ingest.templates import TemplateRegistry
+from steppe.stix.ids import derived_id
+
+SIZES = (10_000, 100_000)
+CHUNK = 1_000
+COUNTRIES = ("RU", "RU", "RU", "UA", "KZ", "BY", "CN", "US")
+
+
+def submission(size: int, seed: int = 2009) -> dict[str, Any]:
+    """A DDoS report with `size` distinct observables in documentation-like ranges."""
+    rng = random.Random(seed)
+    observables: list[dict[str, Any]] = []
+    for n in range(size):
+        pick = n % 20
+        if pick < 15:  # attacking IPv4 hosts, most with their AS and country
+            value = f"{10 + (n >> 16) % 200}.{(n >> 8) & 255}.{n & 255}.{1 + pick}"
+            item: dict[str, Any] = {"type": "ipv4-addr", "value": value, "role": "source"}
+            if pick < 10:
+                item["asn"] = 64496 + rng.randrange(16)
+                item["country"] = rng.choice(COUNTRIES)
+        elif pick < 17:
+            item = {
+                "type": "ipv6-addr",
+                "value": f"2001:db8:{n >> 16:x}:{n & 0xFFFF:x}::{pick}",
+                "role": "source",
+            }
+        elif pick < 19:
+            item = {"type": "domain-name", "value": f"c2-{n}.botnet.example.net", "role": "c2"}
+        else:
+            item = {"type": "url", "value": f"http://isp-{n}.example.org/", "role": "target"}
+        item["first_seen"] = "2009-01-18T00:00:00Z"
+        item["last_seen"] = "2009-01-20T00:00:00Z"
+        observables.append(item)
+    return {
+        "tlp": "amber",
+        "confidence": 70,
+        "attack": {
+            "kind": "ddos",
+            "first_seen": "2009-01-18T00:00:00Z",
+            "last_seen": "2009-01-28T00:00:00Z",
+        },
+        "campaign": {"name": f"Kyrgyzstan ISP DDoS bench {size}"},
+        "targets": [{"name": "Kyrgyz ISP A", "sectors": ["telecommunications"], "country": "KG"}],
+        "attribution": {"name": "Bench operators", "country": "RU", "confidence": 15},
+        "observables": observables,
+    }
+
+
+def ceiling(body: bytes) -> tuple[float, int]:
+    """Observables/s for building the same objects as dicts and serialising them."""
+    request = parse_json(body)
+    converter = Converter(TemplateRegistry.load())
+    observables = request.observables
+    parts = (len(observables) + CHUNK - 1) // CHUNK
+    ctx = ConversionContext(
+        submission_id="bench",
+        producer=Producer(derived_id("identity", "bench"), "bench"),
+        now=time.time_ns() // 1000,
+        parts_total=parts,
+    )
+    dumps = orjson.dumps
+    started = time.perf_counter()
+    produced = 0
+    for part in range(1, parts + 1):
+        chunk = observables[(part - 1) * CHUNK : part * CHUNK]
+        objects = converter.header_objects(request.report, ctx)
+        objects += converter.chunk_objects(request.report, chunk, part, ctx)
+        for obj in objects:
+            dumps(obj)
+        produced += len(objects)
+    elapsed = time.perf_counter() - started
+    return len(observables) / elapsed, produced
+
+
+def end_to_end(body: bytes) -> tuple[float, float, dict[str, Any]]:
+    with embedded_server() as server:
+        started = time.perf_counter()
+        resource = server.json(
+            "POST", "/api/v1/observations", body, headers={"Content-Type": "application/json"}
+        )
+        while resource["status"] == "pending":
+            time.sleep(0.05)
+            resource = server.json("GET", resource["links"]["self"])
+        elapsed = time.perf_counter() - started
+        if resource["status"] != "complete":
+            raise RuntimeError(f"submission ended {resource['status']}: {resource['errors']}")
+        return resource["observables"] / elapsed, server.peak_rss_mb(), resource
+
+
+def run() -> None:
+    heading("Ingest, embedded store, over HTTP (target >= 10,000 observables/s, < 500 MB)")
+    for size in SIZES:
+        body = json.dumps(submission(size)).encode()
+        rate, peak, resource = end_to_end(body)
+        ceiling_rate, _ = ceiling(body)
+        row(
+            f"{size:,} observables ({resource['counts']['objects']:,} objects)",
+            f"{rate:,.0f} obs/s",
+            f"ceiling {ceiling_rate:,.0f} obs/s (dicts+JSON)",
+            f"ratio {rate / ceiling_rate:.2f}; {'meets' if rate >= 10_000 else 'BELOW'} 10,000/s",
+        )
+        row(
+            f"  peak server memory, {size:,}",
+            f"{peak:,.0f} MB",
+            f"{len(body) / 1e6:,.1f} MB body",
+            "under 500 MB" if peak < 500 else "OVER 500 MB",
+        )
+
+
+if __name__ == "__main__":
+    run()

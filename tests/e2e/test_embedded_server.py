@@ -1,0 +1,104 @@
+"""The embedded service as a new user meets it: `steppe serve`, HTTP, the CLI, a restart."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import stix2
+from stix2validator import ValidationOptions, validate_instance
+
+from support.server import steppe_env, steppe_serve
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "kyrgyzstan-2009.json"
+
+
+def test_submit_restart_and_find_everything_still_there(tmp_path: Path):
+    data = tmp_path / "data"
+    with steppe_serve(data) as server:
+        printed = "".join(server.output)
+        key = re.search(r"admin key \(shown once\): (\S+)", printed).group(1)
+        assert (data / "admin.key").read_text().strip() == key
+        assert (data / "admin.key").stat().st_mode & 0o777 == 0o600
+        assert f"{server.url}/api/v1/openapi.json" in printed
+
+        status, resource = server.json(
+            "POST",
+            "/api/v1/observations",
+            key,
+            body=EXAMPLE.read_bytes(),
+            headers={"Content-Type": "application/json"},
+        )
+        assert status == 201 and resource["status"] == "complete"
+        status, _, bundle_bytes = server.call("GET", resource["links"]["bundle"], key)
+        assert status == 200
+        bundle = json.loads(bundle_bytes)
+        assert validate_instance(bundle, ValidationOptions(version="2.1")).errors == []
+        stix2.parse(bundle, allow_custom=False)
+
+    with steppe_serve(data) as server:  # restarted on the same data dir
+        assert "admin key (shown once)" not in "".join(server.output)
+        status, again = server.json("GET", resource["links"]["self"], key)
+        assert status == 200 and again == resource
+        status, _, bundle_again = server.call("GET", resource["links"]["bundle"], key)
+        assert status == 200 and json.loads(bundle_again) == bundle
+        status, error = server.json("GET", resource["links"]["self"], None)
+        assert status == 401 and "no credentials" in error["description"]
+
+
+def test_the_cli_submits_a_file_and_adds_an_analyst(tmp_path: Path):
+    data = tmp_path / "data"
+    admin_key = "stp_cli-test-admin-key-0123456789"
+    with steppe_serve(data, STEPPE_ADMIN_KEY=admin_key) as server:
+        port = server.url.rsplit(":", 1)[1]
+        env = steppe_env(data, int(port), STEPPE_ADMIN_KEY=admin_key, STEPPE_URL=server.url)
+        added = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "steppe.cli",
+                "partner",
+                "add",
+                "analyst-1",
+                "--role",
+                "analyst",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        analyst_key = re.search(r"key \(shown once\): (\S+)", added.stdout).group(1)
+        submitted = subprocess.run(
+            [sys.executable, "-m", "steppe.cli", "submit", str(EXAMPLE), "--key", analyst_key],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert submitted.returncode == 0, submitted.stderr
+        assert "complete" in submitted.stdout and "bundle:" in submitted.stdout
+        submission_id = re.search(r"submission (\S+):", submitted.stdout).group(1)
+        status, resource = server.json("GET", f"/api/v1/submissions/{submission_id}", analyst_key)
+        assert status == 200 and resource["submitted_by"] == "analyst-1"
+
+        bad = tmp_path / "bad.csv"
+        bad.write_text("type,value\nipv4-addr,198.51.100.999\n")
+        refused = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "steppe.cli",
+                "submit",
+                str(bad),
+                "-p",
+                "kind=ddos",
+                "--key",
+                analyst_key,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert refused.returncode == 1
+        assert "row 2, column value" in refused.stderr
