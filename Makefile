@@ -34,3 +34,30 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# --- sam build (template.yaml: Metadata BuildMethod makefile) -------------------
+# SAM runs `make build-<LogicalId>` with ARTIFACTS_DIR set. Each function ships
+# the steppe package with stix_templates/ inside it (where the wheel puts them);
+# the layer ships the locked third-party dependencies for python3.12 on arm64.
+LAMBDA_PLATFORM ?= aarch64-manylinux2014
+LAMBDA_PYTHON   ?= 3.12
+LAYER_UV        ?= $(shell command -v uv 2>/dev/null || echo $(UV))
+
+.PHONY: build-ApiFunction build-WorkerFunction build-AuthorizerFunction build-DependenciesLayer
+
+build-ApiFunction build-WorkerFunction build-AuthorizerFunction:
+	mkdir -p "$(ARTIFACTS_DIR)"
+	rm -rf "$(ARTIFACTS_DIR)/steppe"
+	cp -R functions/steppe "$(ARTIFACTS_DIR)/steppe"
+	find "$(ARTIFACTS_DIR)/steppe" -name __pycache__ -type d -prune -exec rm -rf {} +
+	mkdir -p "$(ARTIFACTS_DIR)/steppe/stix_templates"
+	cp stix_templates/*.yaml "$(ARTIFACTS_DIR)/steppe/stix_templates/"
+
+build-DependenciesLayer:
+	mkdir -p "$(ARTIFACTS_DIR)/python"
+	$(LAYER_UV) export --frozen --no-dev --no-emit-project --no-hashes --quiet \
+		--output-file "$(ARTIFACTS_DIR)/requirements.txt"
+	$(LAYER_UV) pip install --quiet -r "$(ARTIFACTS_DIR)/requirements.txt" \
+		--target "$(ARTIFACTS_DIR)/python" --python-platform $(LAMBDA_PLATFORM) \
+		--python-version $(LAMBDA_PYTHON) --only-binary :all:
+	rm -f "$(ARTIFACTS_DIR)/requirements.txt"

@@ -1,0 +1,83 @@
+"""The AWS adapter: DynamoDB (one table) + S3 + SQS. The only code that imports boto3.
+
+open_aws builds the process's services from the settings; clients are created
+once per process (a Lambda cold start) and reused by every invocation.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from steppe.config import Settings
+from steppe.runtime import Services
+from steppe.store.aws.blobs import S3BlobStore
+from steppe.store.aws.queue import SqsJobQueue
+from steppe.store.aws.store import DynamoStore
+
+__all__ = ["DynamoStore", "S3BlobStore", "SqsJobQueue", "client_config", "open_aws"]
+
+IDEMPOTENCY_PK = "IDEMPOTENCY"
+
+
+def client_config() -> Config:
+    """Bounded timeouts and retries: the collection lease relies on them (see lease.py).
+
+    With these, a DynamoDB call issued inside a writer's 20-second window
+    lands (or fails) within about 25 seconds, before its 60-second lease
+    can be taken over.
+    """
+    return Config(
+        connect_timeout=2,
+        read_timeout=5,
+        retries={"mode": "standard", "total_max_attempts": 3},
+        max_pool_connections=16,
+    )
+
+
+# A boto3 session must not create two clients at once.
+_creating = threading.Lock()
+
+
+class _LazyClient:
+    """A boto3 client made on first use: the authorizer, for one, never touches S3 or SQS."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            with _creating:
+                if self._client is None:
+                    self._client = self._factory()
+        return getattr(self._client, name)
+
+
+def open_aws(settings: Settings) -> Services:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    session = boto3.session.Session()
+    config = client_config()
+    dynamodb = session.client("dynamodb", config=config)
+    s3 = _LazyClient(lambda: session.client("s3", config=config))
+    sqs = _LazyClient(lambda: session.client("sqs", config=config))
+    idempotency = DynamoDBPersistenceLayer(
+        table_name=settings.table_name,
+        key_attr="pk",
+        sort_key_attr="sk",
+        static_pk_value=IDEMPOTENCY_PK,
+        expiry_attr="expires_at",
+        boto3_client=dynamodb,
+    )
+    return Services(
+        settings=settings,
+        store=DynamoStore(dynamodb, settings.table_name, s3, settings.bucket_name),
+        blobs=S3BlobStore(s3, settings.bucket_name),
+        queue=SqsJobQueue(sqs, settings.queue_url),
+        idempotency=idempotency,
+    )

@@ -1,0 +1,135 @@
+"""Where every kind of item lives in the table: the partition and sort keys.
+
+One place names them all, so the layout can be read (and changed) at once:
+
+    pk                                   sk                      item
+    C#<collection>                       STATE                   watermark, reserved range, lease
+    C#<collection>                       JOURNAL                 the current writer's undo/redo log
+    C#<collection>#O#<object id>         HEAD                    first/last version of the object
+    C#<collection>#O#<object id>         V#<version>             one version: metadata and body
+    C#<collection>#<view>                <date_added>            listing: every version (all), the
+    C#<collection>#<view>#T#<type>       <date_added>              latest (last) or earliest (first)
+                                                                   of each object, per type too
+    ROOTS                                <api root id>           API root
+    COLL#<collection>                    COLL                    collection
+    ROOT#<api root>#COLLS                <created>#<collection>  collection, listed per API root
+    ROOT#<api root>#TITLE                <sha256(title)>         title claim -> collection id
+    PARTNERS                             <name>                  partner
+    CRED#<key hash>                      CRED                    credential -> partner name
+    PARTNER#<name>#CREDS                 <key hash>              the partner's credentials
+    SUB#<submission>                     SUB                     submission
+    SUB#<submission>                     CHUNK#<n>               one chunk's result
+    SUBMISSIONS                          <created>#<arrival>#<id> submissions (read newest first)
+    IDEMPOTENCY                          <function>#<hash>       Powertools idempotency records
+
+Numbers in sort keys are zero-padded so that string order is numeric order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+# Versions and instants are signed epoch microseconds; this offset makes every
+# STIX timestamp (year 0001 onwards) non-negative before padding.
+_OFFSET = 10**17
+_WIDTH = 19
+
+STATE = "STATE"
+JOURNAL = "JOURNAL"
+HEAD = "HEAD"
+VERSION_PREFIX = "V#"
+
+ROOTS = "ROOTS"
+PARTNERS = "PARTNERS"
+SUBMISSIONS = "SUBMISSIONS"
+COLLECTION_SK = "COLL"
+CREDENTIAL_SK = "CRED"
+SUBMISSION_SK = "SUB"
+CHUNK_PREFIX = "CHUNK#"
+
+
+def pad(value: int) -> str:
+    """A signed microsecond count as a fixed-width, string-sortable key."""
+    return f"{value + _OFFSET:0{_WIDTH}d}"
+
+
+def unpad(text: str) -> int:
+    return int(text) - _OFFSET
+
+
+def collection(collection_id: str) -> str:
+    return f"C#{collection_id}"
+
+
+def obj(collection_id: str, object_id: str) -> str:
+    return f"C#{collection_id}#O#{object_id}"
+
+
+def version_sk(version: int) -> str:
+    return VERSION_PREFIX + pad(version)
+
+
+def listing(collection_id: str, view: str, object_type: str | None = None) -> str:
+    base = f"C#{collection_id}#{view}"
+    return base if object_type is None else f"{base}#T#{object_type}"
+
+
+def listing_keys(
+    collection_id: str, view: str, object_type: str, date_added: int
+) -> list[tuple[str, str]]:
+    """The two listing entries of one version in one view: untyped and typed."""
+    sk = pad(date_added)
+    return [
+        (listing(collection_id, view), sk),
+        (listing(collection_id, view, object_type), sk),
+    ]
+
+
+def coll(collection_id: str) -> str:
+    return f"COLL#{collection_id}"
+
+
+def root_collections(api_root: str) -> str:
+    return f"ROOT#{api_root}#COLLS"
+
+
+def root_collection_sk(created: int, collection_id: str) -> str:
+    return f"{pad(created)}#{collection_id}"
+
+
+def title_claim(api_root: str) -> str:
+    return f"ROOT#{api_root}#TITLE"
+
+
+def title_sk(title: str) -> str:
+    # Titles may be long and hold any character; their hash is a fixed-size key.
+    return hashlib.sha256(title.encode("utf-8")).hexdigest()
+
+
+def credential(key_hash: str) -> str:
+    return f"CRED#{key_hash}"
+
+
+def partner_credentials(name: str) -> str:
+    return f"PARTNER#{name}#CREDS"
+
+
+def submission(submission_id: str) -> str:
+    return f"SUB#{submission_id}"
+
+
+def chunk_sk(chunk: int) -> str:
+    return f"{CHUNK_PREFIX}{chunk:09d}"
+
+
+def submission_listing_sk(created: int, arrival: int, submission_id: str) -> str:
+    return f"{pad(created)}#{arrival:024d}#{submission_id}"
+
+
+def spilled_body(collection_id: str, object_id: str, version: int) -> str:
+    """The S3 key of an object body too large for its item."""
+    return f"objects/{collection_id}/{object_id}/{version}.json"
+
+
+def spilled_chunk(submission_id: str, chunk: int) -> str:
+    return f"submissions/{submission_id}/results/{chunk}.json.z"

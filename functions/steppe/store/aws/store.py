@@ -1,0 +1,52 @@
+"""DynamoStore: the whole storage port on one DynamoDB table (plus S3 for big values)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from steppe.store.aws.access import DynamoAccess
+from steppe.store.aws.blobs import S3BlobStore
+from steppe.store.aws.catalog import DynamoCatalog
+from steppe.store.aws.lease import LEASE_SECONDS, Leases
+from steppe.store.aws.objects import DynamoObjects
+from steppe.store.aws.submissions import DynamoSubmissions
+from steppe.store.aws.table import Table
+from steppe.store.port import Store
+
+_THREADS = 8  # concurrent batch calls of one store operation
+
+
+class DynamoStore(DynamoObjects, DynamoCatalog, DynamoAccess, DynamoSubmissions, Store):
+    """Objects, catalog, access and submissions in `table_name`; large bodies in `bucket`.
+
+    `dynamodb` and `s3` are boto3 clients, created once per process by
+    open_aws (or by tests). Safe to share between threads.
+    """
+
+    def __init__(
+        self,
+        dynamodb: Any,
+        table_name: str,
+        s3: Any,
+        bucket: str,
+        *,
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="steppe-ddb")
+        self._table = Table(dynamodb, table_name, self._pool)
+        self._blobs = S3BlobStore(s3, bucket)
+        self._leases = Leases(self._table, self._blobs.delete_many, lease_seconds=lease_seconds)
+
+    @property
+    def table(self) -> Table:
+        return self._table
+
+    def _put_blob(self, key: str, data: bytes) -> None:
+        self._blobs.put(key, data, "application/json")
+
+    def _get_blob(self, key: str) -> bytes | None:
+        return self._blobs.get(key)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)

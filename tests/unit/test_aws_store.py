@@ -1,0 +1,495 @@
+"""What only the AWS adapter has to prove: bounded request counts, S3 spill, the lease.
+
+Everything runs on moto in-process, on a table created exactly as template.yaml
+declares it. DynamoDB requests are counted with a botocore event hook on the
+client the store uses; nothing here measures time.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from steppe.config import Settings
+from steppe.store.aws import DynamoStore, S3BlobStore, SqsJobQueue, keys, open_aws
+from steppe.store.aws.provision import create_bucket, create_table
+from steppe.store.aws.queue import QueueError
+from steppe.store.port import (
+    ALL_VERSIONS,
+    FIRST,
+    ObjectQuery,
+    ObjectVersion,
+    VersionFilter,
+)
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+TABLE = "steppe-unit"
+BUCKET = "steppe-unit-blobs"
+TYPES = ("indicator", "malware", "ipv4-addr")
+SMALL, LARGE = 100, 1500
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[None]:
+    with mock_aws():
+        create_table(boto3.client("dynamodb"), TABLE, TEMPLATE)
+        create_bucket(boto3.client("s3"), BUCKET)
+        yield
+
+
+def make_store(**options: Any) -> DynamoStore:
+    """A store on its own clients, as a separate process (Lambda instance) would have."""
+    return DynamoStore(boto3.client("dynamodb"), TABLE, boto3.client("s3"), BUCKET, **options)
+
+
+@pytest.fixture
+def store(aws: None) -> Iterator[DynamoStore]:
+    created = make_store()
+    yield created
+    created.close()
+
+
+@pytest.fixture
+def collection() -> str:
+    return str(uuid.uuid4())
+
+
+class Requests:
+    """The DynamoDB operations a client sends, in order."""
+
+    def __init__(self, client: Any) -> None:
+        self.names: list[str] = []
+        client.meta.events.register("before-call.dynamodb", self._record)
+
+    def _record(self, model: Any, **_: Any) -> None:
+        self.names.append(model.name)
+
+    def during(self, action: Any) -> list[str]:
+        self.names.clear()
+        action()
+        return list(self.names)
+
+
+def oid(kind: str, n: int) -> str:
+    return f"{kind}--{uuid.UUID(int=n, version=4)}"
+
+
+def version(object_id: str, modified: int | None, tlp: int = 0, body: bytes | None = None):
+    kind = object_id.split("--")[0]
+    if body is None:
+        body = json.dumps({"type": kind, "id": object_id, "modified": modified}).encode()
+    return ObjectVersion(object_id, kind, modified, "2.1", tlp, body)
+
+
+def fill(store: DynamoStore, collection_id: str, size: int) -> list[str]:
+    """`size` objects over three types and TLP levels; every tenth gets a second version."""
+    ids = [oid(TYPES[i % 3], i) for i in range(size)]
+    store.put_objects(collection_id, [version(i, 1000, tlp=n % 4) for n, i in enumerate(ids)])
+    store.put_objects(collection_id, [version(i, 2000, tlp=1) for i in ids[::10]])
+    return ids
+
+
+def listing_count(client: Any, collection_id: str, view: str) -> int:
+    """Entries in a listing partition, read raw (watermark or not)."""
+    response = client.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": keys.listing(collection_id, view)}},
+        Select="COUNT",
+        ConsistentRead=True,
+    )
+    return response["Count"]
+
+
+# ---------------------------------------------------------------------------
+# The cost of a page does not grow with the collection
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sized(aws: None) -> Iterator[tuple[DynamoStore, dict[int, tuple[str, list[str], int]]]]:
+    reader = make_store()
+    writer = make_store()
+    collections = {}
+    for size in (SMALL, LARGE):
+        collection_id = str(uuid.uuid4())
+        ids = fill(writer, collection_id, size)
+        collections[size] = (collection_id, ids, _middle(reader, collection_id))
+    writer.close()
+    yield reader, collections
+    reader.close()
+
+
+def _middle(store: DynamoStore, collection_id: str) -> int:
+    page = store.list_objects(collection_id, ObjectQuery(limit=40, versions=ALL_VERSIONS))
+    return page.records[-1].date_added
+
+
+PAGES = {
+    "last view (the default)": lambda ids, mid: ObjectQuery(limit=50),
+    "all versions": lambda ids, mid: ObjectQuery(limit=50, versions=ALL_VERSIONS),
+    "first view": lambda ids, mid: ObjectQuery(limit=50, versions=FIRST),
+    "one type": lambda ids, mid: ObjectQuery(limit=50, types=frozenset({"malware"})),
+    "two types, all versions": lambda ids, mid: ObjectQuery(
+        limit=50, types=frozenset({"malware", "indicator"}), versions=ALL_VERSIONS
+    ),
+    "filtered by TLP": lambda ids, mid: ObjectQuery(limit=50, max_tlp=1),
+    "manifest from the middle": lambda ids, mid: ObjectQuery(
+        limit=50, added_after=mid, with_body=False
+    ),
+    "match[id]": lambda ids, mid: ObjectQuery(ids=frozenset({ids[30]}), versions=ALL_VERSIONS),
+    "first and last": lambda ids, mid: ObjectQuery(
+        limit=50, versions=VersionFilter(first=True, last=True)
+    ),
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_requests_per_page_are_the_same_for_100_and_1500_objects(sized, page):
+    store, collections = sized
+    requests = Requests(store.table.client)
+    seen = {}
+    for size, (collection_id, ids, middle) in collections.items():
+        query = PAGES[page](ids, middle)
+        pages = []
+        names = requests.during(
+            lambda q=query, c=collection_id, out=pages: out.append(store.list_objects(c, q))
+        )
+        assert pages[0].records, f"{page}: the page over {size} objects is empty"
+        seen[size] = names
+    assert seen[SMALL] == seen[LARGE]
+    assert "Scan" not in seen[LARGE]
+
+
+def test_a_page_is_one_getitem_one_query_and_one_batchget_per_100_bodies(sized):
+    store, collections = sized
+    collection_id, ids, _ = collections[LARGE]
+    requests = Requests(store.table.client)
+    assert requests.during(lambda: store.list_objects(collection_id, ObjectQuery(limit=100))) == [
+        "GetItem",
+        "Query",
+        "BatchGetItem",
+    ]
+    assert requests.during(lambda: store.list_objects(collection_id, ObjectQuery(limit=250))) == [
+        "GetItem",
+        "Query",
+        "BatchGetItem",
+        "BatchGetItem",
+        "BatchGetItem",
+    ]
+    assert requests.during(
+        lambda: store.list_objects(collection_id, ObjectQuery(limit=100, with_body=False))
+    ) == ["GetItem", "Query"]
+    assert requests.during(
+        lambda: store.list_objects(collection_id, ObjectQuery(ids=frozenset({ids[0]})))
+    ) == ["GetItem", "Query"]
+
+
+def test_type_filter_reads_only_that_type(sized):
+    store, collections = sized
+    collection_id, _, _ = collections[LARGE]
+    page = store.list_objects(
+        collection_id, ObjectQuery(limit=1000, types=frozenset({"ipv4-addr"}))
+    )
+    assert len(page.records) == LARGE // 3
+    assert {r.type for r in page.records} == {"ipv4-addr"}
+    assert page.more is False
+
+
+# ---------------------------------------------------------------------------
+# Bodies too large for an item
+# ---------------------------------------------------------------------------
+
+
+def test_big_bodies_spill_to_s3_and_read_back(store, collection):
+    big_id, small_id = oid("report", 1), oid("report", 2)
+    big = json.dumps({"type": "report", "id": big_id, "padding": "x" * 400_000}).encode()
+    store.put_objects(collection, [version(big_id, 1000, body=big), version(small_id, 1000)])
+
+    s3 = boto3.client("s3")
+    spilled = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"objects/{collection}/")
+    assert [o["Key"] for o in spilled.get("Contents", [])] == [
+        keys.spilled_body(collection, big_id, 1000)
+    ]
+    item = store.table.get(keys.obj(collection, big_id), keys.version_sk(1000))
+    assert item is not None and "b" not in item and int(item["z"]["N"]) == len(big)
+
+    page = store.list_objects(collection, ObjectQuery())
+    assert {r.id: r.body for r in page.records}[big_id] == big
+    by_id = store.list_objects(collection, ObjectQuery(ids=frozenset({big_id})))
+    assert [r.body for r in by_id.records] == [big]
+
+    assert store.delete_object(collection, big_id) == 1
+    after = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"objects/{collection}/")
+    assert after.get("KeyCount", 0) == 0
+
+
+def test_max_bytes_cuts_a_page_by_stored_sizes(store, collection):
+    ids = [oid("note", n) for n in range(5)]
+    store.put_objects(collection, [version(i, 1000, body=b"x" * 100) for i in ids])
+    page = store.list_objects(collection, ObjectQuery(max_bytes=250))
+    assert [r.id for r in page.records] == ids[:2]
+    assert page.more is True and page.last_position == page.records[-1].date_added
+
+
+# ---------------------------------------------------------------------------
+# The watermark and the lease
+# ---------------------------------------------------------------------------
+
+
+def test_readers_do_not_see_a_write_before_its_commit(aws, collection):
+    writer, reader = make_store(), make_store()
+    earlier = [version(oid("indicator", n), 1000) for n in range(3)]
+    writer.put_objects(collection, earlier)
+    later = [version(oid("indicator", n), 1000) for n in range(3, 8)]
+    observed: dict[str, Any] = {}
+
+    def before_commit(params: dict[str, Any], **_: Any) -> None:
+        if "#committed" in params.get("UpdateExpression", "") and not observed:
+            observed["page"] = reader.list_objects(collection, ObjectQuery(versions=ALL_VERSIONS))
+            observed["count"] = reader.count_objects(collection)
+            observed["written"] = listing_count(reader.table.client, collection, "all")
+
+    writer.table.client.meta.events.register(
+        "before-parameter-build.dynamodb.UpdateItem", before_commit
+    )
+    writer.put_objects(collection, later)
+
+    # The new entries were in the table, but above the watermark: invisible.
+    assert observed["written"] == 8
+    assert [r.id for r in observed["page"].records] == [o.id for o in earlier]
+    assert observed["count"] == 3
+    visible = reader.list_objects(collection, ObjectQuery(versions=ALL_VERSIONS))
+    assert [r.id for r in visible.records] == [o.id for o in earlier + later]
+
+
+class Crash:
+    """Makes a store's client fail every DynamoDB call once a given call has gone through.
+
+    That is what a writer that dies (or loses the network) leaves behind.
+    """
+
+    def __init__(self, store: DynamoStore, when: Any) -> None:
+        self.dead = False
+        self._when = when
+        self._armed = False
+        events = store.table.client.meta.events
+        events.register("before-parameter-build.dynamodb", self._arm)
+        events.register("before-call.dynamodb", self._refuse)
+        events.register("after-call.dynamodb", self._fire)
+
+    def _arm(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if self._when(model.name, params):
+            self._armed = True
+
+    def _refuse(self, **_: Any) -> None:
+        if self.dead:
+            raise EndpointConnectionError(endpoint_url="https://dynamodb.invalid")
+
+    def _fire(self, **_: Any) -> None:
+        if self._armed:
+            self.dead = True
+
+
+def _raw_entries_above_watermark(store: DynamoStore, collection_id: str) -> int:
+    state = store.table.get(keys.collection(collection_id), keys.STATE)
+    assert state is not None
+    watermark = int(state["watermark"]["N"])
+    items, _ = store.table.query_page(keys.listing(collection_id, "all"))
+    return sum(1 for item in items if keys.unpad(item["sk"]["S"]) > watermark)
+
+
+def test_a_writer_that_dies_before_its_commit_is_undone_by_the_next(aws, collection):
+    setup = make_store()
+    kept = version(oid("indicator", 1), 1000)
+    setup.put_objects(collection, [kept])
+
+    dying = make_store(lease_seconds=1.5)
+    crash = Crash(dying, when=lambda name, params: name == "BatchWriteItem")
+    doomed = [version(oid("indicator", 1), 2000)] + [
+        version(oid("indicator", n), 1000) for n in range(2, 12)
+    ]
+    with pytest.raises(EndpointConnectionError):
+        dying.put_objects(collection, doomed)
+    assert crash.dead
+    assert _raw_entries_above_watermark(setup, collection) > 0  # half-written, invisible
+
+    # The next writer waits for the lease to expire, undoes the dead one, writes.
+    survivor = make_store()
+    fresh = version(oid("malware", 99), 1000)
+    outcomes = survivor.put_objects(collection, [fresh])
+    assert [o.outcome for o in outcomes] == ["created"]
+    assert _raw_entries_above_watermark(survivor, collection) == 0
+    last = survivor.list_objects(collection, ObjectQuery())
+    assert [(r.id, r.version) for r in last.records] == [(kept.id, 1000), (fresh.id, 1000)]
+    assert survivor.count_objects(collection) == 2
+    assert listing_count(survivor.table.client, collection, "all") == 2
+
+    # The dead writer's work can be done again, as if for the first time.
+    retried = survivor.put_objects(collection, doomed)
+    assert [o.outcome for o in retried] == ["updated"] + ["created"] * 10
+    assert survivor.count_objects(collection) == 13
+
+
+def test_a_writer_that_dies_after_its_commit_is_finished_by_the_next(aws, collection):
+    setup = make_store()
+    updated = oid("indicator", 1)
+    setup.put_objects(collection, [version(updated, 1000)])
+
+    dying = make_store(lease_seconds=1.5)
+    crash = Crash(
+        dying,
+        when=lambda name, params: "#committed" in params.get("UpdateExpression", ""),
+    )
+    with pytest.raises(EndpointConnectionError):
+        dying.put_objects(collection, [version(updated, 2000)])
+    assert crash.dead
+
+    # Committed: the new version is visible; the superseded "last" entry is not yet gone.
+    reader = make_store()  # its own lease is the default one; the dead one expires sooner
+    stale = reader.list_objects(collection, ObjectQuery())
+    assert [(r.id, r.version) for r in stale.records] == [(updated, 1000), (updated, 2000)]
+
+    reader.put_objects(collection, [version(oid("malware", 7), 1000)])  # waits, takes over
+    last = reader.list_objects(collection, ObjectQuery())
+    assert [(r.id, r.version) for r in last.records] == [(updated, 2000), (oid("malware", 7), 1000)]
+    assert reader.count_objects(collection) == 3
+
+
+# ---------------------------------------------------------------------------
+# S3 blobs, the SQS queue, the assembled services
+# ---------------------------------------------------------------------------
+
+
+def test_s3_blob_store_round_trip(aws):
+    blobs = S3BlobStore(boto3.client("s3"), BUCKET)
+    key = f"submissions/{uuid.uuid4()}/raw"
+    assert blobs.get(key) is None
+    assert blobs.exists(key) is False
+    blobs.put(key, b"ip\n198.51.100.7\n", "text/csv")
+    assert blobs.get(key) == b"ip\n198.51.100.7\n"
+    assert blobs.exists(key) is True
+    head = boto3.client("s3").head_object(Bucket=BUCKET, Key=key)
+    assert head["ContentType"] == "text/csv"
+    blobs.delete(key)
+    blobs.delete(key)  # absent: no error
+    assert blobs.get(key) is None
+
+
+def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
+    bodies = []
+    while True:
+        response = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        messages = response.get("Messages", [])
+        if not messages:
+            return bodies
+        for message in messages:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_sqs_queue_sends_every_message_in_batches(aws):
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName=f"work-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue = SqsJobQueue(sqs, url)
+    batches: list[list[int]] = []
+    sqs.meta.events.register(
+        "before-parameter-build.sqs.SendMessageBatch",
+        lambda params, **_: batches.append(
+            [len(entry["MessageBody"].encode()) for entry in params["Entries"]]
+        ),
+    )
+    # 23 small jobs and 4 of 100 KB: a batch holds at most 10 messages and 256 KiB.
+    messages: list[dict[str, object]] = [
+        {"task": "process_chunk", "submission_id": "s-1", "chunk": n} for n in range(1, 24)
+    ]
+    messages += [{"task": "note", "padding": "p" * 100_000, "n": n} for n in range(4)]
+    queue.send(messages)
+
+    assert sum(len(batch) for batch in batches) == len(messages)
+    assert all(len(batch) <= 10 and sum(batch) <= 256 * 1024 for batch in batches)
+    assert len(batches) > 3  # 27 messages, but the large ones do not fit three batches
+    received = _drain(sqs, url)
+    key = json.dumps
+    assert sorted(map(key, received)) == sorted(map(key, messages))
+
+
+def test_sqs_queue_fails_loudly_when_entries_are_refused(aws):
+    sqs = boto3.client("sqs")
+    queue = SqsJobQueue(sqs, "https://sqs.eu-central-1.amazonaws.com/123456789012/work")
+    with Stubber(sqs) as stub:
+        stub.add_response(
+            "send_message_batch",
+            {
+                "Successful": [{"Id": "0", "MessageId": "m0", "MD5OfMessageBody": "x"}],
+                "Failed": [
+                    {
+                        "Id": "1",
+                        "SenderFault": False,
+                        "Code": "InternalError",
+                        "Message": "try again",
+                    }
+                ],
+            },
+        )
+        with pytest.raises(QueueError, match=r"refused 1 of 2 messages.*InternalError"):
+            queue.send([{"chunk": 1}, {"chunk": 2}])
+
+
+@pytest.mark.filterwarnings("ignore:Couldn't determine the remaining time left")
+def test_open_aws_builds_the_services_on_one_table(aws):
+    from aws_lambda_powertools.utilities.idempotency import (
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName=f"work-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    settings = Settings.from_env(
+        {
+            "STEPPE_BACKEND": "aws",
+            "STEPPE_TABLE": TABLE,
+            "STEPPE_BUCKET": BUCKET,
+            "STEPPE_QUEUE_URL": url,
+        }
+    )
+    services = open_aws(settings)
+    try:
+        assert isinstance(services.store, DynamoStore)
+        services.queue.send([{"task": "ping"}])
+        assert _drain(sqs, url) == [{"task": "ping"}]
+        services.blobs.put("probe/one", b"1")
+        assert services.blobs.get("probe/one") == b"1"
+
+        # The idempotency records live in the same table, under their own partition.
+        calls = []
+
+        @idempotent_function(
+            data_keyword_argument="request",
+            persistence_store=services.idempotency,
+            config=IdempotencyConfig(),
+        )
+        def submit(request: dict[str, Any]) -> dict[str, Any]:
+            calls.append(request)
+            return {"accepted": request["n"]}
+
+        assert submit(request={"n": 1}) == {"accepted": 1}
+        assert submit(request={"n": 1}) == {"accepted": 1}
+        assert calls == [{"n": 1}]
+        records = boto3.client("dynamodb").query(
+            TableName=TABLE,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "IDEMPOTENCY"}},
+        )["Items"]
+        assert len(records) == 1 and "expires_at" in records[0]
+    finally:
+        services.close()
