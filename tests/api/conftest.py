@@ -5,19 +5,25 @@ import pytest
 
 from support.app import App, open_app
 
+BACKENDS = ["sqlite", "aws"]
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[App]:
-    opened = open_app(tmp_path / "data")
+
+@pytest.fixture(params=BACKENDS)
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
+    """steppe in each shape: the embedded store, and DynamoDB + S3 + SQS on moto."""
+    opened = open_app(tmp_path / "data", request.param)
     yield opened
     opened.close()
 
 
-@pytest.fixture
-def small_chunks(tmp_path: Path) -> Iterator[App]:
-    """Submissions above 100 observables go through the queue, in chunks of 100."""
+@pytest.fixture(params=BACKENDS)
+def small_chunks(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
+    """Submissions above 40 observables go through the queue, in chunks of 40."""
     opened = open_app(
-        tmp_path / "data", STEPPE_SYNC_OBSERVABLES="100", STEPPE_CHUNK_OBSERVABLES="100"
+        tmp_path / "data",
+        request.param,
+        STEPPE_SYNC_OBSERVABLES="40",
+        STEPPE_CHUNK_OBSERVABLES="40",
     )
     yield opened
     opened.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from steppe.access.partners import add_partner
-from support.app import App, blob_files, example, open_app, stored_count
+from support.app import App, example, open_app, stored_count
 
 
 def broken(path: list, value) -> bytes:
@@ -118,17 +118,17 @@ CASES = {
 }
 
 
-def assert_nothing_written(app: App, files_before: list[Path]) -> None:
+def assert_nothing_written(app: App, blobs_before: list[str]) -> None:
     assert stored_count(app) == 0
-    assert blob_files(app) == files_before
+    assert app.blob_keys() == blobs_before
     assert app.services.store.list_submissions() == []
-    assert app.services.queue.pending() == 0
+    assert app.pending_jobs() == 0
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_submissions_are_refused_with_the_place_at_fault(app: App, case: str):
     body, content_type, query, status, where = CASES[case]
-    files_before = blob_files(app)
+    files_before = app.blob_keys()
     reply = app.request(
         "POST", "/api/v1/observations", body=body, content_type=content_type, query=query
     )

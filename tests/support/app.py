@@ -23,6 +23,7 @@ from steppe.local.worker import LocalWorker
 from steppe.runtime import Services, build_services, use_services
 
 ROUTES = RouteTable.from_template()
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
 
 @dataclass
@@ -47,6 +48,8 @@ class App:
     services: Services
     boot: BootstrapResult
     gateway: Any = field(repr=False)
+    backend: str = "sqlite"
+    aws: Any = field(default=None, repr=False)  # the moto session of the aws backend
 
     @property
     def admin_key(self) -> str:
@@ -111,8 +114,12 @@ class App:
     def submit(self, report: Any, **kwargs: Any) -> Reply:
         return self.request("POST", "/api/v1/observations", json_body=report, **kwargs)
 
+    # -- what differs between the two shapes ----------------------------------------
+
     def drain(self, max_jobs: int = 10_000) -> int:
         """Run the worker until the queue is empty; returns how many jobs it ran."""
+        if self.backend == "aws":
+            return self.aws.drain(max_jobs)
         worker = LocalWorker(self.services.queue, ROUTES, retry_base=0.0, retry_max=0.0)
         ran = 0
         while ran < max_jobs:
@@ -124,20 +131,159 @@ class App:
             ran += handled
         raise AssertionError("the queue did not drain")
 
+    def pending_jobs(self) -> int:
+        if self.backend == "aws":
+            return self.aws.pending()
+        return self.services.queue.pending()
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        if self.backend == "aws":
+            return self.aws.dead_letters()
+        return [json.loads(job.body) for job in self.services.queue.dead_letters()]
+
+    def blob_keys(self) -> list[str]:
+        if self.backend == "aws":
+            return self.aws.blob_keys()
+        root = self.settings.data_dir / "blobs"
+        if not root.exists():
+            return []
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
     def close(self) -> None:
         use_services(None)
+        if self.aws is not None:
+            self.aws.close()
+
+
+class MotoAws:
+    """The AWS shape on moto: the template's table, a bucket, the work queue and its DLQ.
+
+    The worker is driven the way Lambda's SQS event source drives it: receive,
+    invoke the worker function with the records, delete what succeeded; a
+    failed message becomes visible again (at once, here) until the queue's
+    redrive policy moves it to the dead-letter queue.
+    """
+
+    MAX_RECEIVES = 5
+
+    def __init__(self) -> None:
+        import boto3
+        from moto import mock_aws
+
+        from steppe.store.aws.provision import create_bucket, create_table
+
+        self._mock = mock_aws()
+        self._mock.start()
+        self.table, self.bucket = "steppe-test", "steppe-test-blobs"
+        dynamodb = boto3.client("dynamodb")
+        create_table(dynamodb, self.table, TEMPLATE)
+        self.s3 = boto3.client("s3")
+        create_bucket(self.s3, self.bucket)
+        self.sqs = boto3.client("sqs")
+        self.dlq_url = self.sqs.create_queue(QueueName="steppe-work-dlq")["QueueUrl"]
+        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=self.dlq_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.queue_url = self.sqs.create_queue(
+            QueueName="steppe-work",
+            Attributes={
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": self.MAX_RECEIVES}
+                )
+            },
+        )["QueueUrl"]
+
+    def env(self) -> dict[str, str]:
+        return {
+            "STEPPE_BACKEND": "aws",
+            "STEPPE_TABLE": self.table,
+            "STEPPE_BUCKET": self.bucket,
+            "STEPPE_QUEUE_URL": self.queue_url,
+        }
+
+    def drain(self, max_jobs: int) -> int:
+        from steppe.local.invoke import invoke
+
+        worker = ROUTES.sqs_trigger().function
+        ran = 0
+        while ran < max_jobs:
+            received = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=1,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not received:
+                return ran
+            records = [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m["Attributes"],
+                    "messageAttributes": {},
+                    "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:steppe-work",
+                    "awsRegion": "eu-central-1",
+                }
+                for m in received
+            ]
+            try:
+                response = invoke(worker, {"Records": records})
+                failures = response.get("batchItemFailures", [])
+                failed = {item["itemIdentifier"] for item in failures}
+            except Exception:  # Lambda: a failed invocation returns the whole batch
+                failed = {m["MessageId"] for m in received}
+            for message in received:
+                if message["MessageId"] in failed:
+                    self.sqs.change_message_visibility(
+                        QueueUrl=self.queue_url,
+                        ReceiptHandle=message["ReceiptHandle"],
+                        VisibilityTimeout=0,
+                    )
+                else:
+                    self.sqs.delete_message(
+                        QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                    )
+            ran += len(received)
+        raise AssertionError("the queue did not drain")
+
+    def pending(self) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return sum(int(v) for v in attributes.values())
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        messages = self.sqs.receive_message(
+            QueueUrl=self.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=0
+        ).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]
+
+    def blob_keys(self) -> list[str]:
+        listed = self.s3.list_objects_v2(Bucket=self.bucket).get("Contents", [])
+        return sorted(item["Key"] for item in listed)
+
+    def close(self) -> None:
+        self._mock.stop()
 
 
 def basic(partner: str, key: str) -> str:
     return "Basic " + base64.b64encode(f"{partner}:{key}".encode()).decode()
 
 
-def open_app(data_dir: Path, **env: str) -> App:
-    settings = Settings.from_env({"STEPPE_DATA_DIR": str(data_dir), **env})
+def open_app(data_dir: Path, backend: str = "sqlite", **env: str) -> App:
+    """steppe in one shape, bootstrapped, with its handlers wired to it."""
+    aws = MotoAws() if backend == "aws" else None
+    settings = Settings.from_env(
+        {"STEPPE_DATA_DIR": str(data_dir), **(aws.env() if aws else {}), **env}
+    )
     services = build_services(settings)
     use_services(services)
     boot = ensure_bootstrapped(services.store, settings, admin_key=None)
-    return App(settings, services, boot, create_app(ROUTES, settings.max_body_bytes))
+    return App(settings, services, boot, create_app(ROUTES, settings.max_body_bytes), backend, aws)
 
 
 def stored_count(app: App) -> int:
@@ -145,11 +291,6 @@ def stored_count(app: App) -> int:
         app.services.store.count_objects(c.id)
         for c in app.services.store.list_collections(app.settings.api_root)
     )
-
-
-def blob_files(app: App) -> list[Path]:
-    root = app.settings.data_dir / "blobs"
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
 def example(name: str = "kyrgyzstan-2009.json") -> dict[str, Any]:
