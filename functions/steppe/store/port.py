@@ -105,7 +105,8 @@ class ObjectQuery:
     limit: at most this many records (>= 1).
     max_bytes: stop before the bodies of the page exceed this many bytes; the
       first matching record is always returned, so a page is never empty
-      while matches remain.
+      while matches remain. A page without bodies (with_body False) is
+      bounded by limit alone.
     with_body: False for manifests (bodies are then None).
     """
 
@@ -247,7 +248,8 @@ class CatalogStore(ABC):
     def update_collection(self, collection: Collection) -> None:
         """Replace an existing collection's attributes (same id and API root).
 
-        NotFound if it does not exist; Conflict if the new title is taken.
+        NotFound if it does not exist; Conflict if the new title is taken or
+        if it names another API root (a collection never moves).
         """
 
     @abstractmethod
@@ -304,7 +306,11 @@ class AccessStore(ABC):
 
     @abstractmethod
     def add_credential(self, key_hash: str, partner_name: str, created: int) -> None:
-        """Record a credential by the hash of its key (keys are never stored in clear)."""
+        """Record a credential by the hash of its key (keys are never stored in clear).
+
+        Adding a hash the partner already holds is a no-op; Conflict if another
+        partner holds it.
+        """
 
     @abstractmethod
     def find_credential(self, key_hash: str) -> str | None:
@@ -367,18 +373,22 @@ class SubmissionStore(ABC):
 
     @abstractmethod
     def set_submission_status(self, submission_id: str, status: SubmissionStatus | None) -> None:
-        """Set or clear status_override (e.g. "failed", or None when reprocessing)."""
+        """Set or clear status_override (e.g. "failed", or None when reprocessing).
+
+        NotFound if the submission does not exist.
+        """
 
     @abstractmethod
     def update_submission_meta(self, submission_id: str, meta: dict[str, object]) -> None:
-        """Replace the submission's meta dict."""
+        """Replace the submission's meta dict; NotFound if the submission does not exist."""
 
     @abstractmethod
     def record_chunk(self, submission_id: str, result: ChunkResult) -> bool:
         """Record one chunk's result; idempotent per (submission, chunk).
 
         Returns True if this call recorded it, False if it was already there
-        (a retried job): the first result stands.
+        (a retried job): the first result stands. NotFound if the submission
+        does not exist.
         """
 
     @abstractmethod

@@ -1,0 +1,163 @@
+"""The embedded store's schema and its migrations.
+
+`PRAGMA user_version` holds the schema version: migration N (1-based) brings a
+file from version N-1 to N. A later change appends a migration; it never edits
+one that has shipped.
+
+Objects: one row per stored version. `date_added` is the rowid, so rows sit in
+the file in the order they were added and a page read by date_added is a
+sequential scan. date_added comes from the `clock` row, advanced inside each
+write transaction, so it is distinct and increasing across the whole file (and
+therefore within each collection) and never reused after a delete.
+`is_first` / `is_last` mark the oldest and newest version of each id; writers
+and deletes keep them exact, so first/last filters are plain column tests.
+(id, version) is unique per collection; the writer enforces it under the write
+lock (the id index holds a hash of the id, not the id).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+_V1 = (
+    # Monotonic counters that must survive deletes (the date_added clock).
+    """CREATE TABLE clock (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+    "INSERT INTO clock (name, value) VALUES ('date_added', 0)",
+    # A small integer per collection that holds objects: keeps the indexes narrow.
+    """CREATE TABLE object_collections (
+        cid INTEGER PRIMARY KEY,
+        collection TEXT NOT NULL UNIQUE,
+        versions INTEGER NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE objects (
+        date_added INTEGER PRIMARY KEY,
+        cid INTEGER NOT NULL REFERENCES object_collections (cid),
+        id_key INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        spec_version TEXT NOT NULL,
+        tlp INTEGER NOT NULL,
+        is_first INTEGER NOT NULL,
+        is_last INTEGER NOT NULL,
+        unversioned INTEGER NOT NULL,
+        body BLOB NOT NULL
+    )""",
+    # Lookups by id go through a 63-bit hash of the id (see object_writes.id_key):
+    # ids are random, so this index takes one random insert per new id, and its
+    # entries are a third the size of the id text, which is what bulk-ingest
+    # throughput depends on. Queries always confirm the id itself.
+    "CREATE INDEX objects_by_id ON objects (cid, id_key)",
+    # Both are in date_added order within their prefix: the rowid ends every index entry.
+    "CREATE INDEX objects_by_added ON objects (cid)",
+    "CREATE INDEX objects_by_type ON objects (cid, type)",
+    """CREATE TABLE api_roots (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        created INTEGER NOT NULL
+    )""",
+    """CREATE TABLE collections (
+        id TEXT PRIMARY KEY,
+        api_root TEXT NOT NULL,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        alias TEXT,
+        media_types TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        is_default INTEGER NOT NULL,
+        UNIQUE (api_root, title)
+    )""",
+    "CREATE INDEX collections_by_created ON collections (api_root, created, id)",
+    """CREATE TABLE partners (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        tlp_clearance INTEGER NOT NULL,
+        can_read TEXT NOT NULL,
+        can_write TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        identity_id TEXT
+    )""",
+    """CREATE TABLE credentials (
+        key_hash TEXT PRIMARY KEY,
+        partner TEXT NOT NULL,
+        created INTEGER NOT NULL
+    )""",
+    "CREATE INDEX credentials_by_partner ON credentials (partner)",
+    """CREATE TABLE submissions (
+        id TEXT PRIMARY KEY,
+        collection_id TEXT NOT NULL,
+        submitter TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        chunks_total INTEGER NOT NULL,
+        observables INTEGER NOT NULL,
+        meta TEXT NOT NULL,
+        status_override TEXT
+    )""",
+    "CREATE INDEX submissions_by_created ON submissions (created)",
+    """CREATE TABLE submission_chunks (
+        submission_id TEXT NOT NULL REFERENCES submissions (id) ON DELETE CASCADE,
+        chunk INTEGER NOT NULL,
+        counts TEXT NOT NULL,
+        objects TEXT NOT NULL,
+        error TEXT,
+        PRIMARY KEY (submission_id, chunk)
+    ) WITHOUT ROWID""",
+    # The embedded job queue. available_at: when the job may next be claimed
+    # (for a claimed job, the end of its visibility timeout).
+    """CREATE TABLE jobs (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ready', 'claimed', 'dead')),
+        attempts INTEGER NOT NULL,
+        created INTEGER NOT NULL,
+        available_at INTEGER NOT NULL,
+        last_error TEXT
+    )""",
+    "CREATE INDEX jobs_live ON jobs (available_at, seq) WHERE status != 'dead'",
+    # Powertools idempotency records (see idempotency.py).
+    """CREATE TABLE idempotency (
+        key TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        expiry INTEGER,
+        in_progress_expiry INTEGER,
+        data TEXT,
+        validation TEXT
+    ) WITHOUT ROWID""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(RuntimeError):
+    """The file was written by a newer steppe than this one."""
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the file to SCHEMA_VERSION, in one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        current = schema_version(conn)
+        if current > SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"the database is at schema version {current}, newer than this steppe "
+                f"understands ({SCHEMA_VERSION}); upgrade steppe"
+            )
+        for number in range(current + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[number - 1]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
