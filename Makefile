@@ -2,18 +2,19 @@
 # Both create the environment first when it is missing or stale.
 
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 STAMP  := $(VENV)/.synced-$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 PYTEST_WORKERS ?= auto
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test test-unit bench lint env clean
+.PHONY: run test bench lint env clean
 
 $(STAMP): pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(UV) || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
-	$(UV) sync --frozen --python $(BIN)/python
+	$(UV) sync --frozen --python $(abspath $(BIN))/python
 	@rm -f $(VENV)/.synced-* && touch $@
 
 env: $(STAMP)

@@ -78,6 +78,12 @@ def test_chunks_are_recorded_once_and_listed_by_number(store):
     assert store.record_chunk("s1", ChunkResult(chunk=1, counts={"created": 99})) is False
     assert store.chunk_results("s1") == [first, second, broken]
     assert store.chunk_results("nothing") == []
+    # A status poll leaves the object lists out, and keeps everything else.
+    assert store.chunk_results("s1", with_objects=False) == [
+        first,
+        ChunkResult(chunk=1, counts=second.counts),
+        broken,
+    ]
 
 
 def test_chunks_of_one_submission_do_not_touch_another(store):

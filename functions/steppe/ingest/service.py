@@ -54,8 +54,8 @@ JSON_TYPES = ("application/json", "application/stix+json")
 CSV_TYPES = ("text/csv", "application/csv")
 # Lookups of existing objects go to the store in batches of this many ids.
 LOOKUP_BATCH = 900
-# The submission resource lists at most this many object ids per outcome.
-MAX_LISTED_IDS = 1000
+# The submission resource lists the ids of what a submission produced up to this many objects.
+MAX_LISTED_OBJECTS = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,30 +238,10 @@ class IngestService:
         # The same object can come out twice (a country both a target's and a source's).
         desired = list({obj["id"]: obj for obj in reversed(produced)}.values())[::-1]
         existing = self._existing(submission.collection_id, desired)
-        default_rank = report.tlp.rank
-        to_write: list[ObjectVersion] = []
-        bodies: list[bytes] = []
-        outcome_of: dict[str, str] = {}
-        for item in reconcile(desired, {k: v[0] for k, v in existing.items()}):
-            obj = item.obj
-            if item.changed:
-                body = orjson.dumps(obj)
-                to_write.append(
-                    ObjectVersion(
-                        id=obj["id"],
-                        type=obj["type"],
-                        version=version_of(obj),
-                        spec_version=obj.get("spec_version", "2.1"),
-                        tlp=tlp.rank_of_markings(obj.get("object_marking_refs"), default_rank),
-                        body=body,
-                    )
-                )
-                bodies.append(body)
-            else:
-                outcome_of[obj["id"]] = "unchanged"
-                bodies.append(existing[obj["id"]][1])
-        for result in self.store.put_objects(submission.collection_id, to_write):
-            outcome_of[result.id] = "unchanged" if result.outcome == "duplicate" else result.outcome
+        to_write, bodies = self._versions_to_write(desired, existing, report.tlp.rank)
+        outcome_of = {object_id: "unchanged" for object_id in existing}
+        for put in self.store.put_objects(submission.collection_id, to_write):
+            outcome_of[put.id] = "unchanged" if put.outcome == "duplicate" else put.outcome
         self.blobs.put(
             bundle_key(submission_id, chunk),
             b'{"type":"bundle","id":"'
@@ -271,17 +251,48 @@ class IngestService:
             + b"]}",
             "application/stix+json",
         )
-        counts: Counter[str] = Counter()
-        objects: list[tuple[str, str]] = []
-        for obj in desired:
-            outcome = outcome_of.get(obj["id"], "unchanged")
-            counts[outcome] += 1
-            counts["type:" + obj["type"]] += 1
-            objects.append((obj["id"], outcome))
+        ids = [obj["id"] for obj in desired]
+        outcomes = [outcome_of.get(object_id, "unchanged") for object_id in ids]
+        counts = Counter(outcomes)
+        counts.update(Counter("type:" + obj["type"] for obj in desired))
         counts["observables"] = len(observables)
-        result = ChunkResult(chunk=chunk, counts=dict(counts), objects=tuple(objects))
+        result = ChunkResult(
+            chunk=chunk, counts=dict(counts), objects=tuple(zip(ids, outcomes, strict=True))
+        )
         self.store.record_chunk(submission_id, result)
         return result
+
+    @staticmethod
+    def _versions_to_write(
+        desired: list[dict], existing: dict[str, tuple[dict, bytes]], default_rank: int
+    ) -> tuple[list[ObjectVersion], list[bytes]]:
+        """What reconciliation says to store, serialised; and every object's body for the bundle."""
+        to_write: list[ObjectVersion] = []
+        bodies: list[bytes] = []
+        dumps = orjson.dumps
+        ranks: dict[tuple[str, ...], int] = {}
+        for item in reconcile(desired, {k: v[0] for k, v in existing.items()}):
+            obj = item.obj
+            if not item.changed:
+                bodies.append(existing[obj["id"]][1])
+                continue
+            body = dumps(obj)
+            markings = tuple(obj.get("object_marking_refs", ()))
+            rank = ranks.get(markings)
+            if rank is None:
+                rank = ranks[markings] = tlp.rank_of_markings(list(markings), default_rank)
+            to_write.append(
+                ObjectVersion(
+                    obj["id"],
+                    obj["type"],
+                    version_of(obj),
+                    obj.get("spec_version", "2.1"),
+                    rank,
+                    body,
+                )
+            )
+            bodies.append(body)
+        return to_write, bodies
 
     def record_failure(self, submission_id: str, chunk: int, error: str) -> None:
         """A chunk that failed for good: the submission shows it, the raw body stays."""
@@ -324,33 +335,34 @@ class IngestService:
             raise NotFound(f"there is no submission '{submission_id}'", where="submission_id")
         return submission
 
-    def describe(self, submission: Submission, base_url: str = "") -> dict[str, object]:
-        results = self.store.chunk_results(submission.id)
+    def describe(self, submission: Submission) -> dict[str, object]:
+        """The submission resource. Cheap to poll: object ids are listed only for
+        submissions of at most MAX_LISTED_OBJECTS objects (the bundle has them all)."""
+        results = self.store.chunk_results(submission.id, with_objects=False)
         counts: Counter[str] = Counter()
-        listed: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}
-        truncated = False
         errors = []
         for result in results:
             counts.update(result.counts)
             if result.error:
                 errors.append({"chunk": result.chunk, "message": result.error})
-            for object_id, outcome in result.objects:
-                ids = listed.setdefault(outcome, [])
-                if len(ids) < MAX_LISTED_IDS:
-                    ids.append(object_id)
-                else:
-                    truncated = True
+        by_type = {k[5:]: v for k, v in sorted(counts.items()) if k.startswith("type:")}
+        total = sum(by_type.values())
+        listed: dict[str, list[str]] | None = None
+        if total <= MAX_LISTED_OBJECTS:
+            listed = {"created": [], "updated": [], "unchanged": []}
+            for result in self.store.chunk_results(submission.id):
+                for object_id, outcome in result.objects:
+                    listed.setdefault(outcome, []).append(object_id)
         done = len(results)
         if submission.status_override:
             status = submission.status_override
-        elif errors:
-            status = "failed" if done >= submission.chunks_total else "pending"
+        elif done < submission.chunks_total:
+            status = "pending"
         else:
-            status = "complete" if done >= submission.chunks_total else "pending"
+            status = "failed" if errors else "complete"
         report = submission.meta.get("report", {})
         collection = self.store.get_collection(submission.collection_id)
-        self_url = f"{base_url}/api/v1/submissions/{submission.id}"
-        by_type = {k[5:]: v for k, v in sorted(counts.items()) if k.startswith("type:")}
+        self_url = f"/api/v1/submissions/{submission.id}"
         return {
             "id": submission.id,
             "status": status,
@@ -363,20 +375,16 @@ class IngestService:
             "kind": report.get("kind") if isinstance(report, dict) else None,
             "tlp": report.get("tlp") if isinstance(report, dict) else None,
             "observables": submission.observables,
-            "chunks": {
-                "total": submission.chunks_total,
-                "done": done,
-                "failed": len(errors),
-            },
+            "chunks": {"total": submission.chunks_total, "done": done, "failed": len(errors)},
             "counts": {
-                "objects": sum(by_type.values()),
+                "objects": total,
                 "created": counts.get("created", 0),
                 "updated": counts.get("updated", 0),
                 "unchanged": counts.get("unchanged", 0),
                 "by_type": by_type,
             },
+            # None when there are too many to list: the bundle parts have them all.
             "objects": listed,
-            "objects_truncated": truncated,
             "errors": errors,
             "links": {
                 "self": self_url,

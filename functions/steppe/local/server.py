@@ -304,19 +304,24 @@ def serve(
         services = current_services() if settings == Settings.from_env() else None
     use_services(build_services(settings) if services is None else services)
     services = current_services()
-    worker = LocalWorker(services.queue, routes) if routes.sqs_triggers else None
+    # Two worker threads: while one is inside SQLite (which releases the GIL),
+    # the other converts the next chunk. Lambda runs several workers too.
+    count = max(1, int(os.environ.get("STEPPE_WORKERS", "2")))
+    workers = (
+        [LocalWorker(services.queue, routes) for _ in range(count)] if routes.sqs_triggers else []
+    )
     server = create_server(routes, host, port, threads, settings.max_body_bytes)
     previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, lambda *_: server.stop())
     try:
-        if worker is not None:
-            worker.start()
+        for number, worker in enumerate(workers):
+            worker.start(release_claimed=number == 0)
         _print_urls(server.base_url, settings)
         server.run()
     finally:
-        if worker is not None:
+        for worker in workers:
             worker.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -133,11 +133,15 @@ class LocalWorker:
         self._thread: threading.Thread | None = None
         self._first_received: dict[str, int] = {}
 
-    def start(self) -> None:
-        """Put back jobs a previous process claimed but never settled, then start consuming."""
+    def start(self, release_claimed: bool = True) -> None:
+        """Put back jobs a previous process claimed but never settled, then start consuming.
+
+        With several workers on one queue, only the first may release claims:
+        a later one would hand back the jobs its siblings just claimed.
+        """
         if self._thread is not None:
             raise RuntimeError("the worker is already running")
-        released = self.queue.release_claimed()
+        released = self.queue.release_claimed() if release_claimed else 0
         if released:
             logger.info(
                 "local worker: %d unfinished job(s) from a previous run are queued again", released

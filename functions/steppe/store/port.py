@@ -392,8 +392,12 @@ class SubmissionStore(ABC):
         """
 
     @abstractmethod
-    def chunk_results(self, submission_id: str) -> list[ChunkResult]:
-        """Every recorded chunk result, ordered by chunk number."""
+    def chunk_results(self, submission_id: str, with_objects: bool = True) -> list[ChunkResult]:
+        """Every recorded chunk result, ordered by chunk number.
+
+        with_objects=False leaves out the object lists (objects=()): what a
+        status poll of a large submission needs, at a fraction of the cost.
+        """
 
     @abstractmethod
     def clear_chunks(self, submission_id: str) -> None:

@@ -148,12 +148,20 @@ class DynamoSubmissions:
             raise
         return True
 
-    def chunk_results(self, submission_id: str) -> list[ChunkResult]:
-        items = self._table.query_all(keys.submission(submission_id), prefix=keys.CHUNK_PREFIX)
-        return [self._chunk(item) for item in items]
+    def chunk_results(self, submission_id: str, with_objects: bool = True) -> list[ChunkResult]:
+        pk = keys.submission(submission_id)
+        if with_objects:
+            items = self._table.query_all(pk, prefix=keys.CHUNK_PREFIX)
+        else:  # leave the (large) object lists where they are
+            items = self._table.query_all(
+                pk, prefix=keys.CHUNK_PREFIX, projection="pk, sk, counts, #e", names={"#e": "error"}
+            )
+        return [self._chunk(item, with_objects) for item in items]
 
-    def _chunk(self, item: Item) -> ChunkResult:
-        if "objects" in item:
+    def _chunk(self, item: Item, with_objects: bool = True) -> ChunkResult:
+        if not with_objects:
+            packed = zlib.compress(b"[]")
+        elif "objects" in item:
             packed = item["objects"]["B"]
         else:
             packed = self._get_blob(item["objects_blob"]["S"]) or zlib.compress(b"[]")

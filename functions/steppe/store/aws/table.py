@@ -131,8 +131,12 @@ class Table:
         limit: int | None = None,
         forward: bool = True,
         projection: str | None = None,
+        names: dict[str, str] | None = None,
     ) -> tuple[list[Item], Item | None]:
-        """One Query call (strongly consistent): the items and the LastEvaluatedKey."""
+        """One Query call (strongly consistent): the items and the LastEvaluatedKey.
+
+        names: ExpressionAttributeNames for a projection naming reserved words.
+        """
         values: dict[str, Any] = {":pk": s(pk)}
         condition = "pk = :pk"
         if between is not None:
@@ -150,6 +154,8 @@ class Table:
         }
         if start is not None:
             params["ExclusiveStartKey"] = start
+        if names:
+            params["ExpressionAttributeNames"] = names
         if limit is not None:
             params["Limit"] = limit
         if projection:
@@ -158,12 +164,19 @@ class Table:
         return response.get("Items", []), response.get("LastEvaluatedKey")
 
     def query_all(
-        self, pk: str, *, prefix: str | None = None, projection: str | None = None
+        self,
+        pk: str,
+        *,
+        prefix: str | None = None,
+        projection: str | None = None,
+        names: dict[str, str] | None = None,
     ) -> Iterator[Item]:
         """Every item of a partition (or of a sort-key prefix), in sort-key order."""
         start: Item | None = None
         while True:
-            items, start = self.query_page(pk, prefix=prefix, start=start, projection=projection)
+            items, start = self.query_page(
+                pk, prefix=prefix, start=start, projection=projection, names=names
+            )
             yield from items
             if start is None:
                 return
