@@ -199,6 +199,45 @@ def test_pages_walk_an_index_in_date_added_order(tmp_path, query, index):
         store.close()
 
 
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        (ObjectQuery(with_body=False), "objects_by_added (cid=?)"),
+        (ObjectQuery(after=5), "objects_by_added (cid=? AND rowid>?)"),
+        (ObjectQuery(max_bytes=1_000), "objects_by_added (cid=?)"),
+        (
+            ObjectQuery(types=frozenset({"indicator", "ipv4-addr"}), max_bytes=1_000),
+            "objects_by_type (cid=? AND type=?)",
+        ),
+        (ObjectQuery(ids=frozenset({"indicator--aa"}), max_bytes=1_000), "objects_by_id (cid=?"),
+    ],
+)
+def test_a_page_statement_reads_objects_through_indexes_only(tmp_path, query, index):
+    """The statement around the walk reads bodies by rowid and sorts nothing but the page.
+
+    With max_bytes, the running total of the fetched rows' sizes sorts those
+    rows (at most limit + 1): its cost follows the page, not the collection.
+    """
+    store = SqliteStore(tmp_path)
+    try:
+        store.put_objects(COLLECTION, [version("indicator--aa", DAY)])
+        sql, params = object_pages.page_statement(1, query)
+        rows = store.database.connection().execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+        details = {node: detail for node, _, _, detail in rows}
+        children: dict[int, list[str]] = {}
+        for _, parent, _, detail in rows:
+            children.setdefault(parent, []).append(detail)
+        assert any(index in detail for detail in details.values())
+        assert not any(d.startswith(("SCAN objects", "SCAN stored")) for d in details.values())
+        if query.max_bytes is not None:  # bodies are read by rowid, up to the cut
+            assert "SEARCH stored USING INTEGER PRIMARY KEY (rowid=?)" in details.values()
+        for _, parent, _, detail in rows:
+            if "TEMP B-TREE" in detail:
+                assert "SCAN page" in children[parent] or details.get(parent) == "MATERIALIZE page"
+    finally:
+        store.close()
+
+
 def test_id_queries_use_the_id_index(tmp_path):
     store = SqliteStore(tmp_path)
     try:
@@ -212,6 +251,7 @@ def test_id_queries_use_the_id_index(tmp_path):
 
 
 def test_a_write_probes_the_id_index_once_per_id(tmp_path):
+    """The stored versions of a batch's ids: one index probe per id, then one table read per hit."""
     store = SqliteStore(tmp_path)
     try:
         rows = store.database.connection().execute(
@@ -220,6 +260,19 @@ def test_a_write_probes_the_id_index_once_per_id(tmp_path):
         explained = " | ".join(row[3] for row in rows)
         assert "SCAN j" in explained
         assert "SEARCH o USING INDEX objects_by_id (cid=? AND id_key=?)" in explained
+    finally:
+        store.close()
+
+
+def test_superseded_versions_lose_their_flags_by_rowid(tmp_path):
+    store = SqliteStore(tmp_path)
+    try:
+        rows = store.database.connection().execute(
+            "EXPLAIN QUERY PLAN " + objects._CLEAR_ENDS, {"first": "[1]", "last": "[2]"}
+        )
+        explained = " | ".join(row[3] for row in rows)
+        assert "SEARCH objects USING INTEGER PRIMARY KEY (rowid=?)" in explained
+        assert "SCAN objects" not in explained
     finally:
         store.close()
 

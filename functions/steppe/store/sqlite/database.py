@@ -92,17 +92,6 @@ class Database:
                 conn.execute("ROLLBACK")
             raise
 
-    @contextmanager
-    def snapshot(self) -> Iterator[sqlite3.Connection]:
-        """A read transaction: every statement inside sees the same committed state."""
-        conn = self.connection()
-        conn.execute("BEGIN")
-        try:
-            yield conn
-        finally:
-            if conn.in_transaction:
-                conn.execute("COMMIT")
-
     def close(self) -> None:
         with self._lock:
             self._closed = True

@@ -1,13 +1,25 @@
-"""Reading a page of objects: one SELECT with every filter in its WHERE clause.
+"""Reading a page of objects: one SQL statement, one sqlite3 step.
 
-Each query walks an index that is already in date_added order (the rowid ends
-every index entry), so SQLite stops after limit + 1 matches and the cost of a
-page does not depend on how many objects the collection holds.
+The page's rows come from one SELECT with every filter in its WHERE clause.
+Each such SELECT walks an index that is already in date_added order (the
+rowid ends every index entry), so SQLite stops after limit + 1 matches and the
+cost of a page does not depend on how many objects the collection holds.
+
+That SELECT is wrapped in aggregates, so the whole page comes back as a single
+row: the records' columns as one JSON array and their bodies concatenated in
+one BLOB, sliced apart here. Python's sqlite3 releases the GIL around every
+step and each row fetched is one step; while another thread of the process
+computes, each re-acquisition can wait for the interpreter's switch interval
+(5 ms), so a page fetched row by row collapses while a single step does not.
+
+max_bytes is applied in the statement: when the fetched rows' bodies do not
+all fit, a running total over the fetched rows (never more than limit + 1)
+finds the last one that does, and only the bodies up to it are read.
 """
 
 from __future__ import annotations
 
-import sqlite3
+from operator import attrgetter
 
 import orjson
 
@@ -69,15 +81,21 @@ def _row_filters(query: ObjectQuery, where: list[str], params: list[object]) -> 
         params.append(query.max_tlp)
 
 
-def page_sql(cid: int, query: ObjectQuery) -> tuple[str, list[object]]:
-    """The page's SELECT and its parameters.
+def page_sql(cid: int, query: ObjectQuery, bodies: bool = False) -> tuple[str, list[object]]:
+    """The SELECT of the page's rows (up to limit + 1, in date_added order) and its parameters.
+
+    Its columns are date_added, id, type, version, spec_version, tlp and, when
+    the query wants bodies, size (the body's length: SQLite reads a BLOB's
+    length without reading the BLOB), then body itself if `bodies`.
 
     ids: the id index; only those ids' versions are read, then sorted.
     up to MAX_TYPE_WALKS types: one (cid, type) index walk per type, each in
       date_added order and stopped after limit + 1 matches, merged by date_added.
     otherwise: the (cid) index, in date_added order.
     """
-    columns = _COLUMNS + (", body" if query.with_body else "")
+    columns = _COLUMNS
+    if query.with_body:
+        columns += ", length(body) AS size, body" if bodies else ", length(body) AS size"
     fetch = query.limit + 1  # one more than the page, to know whether more remain
     where = ["cid = ?"]
     params: list[object] = [cid]
@@ -126,27 +144,95 @@ def page_sql(cid: int, query: ObjectQuery) -> tuple[str, list[object]]:
     return sql, [*params, fetch]
 
 
-def read_page(cursor: sqlite3.Cursor, query: ObjectQuery) -> tuple[list[StoredObject], bool]:
-    """Up to limit records, stopping before the bodies exceed max_bytes; and whether more match.
+# The collection's newest date_added: where a page that examined every row may resume.
+_NEWEST = "(SELECT max(date_added) FROM objects INDEXED BY objects_by_added WHERE cid = ?)"
+_BODY = "(SELECT body FROM objects AS stored WHERE stored.date_added = page.date_added)"
+_METADATA = "json_array(date_added, id, type, version, spec_version, tlp{size})"
+# The last fetched row whose body still fits: all of them when their bodies fit
+# together, else the last one at which the running total is within max_bytes
+# (at least the first row). The window (and its sort of at most limit + 1 rows)
+# only runs for a page that max_bytes cuts.
+_CUT = """
+SELECT CASE
+    WHEN (SELECT sum(size) FROM page) <= ? THEN (SELECT max(date_added) FROM page)
+    ELSE (
+        SELECT max(date_added) FROM (
+            SELECT date_added, row_number() OVER running AS n, sum(size) OVER running AS total
+            FROM page WINDOW running AS (ORDER BY date_added ROWS UNBOUNDED PRECEDING)
+        )
+        WHERE n = 1 OR total <= ?
+    )
+END AS last
+"""
 
-    Rows are pulled one at a time, so rows past the cut are never read.
+
+def page_statement(cid: int, query: ObjectQuery) -> tuple[str, list[object]]:
+    """The one statement that reads a page, and its parameters.
+
+    It returns one row: (records, bodies, cut, newest). records is a JSON array
+    with one [date_added, id, type, version, spec_version, tlp(, size)] per
+    fetched row; bodies is the BLOB of the bodies of the rows with date_added
+    <= cut (every row when cut is NULL), in the same order; newest is the
+    collection's newest date_added.
     """
-    records: list[StoredObject] = []
-    limit = query.limit
     if not query.with_body:
-        for added, oid, type_name, version, spec_version, tlp in cursor:
-            if len(records) == limit:
-                return records, True
+        page, params = page_sql(cid, query)
+        sql = (
+            f"SELECT json_group_array({_METADATA.format(size='')}), NULL, NULL, {_NEWEST} "
+            f"FROM ({page}) AS page"
+        )
+        return sql, [cid, *params]
+    records = f"json_group_array({_METADATA.format(size=', size')})"
+    if query.max_bytes is None:
+        page, params = page_sql(cid, query, bodies=True)
+        sql = (
+            f"SELECT {records}, CAST(group_concat(body, '') AS BLOB), NULL, {_NEWEST} "
+            f"FROM ({page}) AS page"
+        )
+        return sql, [cid, *params]
+    # page is named twice below, so SQLite materializes it (the index walk runs
+    # once), without the bodies: they are read by rowid, only up to the cut.
+    page, params = page_sql(cid, query)
+    sql = (
+        f"WITH page AS MATERIALIZED ({page}), cut AS ({_CUT}) "
+        f"SELECT {records}, "
+        f"CAST(group_concat(CASE WHEN date_added <= (SELECT last FROM cut) THEN {_BODY} END, '') "
+        f"AS BLOB), (SELECT last FROM cut), {_NEWEST} FROM page"
+    )
+    return sql, [*params, query.max_bytes, query.max_bytes, cid]
+
+
+_DATE_ADDED = attrgetter("date_added")
+
+
+def read_page(
+    records_json: str, bodies: bytes | None, cut: int | None, query: ObjectQuery
+) -> tuple[list[StoredObject], bool]:
+    """The page's records (at most limit, in date_added order) and whether more match.
+
+    The arguments are the first three columns of page_statement's row.
+    """
+    rows = orjson.loads(records_json)
+    records: list[StoredObject] = []
+    if not query.with_body:
+        for added, oid, type_name, version, spec_version, tlp in rows:
             records.append(StoredObject(oid, type_name, version, spec_version, tlp, added, None))
-        return records, False
-    budget = query.max_bytes
-    size = 0
-    for added, oid, type_name, version, spec_version, tlp, body in cursor:
-        if len(records) == limit:
-            return records, True
-        if budget is not None:
-            size += len(body)
-            if size > budget and records:
-                return records, True
-        records.append(StoredObject(oid, type_name, version, spec_version, tlp, added, body))
-    return records, False
+    else:
+        # Bodies follow the order in which the aggregates saw the rows, the
+        # same for both; they are matched to records in that order.
+        blob = bodies or b""
+        start = 0
+        for added, oid, type_name, version, spec_version, tlp, size in rows:
+            if cut is not None and added > cut:
+                continue
+            end = start + size
+            records.append(
+                StoredObject(oid, type_name, version, spec_version, tlp, added, blob[start:end])
+            )
+            start = end
+    # SQLite does not promise the order in which an aggregate sees rows (in
+    # practice it is the subquery's date_added order, and this sort is one pass).
+    records.sort(key=_DATE_ADDED)
+    more = len(records) > query.limit or len(records) < len(rows)
+    del records[query.limit :]
+    return records, more

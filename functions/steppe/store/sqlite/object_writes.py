@@ -1,9 +1,10 @@
 """Planning a put_objects batch: outcomes, new rows and first/last flag changes.
 
 Pure Python over what the collection already holds for the batch's ids, so
-that the database work is one probe, one executemany of inserts and a few flag
-updates. The caller runs it inside the write transaction, after reading the
-date_added clock.
+that the database work is a fixed handful of statements whatever the batch
+size: the new rows go to SQLite as one JSON array of their columns and one
+BLOB of their concatenated bodies (objects.py says why). The caller runs it
+inside the write transaction, after reading the date_added clock.
 """
 
 from __future__ import annotations
@@ -44,20 +45,33 @@ class StoredRow:
 @dataclass(slots=True)
 class BatchPlan:
     outcomes: list[PutOutcome]
-    rows: list[tuple]  # in the column order of INSERT_COLUMNS
+    # One list per new version, in the order of ROW_FIELDS; body_start is the
+    # 1-based offset of its body in b"".join(bodies) (SQL substr counts from 1).
+    rows: list[list]
+    bodies: list[bytes]
     clear_first: list[int] = field(default_factory=list)  # date_added of rows losing is_first
     clear_last: list[int] = field(default_factory=list)  # date_added of rows losing is_last
     last_added: int = 0  # the highest date_added handed out (the new clock value)
 
 
-INSERT_COLUMNS = (
-    "date_added, cid, id_key, id, version, type, spec_version, tlp, "
-    "is_first, is_last, unversioned, body"
+ROW_FIELDS = (
+    "date_added",
+    "id_key",
+    "id",
+    "version",
+    "type",
+    "spec_version",
+    "tlp",
+    "is_first",
+    "is_last",
+    "unversioned",
+    "body_start",
+    "body_length",
 )
+_ID, _VERSION, _IS_FIRST, _IS_LAST = 2, 3, 7, 8
 
 
 def plan_batch(
-    cid: int,
     objects: Sequence[ObjectVersion],
     keys: dict[str, int],
     stored: dict[str, list[StoredRow]],
@@ -84,7 +98,9 @@ def plan_batch(
                 known[(oid, None)] = (row.version, row.date_added)
 
     outcomes: list[PutOutcome] = []
-    rows: list[tuple] = []
+    rows: list[list] = []
+    bodies: list[bytes] = []
+    body_start = 1
     added_ids: set[str] = set()  # ids given a new version by this batch
     revisited: set[str] = set()  # ... of which these have other versions too
     for obj in objects:
@@ -105,23 +121,27 @@ def plan_batch(
         else:
             outcomes.append(PutOutcome(oid, version, added, "created"))
         added_ids.add(oid)
+        body = obj.body
+        size = len(body)
         rows.append(
-            (
+            [
                 added,
-                cid,
                 keys[oid],
                 oid,
                 version,
                 obj.type,
                 obj.spec_version,
                 obj.tlp,
-                True,
-                True,
-                unversioned,
-                obj.body,
-            )
+                1,
+                1,
+                int(unversioned),
+                body_start,
+                size,
+            ]
         )
-    plan = BatchPlan(outcomes, rows, last_added=next_added - 1)
+        bodies.append(body)
+        body_start += size
+    plan = BatchPlan(outcomes, rows, bodies, last_added=next_added - 1)
     if revisited:
         _settle_ends(plan, revisited, stored)
     return plan
@@ -131,7 +151,7 @@ def _settle_ends(plan: BatchPlan, revisited: set[str], stored: dict[str, list[St
     """First/last flags for ids that have several versions once the batch is in."""
     ends: dict[str, list[int]] = {}  # id -> [low, high] over stored and new versions
     for row in plan.rows:
-        oid, version = row[3], row[4]
+        oid, version = row[_ID], row[_VERSION]
         if oid in revisited:
             span = ends.get(oid)
             if span is None:
@@ -155,8 +175,9 @@ def _settle_ends(plan: BatchPlan, revisited: set[str], stored: dict[str, list[St
             plan.clear_last.append(high.date_added)
         else:
             span[1] = high.version
-    for index, row in enumerate(plan.rows):
-        span = ends.get(row[3])
+    for row in plan.rows:
+        span = ends.get(row[_ID])
         if span is not None:
-            version = row[4]
-            plan.rows[index] = (*row[:8], version == span[0], version == span[1], *row[10:])
+            version = row[_VERSION]
+            row[_IS_FIRST] = int(version == span[0])
+            row[_IS_LAST] = int(version == span[1])

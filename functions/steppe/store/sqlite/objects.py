@@ -1,16 +1,30 @@
 """ObjectStore on SQLite: versions in, filtered pages out.
 
-A write is one transaction: one query reads the stored versions of the
-batch's ids through the id index (an index probe per id, nothing more for
-fresh ids), the batch is planned in Python (object_writes), then one
-executemany inserts the new rows and a few updates by rowid move the
-first/last flags.
+Every statement here does its whole job in one sqlite3 step, whatever the
+number of rows it touches. Python's sqlite3 releases the GIL around each step,
+and executemany or a cursor takes one step per row: while another thread of
+the process computes (waitress request threads, the other ingest worker), each
+step's re-acquisition of the GIL can wait for the switch interval (5 ms), and a
+row-by-row batch of thousands of rows slows down a hundredfold or more. A
+single step that runs for milliseconds without the GIL, on the other hand, lets
+that thread compute meanwhile. So rows go in as one JSON array of their
+columns plus one BLOB of concatenated bodies, and come out aggregated the same
+way (object_pages).
+
+A write is one transaction of a fixed handful of statements: one reads the
+date_added clock and the stored versions of the batch's ids through the id
+index (an index probe per id, nothing more for fresh ids), the batch is
+planned in Python (object_writes), then one INSERT ... SELECT FROM json_each
+adds the new rows, one UPDATE by rowid moves the first/last flags of versions
+the batch superseded, and two updates advance the clock and the count.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+
+import orjson
 
 from steppe.stix.timestamps import now_micros
 from steppe.store.port import (
@@ -26,27 +40,61 @@ from steppe.store.sqlite.object_pages import (
     filter_spec_versions,
     filter_versions,
     json_list,
-    page_sql,
+    page_statement,
     read_page,
     threshold,
 )
 from steppe.store.sqlite.object_writes import (
-    INSERT_COLUMNS,
+    ROW_FIELDS,
     StoredRow,
     id_key,
     id_keys,
     plan_batch,
 )
 
-# The batch's keys drive the join: one index probe per id, and a table read
-# only for the ids the collection already holds.
+# The clock, and the stored versions of the batch's ids as one JSON array. The
+# batch's keys drive the join: one index probe per id, and a table read only
+# for the ids the collection already holds.
 _STORED = """
-SELECT o.id, o.version, o.date_added, o.unversioned
-FROM json_each(:keys) AS j
-CROSS JOIN objects AS o INDEXED BY objects_by_id
-WHERE o.cid = :cid AND o.id_key = j.value
+SELECT
+    (SELECT value FROM clock WHERE name = 'date_added'),
+    (
+        SELECT json_group_array(json_array(o.id, o.version, o.date_added, o.unversioned))
+        FROM json_each(:keys) AS j
+        CROSS JOIN objects AS o INDEXED BY objects_by_id
+        WHERE o.cid = :cid AND o.id_key = j.value
+    )
 """
-_INSERT = f"INSERT INTO objects ({INSERT_COLUMNS}) VALUES ({', '.join('?' * 12)})"
+# Each element of :rows is one new row's ROW_FIELDS; its body is the slice
+# body_start, body_length of :bodies (substr of a BLOB is a BLOB, byte for byte).
+# json_each renders an element's text anew each time its value is read, so the
+# elements are materialized once first: a third faster than reading
+# json_each's value once per column.
+_FIELD = {name: f"new.row ->> {index}" for index, name in enumerate(ROW_FIELDS)}
+_INSERT = f"""
+WITH new (row) AS MATERIALIZED (SELECT value FROM json_each(:rows))
+INSERT INTO objects (
+    date_added, cid, id_key, id, version, type, spec_version, tlp,
+    is_first, is_last, unversioned, body
+)
+SELECT
+    {_FIELD["date_added"]}, :cid, {_FIELD["id_key"]}, {_FIELD["id"]}, {_FIELD["version"]},
+    {_FIELD["type"]}, {_FIELD["spec_version"]}, {_FIELD["tlp"]}, {_FIELD["is_first"]},
+    {_FIELD["is_last"]}, {_FIELD["unversioned"]},
+    substr(:bodies, {_FIELD["body_start"]}, {_FIELD["body_length"]})
+FROM new
+"""
+# Stored versions that stop being the first or the last of their id, by rowid.
+_CLEAR_ENDS = """
+UPDATE objects
+SET is_first = CASE WHEN date_added IN (SELECT value FROM json_each(:first)) THEN 0
+                    ELSE is_first END,
+    is_last = CASE WHEN date_added IN (SELECT value FROM json_each(:last)) THEN 0
+                   ELSE is_last END
+WHERE date_added IN (
+    SELECT value FROM json_each(:first) UNION SELECT value FROM json_each(:last)
+)
+"""
 _RESET_ENDS = """
 WITH versions AS (
     SELECT version FROM objects INDEXED BY objects_by_id
@@ -57,7 +105,6 @@ SET is_first = (version = (SELECT min(version) FROM versions)),
     is_last = (version = (SELECT max(version) FROM versions))
 WHERE cid = :cid AND id_key = :key AND id = :id
 """
-_NEWEST = "SELECT max(date_added) FROM objects INDEXED BY objects_by_added WHERE cid = ?"
 
 
 class SqliteObjects:
@@ -93,21 +140,22 @@ class SqliteObjects:
                     "INSERT INTO object_collections (collection) VALUES (?) RETURNING cid",
                     (collection_id,),
                 ).fetchone()[0]
-            stored = _stored_versions(conn, cid, keys)
-            clock = conn.execute("SELECT value FROM clock WHERE name = 'date_added'").fetchone()[0]
-            plan = plan_batch(cid, objects, keys, stored, max(now_micros(), clock + 1))
+            clock, stored = _clock_and_stored_versions(conn, cid, keys)
+            plan = plan_batch(objects, keys, stored, max(now_micros(), clock + 1))
             if plan.rows:
-                if plan.clear_first:
-                    conn.executemany(
-                        "UPDATE objects SET is_first = 0 WHERE date_added = ?",
-                        [(added,) for added in plan.clear_first],
+                if plan.clear_first or plan.clear_last:
+                    conn.execute(
+                        _CLEAR_ENDS,
+                        {"first": json_list(plan.clear_first), "last": json_list(plan.clear_last)},
                     )
-                if plan.clear_last:
-                    conn.executemany(
-                        "UPDATE objects SET is_last = 0 WHERE date_added = ?",
-                        [(added,) for added in plan.clear_last],
-                    )
-                conn.executemany(_INSERT, plan.rows)
+                conn.execute(
+                    _INSERT,
+                    {
+                        "cid": cid,
+                        "rows": orjson.dumps(plan.rows).decode(),
+                        "bodies": b"".join(plan.bodies),
+                    },
+                )
                 conn.execute(
                     "UPDATE clock SET value = ? WHERE name = 'date_added'", (plan.last_added,)
                 )
@@ -152,21 +200,17 @@ class SqliteObjects:
     def list_objects(self, collection_id: str, query: ObjectQuery) -> ObjectPage:
         if query.limit < 1:
             raise ValueError("an object query's limit must be at least 1")
-        cid = self._cid(self._db.connection(), collection_id)
+        conn = self._db.connection()
+        cid = self._cid(conn, collection_id)
         if cid is None:
             return ObjectPage(records=[], more=False, last_position=None)
-        sql, params = page_sql(cid, query)
-        with self._db.snapshot() as conn:
-            cursor = conn.execute(sql, params)
-            try:
-                records, more = read_page(cursor, query)
-            finally:
-                cursor.close()
-            if more:
-                return ObjectPage(records, True, records[-1].date_added)
-            # Every row after the threshold was examined and nothing else
-            # matched: continuing after the collection's newest row misses nothing.
-            newest = conn.execute(_NEWEST, (cid,)).fetchone()[0]
+        # One statement: it sees one committed state, no transaction needed.
+        records_json, bodies, cut, newest = conn.execute(*page_statement(cid, query)).fetchone()
+        records, more = read_page(records_json, bodies, cut, query)
+        if more:
+            return ObjectPage(records, True, records[-1].date_added)
+        # Every row after the threshold was examined and nothing else
+        # matched: continuing after the collection's newest row misses nothing.
         start = threshold(query)
         if newest is None or (start is not None and newest <= start):
             return ObjectPage(records, False, records[-1].date_added if records else None)
@@ -183,14 +227,15 @@ class SqliteObjects:
         return 0 if row is None else int(row[0])
 
 
-def _stored_versions(
+def _clock_and_stored_versions(
     conn: sqlite3.Connection, cid: int, keys: dict[str, int]
-) -> dict[str, list[StoredRow]]:
-    """The stored versions of the batch's ids that the collection holds."""
-    stored: dict[str, list[StoredRow]] = {}
-    for oid, version, added, unversioned in conn.execute(
+) -> tuple[int, dict[str, list[StoredRow]]]:
+    """The date_added clock, and the collection's stored versions of the batch's ids."""
+    clock, found = conn.execute(
         _STORED, {"cid": cid, "keys": json_list(list(keys.values()))}
-    ):
+    ).fetchone()
+    stored: dict[str, list[StoredRow]] = {}
+    for oid, version, added, unversioned in orjson.loads(found):
         if oid in keys:  # not another id sharing the key
             stored.setdefault(oid, []).append(StoredRow(version, added, bool(unversioned)))
-    return stored
+    return clock, stored

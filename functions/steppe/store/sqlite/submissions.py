@@ -1,18 +1,44 @@
-"""Submissions and their per-chunk results in the embedded store."""
+"""Submissions and their per-chunk results in the embedded store.
+
+Reads that return many rows return them in one aggregated row (see objects.py
+for why a row-by-row fetch is slow while other threads compute).
+"""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from operator import itemgetter
+
+import orjson
 
 from steppe.errors import Conflict, NotFound
 from steppe.store.port import ChunkResult, Submission, SubmissionStatus
 from steppe.store.sqlite.database import Database
 
 _COLUMNS = "id, collection_id, submitter, created, chunks_total, observables, meta, status_override"
+# Chunk results as one JSON array of [chunk, counts, error(, objects)]. counts
+# and objects are stored as JSON text (record_chunk writes them), so they are
+# spliced in as they are rather than parsed and re-encoded by SQLite.
+_CHUNKS = """
+SELECT '[' || group_concat(
+    '[' || chunk || ',' || counts || ',' || json_quote(error) {objects} || ']', ','
+) || ']'
+FROM submission_chunks WHERE submission_id = ?
+"""
+_CHUNKS_WITH_OBJECTS = _CHUNKS.format(objects="|| ',' || objects")
+_CHUNKS_WITHOUT_OBJECTS = _CHUNKS.format(objects="")
+# The newest submissions as one JSON array of [rowid, *_COLUMNS] (meta as its JSON text).
+_NEWEST = f"""
+SELECT json_group_array(json_array(rowid, {_COLUMNS}))
+FROM (
+    SELECT rowid, {_COLUMNS} FROM submissions
+    ORDER BY created DESC, rowid DESC LIMIT ?
+)
+"""
 
 
-def _submission(row: tuple) -> Submission:
+def _submission(row: tuple | list) -> Submission:
     sid, collection_id, submitter, created, chunks_total, observables, meta, status = row
     return Submission(
         id=sid,
@@ -92,29 +118,26 @@ class SqliteSubmissions:
         except sqlite3.IntegrityError as exc:  # the foreign key: no such submission
             raise NotFound(f"there is no submission with id '{submission_id}'") from exc
 
-    def chunk_results(self, submission_id: str) -> list[ChunkResult]:
-        rows = self._db.connection().execute(
-            "SELECT chunk, counts, objects, error FROM submission_chunks "
-            "WHERE submission_id = ? ORDER BY chunk",
-            (submission_id,),
-        )
-        return [
-            ChunkResult(
-                chunk=chunk,
-                counts=json.loads(counts),
-                objects=tuple((oid, outcome) for oid, outcome in json.loads(objects)),
-                error=error,
-            )
-            for chunk, counts, objects, error in rows
-        ]
+    def chunk_results(self, submission_id: str, with_objects: bool = True) -> list[ChunkResult]:
+        sql = _CHUNKS_WITH_OBJECTS if with_objects else _CHUNKS_WITHOUT_OBJECTS
+        [found] = self._db.connection().execute(sql, (submission_id,)).fetchone()
+        if found is None:
+            return []
+        results = []
+        for entry in orjson.loads(found):
+            chunk, counts, error = entry[:3]
+            pairs = tuple((oid, outcome) for oid, outcome in entry[3]) if with_objects else ()
+            results.append(ChunkResult(chunk=chunk, counts=counts, objects=pairs, error=error))
+        results.sort(key=lambda result: result.chunk)
+        return results
 
     def clear_chunks(self, submission_id: str) -> None:
         with self._db.write() as conn:
             conn.execute("DELETE FROM submission_chunks WHERE submission_id = ?", (submission_id,))
 
     def list_submissions(self, limit: int = 100) -> list[Submission]:
-        rows = self._db.connection().execute(
-            f"SELECT {_COLUMNS} FROM submissions ORDER BY created DESC, rowid DESC LIMIT ?",
-            (limit,),
-        )
-        return [_submission(row) for row in rows]
+        [found] = self._db.connection().execute(_NEWEST, (limit,)).fetchone()
+        rows = orjson.loads(found)
+        # SQLite does not promise the order in which an aggregate sees rows.
+        rows.sort(key=itemgetter(4, 0), reverse=True)  # created, then rowid: newest first
+        return [_submission(row[1:]) for row in rows]
