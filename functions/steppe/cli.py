@@ -53,6 +53,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", os.environ.get("STEPPE_LOG_LEVEL", "WARNING"))
+    # The GIL hand-over: a thread coming back from SQLite (or any I/O) waits up
+    # to this long for a computing thread to yield; 5 ms by default, which the
+    # worker that holds the write lock pays after every statement.
+    sys.setswitchinterval(float(os.environ.get("STEPPE_SWITCH_INTERVAL", "0.0005")))
     settings = _settings()
     if settings.backend != "sqlite":
         print("steppe serve runs the embedded shape; unset STEPPE_BACKEND", file=sys.stderr)

@@ -53,7 +53,9 @@ def test_refused_authorization_forms_say_why(header, says):
 
 
 def test_caller_survives_the_trip_through_api_gateway_context():
-    caller = Caller("cert-kg", "partner", 1, frozenset({"c1", "c2"}), frozenset({"c2"}), "identity--x")
+    caller = Caller(
+        "cert-kg", "partner", 1, frozenset({"c1", "c2"}), frozenset({"c2"}), "identity--x"
+    )
     context = caller.to_context()
     assert all(isinstance(value, str) for value in context.values())
     assert Caller.from_context({**context, "principalId": "cert-kg"}) == caller

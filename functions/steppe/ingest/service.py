@@ -266,24 +266,33 @@ class IngestService:
     def _versions_to_write(
         desired: list[dict], existing: dict[str, tuple[dict, bytes]], default_rank: int
     ) -> tuple[list[ObjectVersion], list[bytes]]:
-        """What reconciliation says to store, serialised; and every object's body for the bundle."""
+        """What reconciliation says to store, serialised; and every object's body for the bundle.
+
+        Most objects of a bulk submission are new: they are serialised as they
+        are, and only those the collection already holds go through reconcile.
+        """
         to_write: list[ObjectVersion] = []
         bodies: list[bytes] = []
         dumps = orjson.dumps
-        ranks: dict[tuple[str, ...], int] = {}
-        for item in reconcile(desired, {k: v[0] for k, v in existing.items()}):
-            obj = item.obj
-            if not item.changed:
-                bodies.append(existing[obj["id"]][1])
-                continue
+        ranks: dict[str, int] = {}
+        for obj in desired:
+            object_id = obj["id"]
+            stored = existing.get(object_id)
+            if stored is not None:
+                [item] = reconcile([obj], {object_id: stored[0]})
+                if not item.changed:
+                    bodies.append(stored[1])
+                    continue
+                obj = item.obj
             body = dumps(obj)
-            markings = tuple(obj.get("object_marking_refs", ()))
-            rank = ranks.get(markings)
+            markings = obj.get("object_marking_refs")
+            marking_key = markings[0] if markings and len(markings) == 1 else str(markings)
+            rank = ranks.get(marking_key)
             if rank is None:
-                rank = ranks[markings] = tlp.rank_of_markings(list(markings), default_rank)
+                rank = ranks[marking_key] = tlp.rank_of_markings(markings, default_rank)
             to_write.append(
                 ObjectVersion(
-                    obj["id"],
+                    object_id,
                     obj["type"],
                     version_of(obj),
                     obj.get("spec_version", "2.1"),

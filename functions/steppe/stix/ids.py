@@ -8,7 +8,7 @@ ids in steppe's own namespace over a key that names what the object is about
 the same producer gets the same id and a new version instead of a duplicate.
 
 uuid.uuid5 costs about 4 us; this module builds the same UUIDs from hashlib
-directly (about 1.3 us), which matters on the bulk-ingest path.
+directly (about 1 us), which matters on the bulk-ingest path.
 """
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ _SCO_NS_BYTES = STIX_SCO_NAMESPACE.bytes
 _STEPPE_NS_BYTES = STEPPE_NAMESPACE.bytes
 
 
+# The RFC 4122 variant bits over the 17th hex digit: 10xx.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
 def _uuid5(namespace: bytes, name: str) -> str:
-    digest = bytearray(hashlib.sha1(namespace + name.encode("utf-8")).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = hashlib.sha1(namespace + name.encode("utf-8")).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def canonical_json(value: object) -> str:

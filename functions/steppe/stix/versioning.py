@@ -25,9 +25,8 @@ one exists it stands as it is.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -41,8 +40,7 @@ MARKINGS = "object_marking_refs"
 MILLISECOND = 1000
 
 
-@dataclass(frozen=True, slots=True)
-class Reconciled:
+class Reconciled(NamedTuple):
     """What to store for one desired object; changed=False means nothing to write."""
 
     obj: dict[str, Any]

@@ -1,5 +1,9 @@
 """The storage port: everything steppe keeps, as the rest of the code sees it.
 
+(The records that bulk ingest and TAXII reads create by the thousand,
+ObjectVersion, PutOutcome and StoredObject, are NamedTuples: immutable like
+the frozen dataclasses elsewhere, at a third of the construction cost.)
+
 Handlers, the TAXII protocol code and the ingest service call these abstract
 classes only; `store/sqlite` and `store/aws` implement them and are the only
 places that know SQL, DynamoDB or S3. Every adapter passes the same contract
@@ -20,15 +24,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 # --------------------------------------------------------------------------
 # Objects (what TAXII serves)
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectVersion:
+class ObjectVersion(NamedTuple):
     """One version of a STIX object, as a writer hands it to the store.
 
     `version` is the object's `modified` (else `created`) in epoch
@@ -48,8 +51,7 @@ class ObjectVersion:
 Outcome = Literal["created", "updated", "duplicate"]
 
 
-@dataclass(frozen=True, slots=True)
-class PutOutcome:
+class PutOutcome(NamedTuple):
     """What happened to one written version.
 
     created: the first version of this id in the collection.
@@ -122,8 +124,9 @@ class ObjectQuery:
     with_body: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class StoredObject:
+class StoredObject(NamedTuple):
+    """One stored version, as a read returns it (body None when not asked for)."""
+
     id: str
     type: str
     version: int

@@ -67,6 +67,8 @@ SELECT
 """
 # Each element of :rows is one new row's ROW_FIELDS; its body is the slice
 # body_start, body_length of :bodies (substr of a BLOB is a BLOB, byte for byte).
+# :base is added to date_added (and to the version of an unversioned object,
+# which is its date_added): 0 for rows planned with their final values.
 # json_each renders an element's text anew each time its value is read, so the
 # elements are materialized once first: a third faster than reading
 # json_each's value once per column.
@@ -78,7 +80,9 @@ INSERT INTO objects (
     is_first, is_last, unversioned, body
 )
 SELECT
-    {_FIELD["date_added"]}, :cid, {_FIELD["id_key"]}, {_FIELD["id"]}, {_FIELD["version"]},
+    :base + {_FIELD["date_added"]}, :cid, {_FIELD["id_key"]}, {_FIELD["id"]},
+    CASE WHEN {_FIELD["unversioned"]} THEN :base + {_FIELD["date_added"]}
+         ELSE {_FIELD["version"]} END,
     {_FIELD["type"]}, {_FIELD["spec_version"]}, {_FIELD["tlp"]}, {_FIELD["is_first"]},
     {_FIELD["is_last"]}, {_FIELD["unversioned"]},
     substr(:bodies, {_FIELD["body_start"]}, {_FIELD["body_length"]})
@@ -133,6 +137,13 @@ class SqliteObjects:
         if not objects:
             return []
         keys = id_keys(obj.id for obj in objects)
+        # Planned first as if the collection held none of these ids, with
+        # date_added counted from 0: a bulk batch almost always is all new, and
+        # then only SQL runs while the write lock is held (the other writers,
+        # and on a shared GIL the other threads, wait for it).
+        fresh = plan_batch(objects, keys, {}, 0)
+        fresh_rows = orjson.dumps(fresh.rows).decode()
+        fresh_bodies = b"".join(fresh.bodies)
         with self._db.write() as conn:
             cid = self._cid(conn, collection_id)
             if cid is None:
@@ -141,7 +152,14 @@ class SqliteObjects:
                     (collection_id,),
                 ).fetchone()[0]
             clock, stored = _clock_and_stored_versions(conn, cid, keys)
-            plan = plan_batch(objects, keys, stored, max(now_micros(), clock + 1))
+            base = max(now_micros(), clock + 1)
+            if stored:  # plan again against what is there, inside the lock
+                plan = plan_batch(objects, keys, stored, base)
+                rows, bodies, offset = orjson.dumps(plan.rows).decode(), plan.bodies, 0
+                last_added = plan.last_added
+            else:
+                plan, rows, bodies, offset = fresh, fresh_rows, None, base
+                last_added = base + fresh.last_added
             if plan.rows:
                 if plan.clear_first or plan.clear_last:
                     conn.execute(
@@ -152,20 +170,29 @@ class SqliteObjects:
                     _INSERT,
                     {
                         "cid": cid,
-                        "rows": orjson.dumps(plan.rows).decode(),
-                        "bodies": b"".join(plan.bodies),
+                        "base": offset,
+                        "rows": rows,
+                        "bodies": fresh_bodies if bodies is None else b"".join(bodies),
                     },
                 )
-                conn.execute(
-                    "UPDATE clock SET value = ? WHERE name = 'date_added'", (plan.last_added,)
-                )
+                conn.execute("UPDATE clock SET value = ? WHERE name = 'date_added'", (last_added,))
                 conn.execute(
                     "UPDATE object_collections SET versions = versions + ? WHERE cid = ?",
                     (len(plan.rows), cid),
                 )
         # Cached only once committed: a rolled-back first write leaves no collection key.
         self._cids.setdefault(collection_id, cid)
-        return plan.outcomes
+        if plan is not fresh:
+            return plan.outcomes
+        return [
+            PutOutcome(
+                out.id,
+                out.version + base if obj.version is None else out.version,
+                out.date_added + base,
+                out.outcome,
+            )
+            for out, obj in zip(fresh.outcomes, objects, strict=True)
+        ]
 
     def delete_object(
         self,
