@@ -225,6 +225,9 @@ class Collection:
     media_types: tuple[str, ...] = ("application/stix+json;version=2.1",)
     created: int = 0
     default: bool = False  # the collection analyst submissions go to unless they name one
+    # The TLP rank given to objects posted without any TLP marking (their
+    # producer shared them with the collection's community: GREEN by default).
+    unmarked_tlp: int = 1
 
 
 class CatalogStore(ABC):
@@ -411,7 +414,121 @@ class SubmissionStore(ABC):
         """The most recent submissions first."""
 
 
-class Store(ObjectStore, CatalogStore, AccessStore, SubmissionStore, ABC):
+# --------------------------------------------------------------------------
+# TAXII status resources (the outcome of a POST to a collection's objects)
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRecord:
+    """A TAXII status resource: who asked, how many objects, until when it is kept.
+
+    The per-object outcomes arrive in parts (StatusPart), one per processed
+    batch, so that a large envelope processed by several jobs never rewrites
+    one growing record.
+    """
+
+    id: str  # a UUIDv4
+    owner: str  # the partner that posted; only it may read the status
+    collection_id: str
+    created: int  # µs; the request_timestamp of the status resource
+    total: int  # objects in the envelope
+    expires: int  # µs; the record is kept at least until then (>= 24 h after created)
+    meta: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusPart:
+    """Outcomes of one batch of a posted envelope.
+
+    successes/failures: (object id, version as a STIX timestamp or None, message or None).
+    """
+
+    part: int
+    successes: tuple[tuple[str, str | None, str | None], ...] = ()
+    failures: tuple[tuple[str, str | None, str | None], ...] = ()
+
+
+class StatusStore(ABC):
+    @abstractmethod
+    def create_status(self, record: StatusRecord) -> None:
+        """Record a new status; Conflict if the id exists."""
+
+    @abstractmethod
+    def get_status(self, status_id: str) -> StatusRecord | None:
+        """The status, or None when unknown or past its expiry."""
+
+    @abstractmethod
+    def record_status_part(self, status_id: str, part: StatusPart) -> bool:
+        """Record one batch's outcomes; idempotent per (status, part) like record_chunk.
+
+        NotFound if the status does not exist.
+        """
+
+    @abstractmethod
+    def status_parts(self, status_id: str) -> list[StatusPart]:
+        """Every recorded part, ordered by part number."""
+
+
+# --------------------------------------------------------------------------
+# Audit: a record of every TAXII request
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    time: int  # µs
+    request_id: str  # unique per request
+    partner: str | None  # None when the caller was not authenticated
+    method: str
+    path: str
+    status: int  # the HTTP status answered
+    collection_id: str | None = None
+    objects: int = 0  # objects returned or received
+    detail: str = ""  # e.g. the query, or why the request was refused
+
+
+class AuditStore(ABC):
+    @abstractmethod
+    def append_audit(self, record: AuditRecord) -> None:
+        """Keep one record (at least a year; the AWS adapter expires it by TTL after that)."""
+
+    @abstractmethod
+    def list_audit(
+        self,
+        *,
+        since: int | None = None,
+        until: int | None = None,
+        partner: str | None = None,
+        limit: int = 100,
+    ) -> list[AuditRecord]:
+        """Records with since <= time < until, newest first, at most `limit`.
+
+        The cost does not grow with the total number of records kept (both
+        adapters read a time-ordered index from `until` backwards).
+        """
+
+
+class SecretStore(ABC):
+    @abstractmethod
+    def server_secret(self, name: str) -> bytes:
+        """A random 32-byte secret kept by the store, created on first use.
+
+        Concurrent first calls agree on one value (it signs TAXII paging tokens,
+        which any process of the deployment must be able to verify).
+        """
+
+
+class Store(
+    ObjectStore,
+    CatalogStore,
+    AccessStore,
+    SubmissionStore,
+    StatusStore,
+    AuditStore,
+    SecretStore,
+    ABC,
+):
     """Everything steppe persists except blobs: one class per storage engine."""
 
     def close(self) -> None:
