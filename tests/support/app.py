@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,6 +194,30 @@ class MotoAws:
             },
         )["QueueUrl"]
 
+    @staticmethod
+    def serialise(dynamodb_client: Any) -> None:
+        """Give moto DynamoDB's per-request atomicity.
+
+        moto checks a conditional write's condition and applies it in separate
+        steps, so two threads can both win one lease; DynamoDB applies each
+        request atomically. Serialising the client's calls restores that (the
+        contract suite does the same).
+        """
+        serial = threading.Lock()
+
+        def enter(context: dict[str, Any], **_: Any) -> None:
+            serial.acquire()
+            context["steppe_serial"] = True
+
+        def leave(context: dict[str, Any], **_: Any) -> None:
+            if context.pop("steppe_serial", False):
+                serial.release()
+
+        events = dynamodb_client.meta.events
+        events.register("before-call.dynamodb", enter)
+        events.register("after-call.dynamodb", leave)
+        events.register("after-call-error.dynamodb", leave)
+
     def env(self) -> dict[str, str]:
         return {
             "STEPPE_BACKEND": "aws",
@@ -281,6 +306,8 @@ def open_app(data_dir: Path, backend: str = "sqlite", **env: str) -> App:
         {"STEPPE_DATA_DIR": str(data_dir), **(aws.env() if aws else {}), **env}
     )
     services = build_services(settings)
+    if aws is not None:
+        aws.serialise(services.store._table.client)  # the one DynamoDB client steppe made
     use_services(services)
     boot = ensure_bootstrapped(services.store, settings, admin_key=None)
     return App(settings, services, boot, create_app(ROUTES, settings.max_body_bytes), backend, aws)
