@@ -44,9 +44,9 @@ LAMBDA_PLATFORM ?= aarch64-manylinux2014
 LAMBDA_PYTHON   ?= 3.12
 LAYER_UV        ?= $(shell command -v uv 2>/dev/null || echo $(UV))
 
-.PHONY: build-ApiFunction build-WorkerFunction build-AuthorizerFunction build-DependenciesLayer
+.PHONY: build-ApiFunction build-WorkerFunction build-AuthorizerFunction build-TaxiiFunction build-DependenciesLayer
 
-build-ApiFunction build-WorkerFunction build-AuthorizerFunction:
+build-ApiFunction build-WorkerFunction build-AuthorizerFunction build-TaxiiFunction:
 	mkdir -p "$(ARTIFACTS_DIR)"
 	rm -rf "$(ARTIFACTS_DIR)/steppe"
 	cp -R functions/steppe "$(ARTIFACTS_DIR)/steppe"

@@ -4,7 +4,8 @@
     steppe submit FILE                post a JSON report or a CSV of observables
     steppe reprocess ID               run an archived submission again
     steppe partner add|list|show|rotate|revoke|set
-    steppe collection add|list
+    steppe collection add|set|list
+    steppe audit                      the TAXII requests partners made
     steppe bootstrap                  create the API root, default collection and admin key
 
 Administrative commands talk to the store named by the environment (the
@@ -252,25 +253,51 @@ def cmd_partner(args: argparse.Namespace) -> int:
 
 
 def cmd_collection(args: argparse.Namespace) -> int:
-    from steppe.stix.timestamps import now_micros
-    from steppe.store.port import Collection
+    from steppe.access.collections import add_collection, update_collection
 
     settings = _settings()
     store = _open_services().store
     if args.action == "add":
-        collection = Collection(
-            id=str(uuid.uuid4()),
-            api_root=settings.api_root,
-            title=args.title,
+        collection = add_collection(
+            store,
+            settings.api_root,
+            args.title,
             description=args.description or "",
-            created=now_micros(),
+            alias=args.alias,
+            unmarked_tlp=args.unmarked_tlp,
         )
-        store.create_collection(collection)
+        print(f"{collection.id}  {collection.title}")
+    elif args.action == "set":
+        ids = _resolve_collections(store, settings, [args.collection]) or []
+        collection = update_collection(
+            store,
+            ids[0],
+            title=args.title,
+            description=args.description,
+            unmarked_tlp=args.unmarked_tlp,
+        )
         print(f"{collection.id}  {collection.title}")
     else:
         for collection in store.list_collections(settings.api_root):
             mark = "  (default)" if collection.default else ""
             print(f"{collection.id}  {collection.title}{mark}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from steppe.stix.timestamps import format_taxii, parse_micros
+
+    store = _open_services().store
+    records = store.list_audit(
+        since=parse_micros(args.since) if args.since else None,
+        partner=args.partner,
+        limit=args.limit,
+    )
+    for r in records:
+        print(
+            f"{format_taxii(r.time)}  {r.partner or '-':<16} {r.status}  {r.method:<6} "
+            f"{r.path}  objects={r.objects}{'  ' + r.detail if r.detail else ''}"
+        )
     return 0
 
 
@@ -336,8 +363,23 @@ def build_parser() -> argparse.ArgumentParser:
     add = collection_actions.add_parser("add")
     add.add_argument("title")
     add.add_argument("--description")
+    add.add_argument("--alias")
+    add.add_argument(
+        "--unmarked-tlp", default="green", help="TLP of objects posted without a TLP marking"
+    )
+    change = collection_actions.add_parser("set")
+    change.add_argument("collection", help="id or title")
+    change.add_argument("--title")
+    change.add_argument("--description")
+    change.add_argument("--unmarked-tlp")
     collection_actions.add_parser("list")
     collection.set_defaults(func=cmd_collection)
+
+    audit = commands.add_parser("audit", help="the TAXII requests partners made, newest first")
+    audit.add_argument("--since", help="a timestamp, e.g. 2026-11-25T00:00:00Z")
+    audit.add_argument("--partner")
+    audit.add_argument("--limit", type=int, default=50)
+    audit.set_defaults(func=cmd_audit)
 
     commands.add_parser("bootstrap", help="first-start set-up (AWS)").set_defaults(
         func=cmd_bootstrap

@@ -39,15 +39,19 @@ AWS_TABLE = "steppe-contract"
 AWS_BUCKET = "steppe-contract-blobs"
 
 
+_MOTO_SERIAL = threading.Lock()
+
+
 def _atomic_requests(client: Any) -> None:
     """Give moto DynamoDB's atomicity: one request at a time per client.
 
     moto checks a condition and applies the write in separate steps, so two
     threads can both pass the same conditional write; DynamoDB applies each
-    request atomically. Serialising the client's requests restores that (and
-    changes nothing else: DynamoStore already runs its batches in parallel).
+    request atomically. Serialising the requests restores that (and changes
+    nothing else: DynamoStore already runs its batches in parallel). The lock
+    is shared by every client, as the table is (see `reopened`).
     """
-    serial = threading.Lock()
+    serial = _MOTO_SERIAL
 
     def enter(context: dict[str, Any], **_: Any) -> None:
         serial.acquire()
@@ -81,6 +85,32 @@ def aws_store(root: Path) -> Iterator[Store]:
             yield store
         finally:
             store.close()
+
+
+@contextmanager
+def reopened(store: Store) -> Iterator[Store]:
+    """A second store on the same data, as another process would open it.
+
+    sqlite: another SqliteStore on the same folder; aws: another DynamoStore
+    on the same table and bucket, with clients of its own (inside the first
+    store's mock_aws).
+    """
+    from steppe.store.aws import DynamoStore
+
+    if isinstance(store, SqliteStore):
+        second: Store = SqliteStore(store.data_dir)
+    elif isinstance(store, DynamoStore):
+        import boto3
+
+        dynamodb = boto3.client("dynamodb")
+        _atomic_requests(dynamodb)
+        second = DynamoStore(dynamodb, AWS_TABLE, boto3.client("s3"), AWS_BUCKET)
+    else:
+        raise TypeError(f"no way to reopen a {type(store).__name__}")
+    try:
+        yield second
+    finally:
+        second.close()
 
 
 @contextmanager

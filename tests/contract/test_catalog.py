@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import replace
 
 import pytest
 
@@ -40,6 +41,29 @@ def test_collection_round_trip(store):
     plain = Collection(id=str(uuid.uuid4()), api_root="steppe", title="Phishing")
     store.create_collection(plain)
     assert store.get_collection(plain.id) == plain
+
+
+def test_unmarked_tlp_is_kept_through_every_read_and_update(store):
+    """The TLP rank given to unmarked objects a partner posts: GREEN (1) unless set."""
+    amber = Collection(
+        id=str(uuid.uuid4()), api_root="steppe", title="Partner drops", created=1, unmarked_tlp=2
+    )
+    plain = Collection(id=str(uuid.uuid4()), api_root="steppe", title="Open feed", created=2)
+    store.create_collection(amber)
+    store.create_collection(plain)
+    assert store.get_collection(amber.id).unmarked_tlp == 2
+    assert store.get_collection(plain.id).unmarked_tlp == 1
+    assert store.find_collection_by_title("steppe", "Partner drops") == amber
+    assert [(c.id, c.unmarked_tlp) for c in store.list_collections("steppe")] == [
+        (amber.id, 2),
+        (plain.id, 1),
+    ]
+    for rank in (0, 4):  # CLEAR and RED, the two ends
+        store.update_collection(replace(plain, unmarked_tlp=rank))
+        assert store.get_collection(plain.id).unmarked_tlp == rank
+        assert store.find_collection_by_title("steppe", "Open feed").unmarked_tlp == rank
+        assert store.list_collections("steppe")[1].unmarked_tlp == rank
+    assert store.get_collection(amber.id) == amber
 
 
 def test_titles_are_unique_within_an_api_root(store):

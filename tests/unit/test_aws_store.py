@@ -7,9 +7,13 @@ client the store uses; nothing here measures time.
 
 from __future__ import annotations
 
+import base64
 import json
+import random
+import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +24,19 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from steppe.config import Settings
-from steppe.store.aws import DynamoStore, S3BlobStore, SqsJobQueue, keys, open_aws
+from steppe.stix.timestamps import now_micros
+from steppe.store.aws import DynamoStore, S3BlobStore, SqsJobQueue, audit, keys, open_aws, statuses
 from steppe.store.aws.provision import create_bucket, create_table
 from steppe.store.aws.queue import QueueError
 from steppe.store.port import (
     ALL_VERSIONS,
     FIRST,
+    AuditRecord,
+    Collection,
     ObjectQuery,
     ObjectVersion,
+    StatusPart,
+    StatusRecord,
     VersionFilter,
 )
 
@@ -443,6 +452,206 @@ def test_sqs_queue_fails_loudly_when_entries_are_refused(aws):
         )
         with pytest.raises(QueueError, match=r"refused 1 of 2 messages.*InternalError"):
             queue.send([{"chunk": 1}, {"chunk": 2}])
+
+
+# ---------------------------------------------------------------------------
+# Issue 3: TAXII statuses, the audit trail, server secrets, unmarked TLP
+# ---------------------------------------------------------------------------
+
+HOUR = 3_600_000_000
+DAY = 24 * HOUR
+JAN_2009 = 1_230_768_000_000_000  # 2009-01-01T00:00:00Z: days no other test writes to
+
+
+def test_a_status_and_its_parts_carry_the_ttl_a_day_past_expires(store):
+    now = now_micros()
+    record = StatusRecord(str(uuid.uuid4()), "kg-cert", str(uuid.uuid4()), now, 1, now + DAY + 1)
+    store.create_status(record)
+    store.record_status_part(
+        record.id, StatusPart(0, successes=((oid("indicator", 1), None, None),))
+    )
+    items = boto3.client("dynamodb").query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": keys.status(record.id)}},
+    )["Items"]
+    # Epoch seconds (TTL ignores anything else), rounded up, plus a day.
+    expected = (now + DAY + 1) // 1_000_000 + 1 + 86_400
+    assert [(i["sk"]["S"], int(i["expires_at"]["N"])) for i in items] == [
+        (keys.status_part_sk(0), expected),
+        (keys.STATUS_SK, expected),
+    ]
+    assert statuses.expires_at(record.expires) == expected
+
+
+def test_an_expired_status_that_ttl_has_not_deleted_yet_is_hidden(store):
+    """TTL deletes days late: until then the item is there, and reads must ignore it."""
+    now = now_micros()
+    record = StatusRecord(str(uuid.uuid4()), "kg-cert", str(uuid.uuid4()), now - DAY, 1, now - 1)
+    store.create_status(record)
+    store.table.put(
+        {
+            "pk": {"S": keys.status(record.id)},
+            "sk": {"S": keys.status_part_sk(0)},
+            "outcomes": {"B": b"unread"},
+            "expires_at": {"N": "1"},
+        }
+    )
+    assert store.table.get(keys.status(record.id), keys.STATUS_SK) is not None
+    assert store.get_status(record.id) is None
+    assert store.status_parts(record.id) == []
+
+
+def test_a_part_too_large_for_an_item_spills_to_s3_and_a_retry_keeps_the_first(store):
+    now = now_micros()
+    record = StatusRecord(str(uuid.uuid4()), "kg-cert", str(uuid.uuid4()), now, 1_000, now + DAY)
+    store.create_status(record)
+    # Random messages barely compress: 500 KB of them.
+    noise = [base64.b64encode(random.randbytes(375)).decode() for _ in range(1_000)]
+    part = StatusPart(
+        3, failures=tuple((oid("indicator", i), None, noise[i]) for i in range(1_000))
+    )
+    assert store.record_status_part(record.id, part) is True
+    item = store.table.get(keys.status(record.id), keys.status_part_sk(3))
+    assert "outcomes" not in item and item["outcomes_blob"]["S"].startswith(
+        f"statuses/{record.id}/parts/3-"
+    )
+    retried = StatusPart(3, failures=tuple((f, v, m + "!") for f, v, m in part.failures))
+    assert store.record_status_part(record.id, retried) is False
+    assert store.status_parts(record.id) == [part]
+    s3 = boto3.client("s3")
+    spilled = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"statuses/{record.id}/")
+    assert [o["Key"] for o in spilled["Contents"]] == [item["outcomes_blob"]["S"]]
+
+
+def test_an_audit_append_is_one_putitem_in_its_day_with_a_year_of_ttl(store):
+    requests = Requests(store.table.client)
+    time = JAN_2009 + 17 * DAY + 6 * HOUR  # 2009-01-18T06:00:00Z
+    record = AuditRecord(time, "req-kg-1", "kg-cert", "GET", "/taxii2/", 200)
+    assert requests.during(lambda: store.append_audit(record)) == ["PutItem"]
+    item = store.table.get("AUDIT#2009-01-18", keys.audit_sk(time, "req-kg-1"))
+    assert int(item["expires_at"]["N"]) == time // 1_000_000 + 366 * 86_400
+    assert "partner" in item and "collection_id" not in item
+
+
+@pytest.fixture
+def own_table(aws: None) -> Iterator[DynamoStore]:
+    """A store on a fresh table of its own.
+
+    moto's Query reads every item of the table, and this module's table holds
+    thousands: tests that make many Queries run on a small one.
+    """
+    table = f"steppe-audit-{uuid.uuid4().hex[:8]}"
+    dynamodb = boto3.client("dynamodb")
+    create_table(dynamodb, table, TEMPLATE)
+    created = DynamoStore(dynamodb, table, boto3.client("s3"), BUCKET)
+    yield created
+    created.close()
+    dynamodb.delete_table(TableName=table)
+
+
+def test_an_audit_listing_walks_a_bounded_number_of_days(own_table):
+    store = own_table
+    requests = Requests(store.table.client)
+    base = JAN_2009 + 100 * DAY
+    for day in range(3):
+        for hour in range(4):
+            store.append_audit(
+                AuditRecord(
+                    base + day * DAY + hour * HOUR, f"r-{day}-{hour}", "kg-cert", "GET", "/", 200
+                )
+            )
+    until = base + 3 * DAY
+    # Enough records in the newest day: one Query.
+    listed = requests.during(lambda: store.list_audit(until=until, limit=3))
+    assert listed == ["Query"]
+    # Two days and a bit: three day partitions, each read once.
+    assert requests.during(lambda: store.list_audit(until=until, limit=9)) == ["Query"] * 3
+    # `since` bounds the walk; without it, the walk stops a retention period back.
+    assert (
+        requests.during(lambda: store.list_audit(since=base - 5 * DAY, until=until)).count("Query")
+        == 8
+    )
+    walk = requests.during(lambda: store.list_audit(until=base - 10 * DAY))
+    assert walk == ["Query"] * (audit.RETENTION_DAYS + audit.TTL_LAG_DAYS + 1)
+
+
+def test_a_server_secret_is_read_once_per_store(store):
+    requests = Requests(store.table.client)
+    name = f"secret-{uuid.uuid4()}"
+    first = requests.during(lambda: store.server_secret(name))
+    assert first == ["GetItem", "PutItem", "GetItem"]
+    assert requests.during(lambda: store.server_secret(name)) == []
+    other = make_store()
+    try:
+        assert Requests(other.table.client).during(lambda: other.server_secret(name)) == ["GetItem"]
+        assert other.server_secret(name) == store.server_secret(name)
+    finally:
+        other.close()
+
+
+def test_first_calls_that_all_read_nothing_agree_on_one_secret(aws):
+    """The worst interleaving, forced: every racer has read no secret before any proposes one.
+
+    Each racer is a store on its own client (a Lambda instance). A botocore
+    hook holds every PutItem until all racers have reached theirs, then lets
+    one request at a time through (DynamoDB applies each request atomically).
+    """
+    racers = 4
+    stores = [make_store() for _ in range(racers)]
+    proposing = threading.Barrier(racers, timeout=60)
+    one_at_a_time = threading.Lock()
+
+    def hold(model: Any, context: dict[str, Any], **_: Any) -> None:
+        if model.name == "PutItem":
+            proposing.wait()
+        one_at_a_time.acquire()
+        context["held"] = True
+
+    def release(context: dict[str, Any], **_: Any) -> None:
+        if context.pop("held", False):
+            one_at_a_time.release()
+
+    requests = []
+    for racer in stores:
+        client = racer.table.client
+        client.meta.events.register("before-call.dynamodb", hold)
+        client.meta.events.register("after-call.dynamodb", release)
+        client.meta.events.register("after-call-error.dynamodb", release)
+        requests.append(Requests(client))
+    seen: list[bytes] = []
+    threads = [
+        threading.Thread(target=lambda r=racer: seen.append(r.server_secret("race")))
+        for racer in stores
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for racer in stores:
+        racer.close()
+    assert all(r.names == ["GetItem", "PutItem", "GetItem"] for r in requests)
+    assert len(seen) == racers and len(set(seen)) == 1
+
+
+def test_a_collection_stored_before_unmarked_tlp_existed_reads_the_default(own_table):
+    """Items written by the issue-2 steppe have no unmarked_tlp: they read the port's default."""
+    store = own_table
+    collection = Collection(str(uuid.uuid4()), "steppe", "Kyrgyzstan DDoS", unmarked_tlp=3)
+    store.create_collection(collection)
+    for pk, sk in (
+        (keys.coll(collection.id), keys.COLLECTION_SK),
+        (keys.root_collections("steppe"), keys.root_collection_sk(0, collection.id)),
+    ):
+        store.table.client.update_item(
+            TableName=store.table.name,
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            UpdateExpression="REMOVE unmarked_tlp",
+            ConditionExpression="attribute_exists(unmarked_tlp)",
+        )
+    assert store.get_collection(collection.id) == replace(collection, unmarked_tlp=1)
+    assert store.list_collections("steppe") == [replace(collection, unmarked_tlp=1)]
+    assert store.find_collection_by_title("steppe", "Kyrgyzstan DDoS").unmarked_tlp == 1
 
 
 @pytest.mark.filterwarnings("ignore:Couldn't determine the remaining time left")

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import time
+import uuid
 from typing import Any
 from urllib.parse import unquote
 
@@ -303,8 +304,13 @@ def test_lambda_context_counts_down_and_satisfies_powertools_logger():
     context = LambdaContext(FunctionSpec("Fn", "m.h", timeout=2, memory_mb=512), "req-1")
     assert 0 < context.get_remaining_time_in_millis() <= 2000
     stream = io.StringIO()
+    # A service name of its own: Powertools shares one logger per service name,
+    # and the handler modules' loggers (already imported by other tests) use the
+    # environment's, with their own output.
     logger = Logger(
-        service="steppe-test", level="INFO", logger_handler=logging.StreamHandler(stream)
+        service=f"context-test-{uuid.uuid4()}",
+        level="INFO",
+        logger_handler=logging.StreamHandler(stream),
     )
 
     @logger.inject_lambda_context

@@ -45,22 +45,47 @@ def test_the_real_template_parses_into_the_deployed_routes():
         )
         for r in table.routes
     }
-    api, authorizer = (
+    api, taxii, authorizer = (
         "steppe.handlers.api.lambda_handler",
+        "steppe.handlers.taxii.lambda_handler",
         "steppe.handlers.authorizer.lambda_handler",
     )
+    analyst_routes = [
+        ("POST", "/api/v1/observations"),
+        ("GET", "/api/v1/submissions"),
+        ("GET", "/api/v1/submissions/{submission_id}"),
+        ("GET", "/api/v1/submissions/{submission_id}/bundle"),
+        ("POST", "/api/v1/submissions/{submission_id}/reprocess"),
+        ("GET", "/api/v1/admin/partners"),
+        ("POST", "/api/v1/admin/partners"),
+        ("GET", "/api/v1/admin/partners/{name}"),
+        ("PATCH", "/api/v1/admin/partners/{name}"),
+        ("DELETE", "/api/v1/admin/partners/{name}"),
+        ("POST", "/api/v1/admin/partners/{name}/rotate"),
+        ("POST", "/api/v1/admin/partners/{name}/revoke"),
+        ("GET", "/api/v1/admin/collections"),
+        ("POST", "/api/v1/admin/collections"),
+        ("PATCH", "/api/v1/admin/collections/{collection_id}"),
+        ("GET", "/api/v1/admin/audit"),
+    ]
+    collection = "/taxii2/{api_root}/collections/{collection_id}"
+    taxii_routes = [
+        ("GET", "/taxii2"),
+        ("GET", "/taxii2/{api_root}"),
+        ("GET", "/taxii2/{api_root}/status/{status_id}"),
+        ("GET", "/taxii2/{api_root}/collections"),
+        ("GET", collection),
+        ("GET", f"{collection}/manifest"),
+        ("GET", f"{collection}/objects"),
+        ("POST", f"{collection}/objects"),
+        ("GET", f"{collection}/objects/{{object_id}}"),
+        ("DELETE", f"{collection}/objects/{{object_id}}"),
+        ("GET", f"{collection}/objects/{{object_id}}/versions"),
+    ]
     assert routes == {
-        ("POST", "/api/v1/observations"): (api, "SteppeApi", "v1", authorizer),
-        ("GET", "/api/v1/submissions"): (api, "SteppeApi", "v1", authorizer),
-        ("GET", "/api/v1/submissions/{submission_id}"): (api, "SteppeApi", "v1", authorizer),
-        ("GET", "/api/v1/submissions/{submission_id}/bundle"): (api, "SteppeApi", "v1", authorizer),
-        ("POST", "/api/v1/submissions/{submission_id}/reprocess"): (
-            api,
-            "SteppeApi",
-            "v1",
-            authorizer,
-        ),
+        **{route: (api, "SteppeApi", "v1", authorizer) for route in analyst_routes},
         ("GET", "/api/v1/openapi.json"): (api, "SteppeApi", "v1", None),
+        **{route: (taxii, "SteppeApi", "v1", authorizer) for route in taxii_routes},
     }
     guarded = next(r for r in table.routes if r.authorizer)
     assert guarded.authorizer.payload_type == "REQUEST"

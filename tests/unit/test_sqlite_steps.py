@@ -17,7 +17,16 @@ from collections.abc import Callable
 import orjson
 import pytest
 
-from steppe.store.port import ChunkResult, ObjectQuery, ObjectVersion, Submission
+from steppe.stix.timestamps import now_micros
+from steppe.store.port import (
+    AuditRecord,
+    ChunkResult,
+    ObjectQuery,
+    ObjectVersion,
+    StatusPart,
+    StatusRecord,
+    Submission,
+)
 from steppe.store.sqlite import SqliteStore, object_pages
 
 COLLECTION = "5d0b2a58-9f0e-4d47-bb8e-3c1a6f2e9d10"
@@ -216,3 +225,37 @@ def test_a_page_cut_by_max_bytes_reads_no_body_past_the_cut(store):
     assert len(orjson.loads(records)) == 51  # every matching row's metadata (limit is 1,000)
     assert len(bodies) == sum(len(r.body) for r in page.records)  # but only the page's bodies
     assert cut == page.records[-1].date_added
+
+
+def test_an_audit_append_is_one_statement_and_a_listing_one_more(store):
+    """The trail is written on every TAXII request: one INSERT, no BEGIN, no COMMIT."""
+    now = now_micros()
+
+    def append(n: int) -> None:
+        store.append_audit(AuditRecord(now + n, f"req-{n}", "cert-kg", "GET", "/taxii2/", 200))
+
+    assert [kind(sql) for sql in traced(store, lambda: append(0))] == ["INSERT"]
+    for n in range(1, 300):
+        append(n)
+    for partner in (None, "cert-kg"):
+        kinds = assert_same_statements(
+            store,
+            lambda p=partner: store.list_audit(partner=p, limit=SMALL),
+            lambda p=partner: store.list_audit(partner=p, limit=300),
+        )
+        assert kinds == ["SELECT"]
+    assert len(store.list_audit(limit=300)) == 300
+
+
+def test_status_parts_are_read_in_one_statement_whatever_their_count(store):
+    now = now_micros()
+    for sid, parts in (("few", 2), ("many", 60)):
+        store.create_status(StatusRecord(sid, "cert-kg", COLLECTION, now, parts, now + 10**10))
+        for n in range(parts):
+            outcomes = tuple((f"indicator--{sid}-{n}-{k}", None, None) for k in range(20))
+            store.record_status_part(sid, StatusPart(n, successes=outcomes))
+    kinds = assert_same_statements(
+        store, lambda: store.status_parts("few"), lambda: store.status_parts("many")
+    )
+    assert kinds == ["SELECT"]
+    assert len(store.status_parts("many")) == 60

@@ -14,11 +14,14 @@ from steppe.stix.timestamps import now_micros
 from steppe.store.port import (
     ALL_VERSIONS,
     ApiRoot,
+    AuditRecord,
     ChunkResult,
     Collection,
     ObjectQuery,
     ObjectVersion,
     Partner,
+    StatusPart,
+    StatusRecord,
     Submission,
     VersionFilter,
 )
@@ -32,7 +35,8 @@ from steppe.store.sqlite import (
     objects,
     open_embedded,
 )
-from steppe.store.sqlite.schema import SCHEMA_VERSION, SchemaTooNew
+from steppe.store.sqlite import audit as sqlite_audit
+from steppe.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, SchemaTooNew
 
 COLLECTION = "9a0c8a8e-3f5e-4c1d-8d0e-6b2f7a4c1e55"
 DAY = 1_232_236_800_000_000  # 2009-01-18T00:00:00Z
@@ -294,3 +298,110 @@ def test_open_embedded_builds_the_services_in_a_private_data_dir(tmp_path):
         assert services.queue.pending() == 1
     finally:
         services.close()
+
+
+# -- issue 3: the schema migration, statuses, the audit trail ----------------
+
+
+def test_a_file_of_the_first_schema_migrates_and_keeps_its_data(tmp_path):
+    """A file written by the issue-2 steppe (schema 1) opens, migrates and keeps everything."""
+    conn = sqlite3.connect(tmp_path / "steppe.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    for statement in MIGRATIONS[0]:
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO collections (id, api_root, title, description, alias, media_types, "
+        "created, is_default) VALUES (?, 'steppe', 'DDoS', '', NULL, ?, 7, 1)",
+        (COLLECTION, '["application/stix+json;version=2.1"]'),
+    )
+    conn.execute(
+        "INSERT INTO partners (name, role, tlp_clearance, can_read, can_write, created) "
+        "VALUES ('cert-kg', 'partner', 2, '[]', '[]', 1)"
+    )
+    conn.close()
+
+    store = SqliteStore(tmp_path)
+    try:
+        conn = store.database.connection()
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        old = store.get_collection(COLLECTION)
+        assert old == Collection(
+            id=COLLECTION, api_root="steppe", title="DDoS", created=7, default=True
+        )
+        assert old.unmarked_tlp == 1  # the port's default for collections made before
+        assert store.get_partner("cert-kg").role == "partner"
+        store.update_collection(
+            Collection(id=COLLECTION, api_root="steppe", title="DDoS", created=7, unmarked_tlp=2)
+        )
+        assert store.find_collection_by_title("steppe", "DDoS").unmarked_tlp == 2
+        # The new tables work in the migrated file.
+        now = now_micros()
+        store.create_status(StatusRecord("st-1", "cert-kg", COLLECTION, now, 1, now + 10**10))
+        assert store.record_status_part("st-1", StatusPart(0)) is True
+        store.append_audit(AuditRecord(now, "req-1", "cert-kg", "GET", "/taxii2/", 200))
+        assert [r.request_id for r in store.list_audit()] == ["req-1"]
+        assert len(store.server_secret("taxii-paging")) == 32
+    finally:
+        store.close()
+
+
+def test_creating_a_status_purges_the_expired_ones_with_their_parts(tmp_path):
+    store = SqliteStore(tmp_path)
+    try:
+        now = now_micros()
+        store.create_status(StatusRecord("old", "cert-kg", COLLECTION, now, 2, now + 10**9))
+        store.record_status_part("old", StatusPart(0, successes=(("indicator--a", None, None),)))
+        # Time passes: the status expires (moved here into the past, as the clock would).
+        with store.database.write() as conn:
+            conn.execute("UPDATE statuses SET expires = ? WHERE id = 'old'", (now - 1,))
+        assert store.get_status("old") is None
+        conn = store.database.connection()
+        assert conn.execute("SELECT count(*) FROM status_parts").fetchone()[0] == 1
+        store.create_status(StatusRecord("new", "cert-kg", COLLECTION, now, 1, now + 10**10))
+        assert conn.execute("SELECT id FROM statuses").fetchall() == [("new",)]
+        assert conn.execute("SELECT count(*) FROM status_parts").fetchone()[0] == 0
+        purge = conn.execute(
+            "EXPLAIN QUERY PLAN DELETE FROM statuses WHERE expires < ?", (now,)
+        ).fetchall()
+        assert "statuses_by_expiry" in " | ".join(row[3] for row in purge)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("partner", "index"),
+    [(None, "audit_by_time (time>? AND time<?)"), ("cert-kg", "audit_by_partner (partner=?")],
+)
+def test_audit_listings_walk_a_time_index_backwards_without_sorting(tmp_path, partner, index):
+    """The cost of a listing follows `limit`, not the size of the trail."""
+    store = SqliteStore(tmp_path)
+    try:
+        sql = sqlite_audit._NEWEST_ALL if partner is None else sqlite_audit._NEWEST_OF_PARTNER
+        params = {"since": 0, "until": 10, "limit": 5, "partner": partner}
+        if partner is None:
+            del params["partner"]
+        rows = store.database.connection().execute("EXPLAIN QUERY PLAN " + sql, params)
+        explained = " | ".join(row[3] for row in rows)
+        assert index in explained
+        assert "TEMP B-TREE" not in explained
+        assert "SCAN audit" not in explained
+    finally:
+        store.close()
+
+
+def test_a_first_call_that_loses_the_race_returns_the_winners_secret(tmp_path):
+    """Two processes both read no secret; the second to propose one gets the first's."""
+    winner, loser = SqliteStore(tmp_path), SqliteStore(tmp_path)
+    try:
+        assert loser.database.connection().execute("SELECT count(*) FROM secrets").fetchone() == (
+            0,
+        )
+        value = winner.server_secret("taxii-paging")
+        assert loser._propose_secret("taxii-paging") == value  # the write after its empty read
+        assert loser.server_secret("taxii-paging") == value
+        stored = loser.database.connection().execute("SELECT value FROM secrets").fetchall()
+        assert stored == [(value,)]
+    finally:
+        loser.close()
+        winner.close()

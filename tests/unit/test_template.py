@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 import json
+import random
 import shutil
 import subprocess
 import uuid
@@ -30,11 +31,14 @@ from steppe.store.aws.provision import create_bucket, create_table
 from steppe.store.port import (
     ALL_VERSIONS,
     ApiRoot,
+    AuditRecord,
     ChunkResult,
     Collection,
     ObjectQuery,
     ObjectVersion,
     Partner,
+    StatusPart,
+    StatusRecord,
     Submission,
     VersionFilter,
 )
@@ -79,6 +83,9 @@ BLOBS = {
 EXPECTED_DATA_GRANTS = {
     "AuthorizerFunction": {("dynamodb:GetItem", "SteppeTable")},
     "ApiFunction": {(a, "SteppeTable") for a in TABLE_WRITE}
+    | BLOBS
+    | {("sqs:SendMessage", "WorkQueue")},
+    "TaxiiFunction": {(a, "SteppeTable") for a in TABLE_WRITE}
     | BLOBS
     | {("sqs:SendMessage", "WorkQueue")},
     "WorkerFunction": {(a, "SteppeTable") for a in TABLE_WRITE}
@@ -450,6 +457,18 @@ def _exercise_the_store(store: DynamoStore, blobs: S3BlobStore, queue: SqsJobQue
     store.set_submission_status("s-1", "failed")
     store.list_submissions()
     store.clear_chunks("s-1")
+    # TAXII statuses (with a part too large for an item), the audit trail, secrets.
+    status_id = str(uuid.uuid4())
+    store.create_status(StatusRecord(status_id, "kg-cert", collection, 1, 2, 2**62))
+    store.get_status(status_id)
+    store.record_status_part(status_id, StatusPart(0, successes=((indicator, None, None),)))
+    noise = tuple((indicator, None, random.randbytes(375).hex()) for _ in range(1_000))
+    store.record_status_part(status_id, StatusPart(1, failures=noise))
+    store.record_status_part(status_id, StatusPart(1, failures=noise))  # a retry: its spill undone
+    store.status_parts(status_id)
+    store.append_audit(AuditRecord(1_000, "req-1", "kg-cert", "GET", "/taxii2/", 200))
+    store.list_audit(since=0, until=3 * 86_400_000_000, partner="kg-cert")
+    store.server_secret("taxii-paging")
     blobs.put("submissions/s-1/raw", b"raw")
     blobs.get("submissions/s-1/raw")
     blobs.exists("submissions/s-1/missing")
@@ -457,7 +476,7 @@ def _exercise_the_store(store: DynamoStore, blobs: S3BlobStore, queue: SqsJobQue
     queue.send([{"task": "process_chunk", "submission_id": "s-1", "chunk": 1}])
 
 
-@pytest.mark.parametrize("function_id", ["ApiFunction", "WorkerFunction"])
+@pytest.mark.parametrize("function_id", ["ApiFunction", "TaxiiFunction", "WorkerFunction"])
 def test_the_roles_allow_every_request_the_store_makes(aws, function_id):
     store = DynamoStore(aws["dynamodb"], "steppe", aws["s3"], "steppe-policy-check")
     blobs = S3BlobStore(aws["s3"], "steppe-policy-check")
@@ -476,6 +495,8 @@ def test_the_roles_allow_every_request_the_store_makes(aws, function_id):
         ("s3:DeleteObject", "SteppeBucket/*"),
         ("sqs:SendMessage", "WorkQueue"),
     } <= needed
+    reached = {p.split("#")[0] for p in operations.partitions}
+    assert {"STATUS", "AUDIT", "SECRETS"} <= reached  # TAXII statuses, audit, secrets
     if function_id == "WorkerFunction":  # the worker consumes the queue, it never sends
         needed = {a for a in needed if not a[0].startswith("sqs:")}
     assert needed - granted == set()

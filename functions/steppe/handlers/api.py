@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from steppe.errors import Conflict, InvalidInput, PayloadTooLarge, SteppeError
+from steppe.handlers import admin
 from steppe.handlers.common import (
     caller_of,
     error_response,
@@ -40,6 +41,7 @@ metrics = Metrics()
 # Requests that add no metric (reads, refusals) are normal, not worth a warning.
 warnings.filterwarnings("ignore", "No application metrics to publish")
 app = APIGatewayRestResolver()
+app.include_router(admin.router)
 
 IDEMPOTENCY_HOURS = 24
 

@@ -1,9 +1,12 @@
 """The worker (WorkerFunction): one SQS message, one bounded job.
 
-Messages are {"task": "process_chunk", "submission_id": ..., "chunk": n}. A job
-that fails is retried by the queue; on its last attempt the failure is also
-recorded on the submission, so its status says "failed" instead of staying
-pending (the raw body is archived: `steppe reprocess` runs it again).
+Messages are {"task": "process_chunk", "submission_id": ..., "chunk": n} (a chunk
+of an analyst submission) or {"task": "taxii_add", "status_id": ..., "part": n}
+(a part of an envelope posted over TAXII). A job that fails is retried by the
+queue; on its last attempt the failure is also recorded (on the submission,
+whose status then says "failed" instead of staying pending, and whose raw body
+is archived for `steppe reprocess`; or as a failure of each object of the TAXII
+part, so that its status completes).
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from steppe.handlers.common import per_services
 from steppe.ingest.service import IngestService
+from steppe.taxii.adding import TASK as TAXII_TASK
+from steppe.taxii.adding import process_part, record_part_failure
+from steppe.taxii.service import TaxiiService
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -30,19 +36,26 @@ MAX_RECEIVES = 5
 
 
 ingest = per_services(IngestService)
+taxii = per_services(TaxiiService)
+
+
+def _last_attempt(record: SQSRecord) -> bool:
+    return int(record.attributes.approximate_receive_count or "1") >= MAX_RECEIVES
 
 
 def handle_record(record: SQSRecord) -> None:
     message = orjson.loads(record.body)
     task = message.get("task")
+    if task == TAXII_TASK:
+        handle_taxii_part(record, str(message["status_id"]), int(message["part"]))
+        return
     if task != "process_chunk":
         raise ValueError(f"unknown task '{task}'")
     submission_id, chunk = str(message["submission_id"]), int(message["chunk"])
     try:
         result = ingest().process_chunk(submission_id, chunk)
     except Exception as error:
-        receives = int(record.attributes.approximate_receive_count or "1")
-        if receives >= MAX_RECEIVES:
+        if _last_attempt(record):
             logger.exception("chunk failed for good", extra={"submission": submission_id})
             ingest().record_failure(submission_id, chunk, f"{type(error).__name__}: {error}")
         raise
@@ -50,6 +63,26 @@ def handle_record(record: SQSRecord) -> None:
         "chunk processed",
         extra={"submission": submission_id, "chunk": chunk, "counts": result.counts},
     )
+
+
+def handle_taxii_part(record: SQSRecord, status_id: str, part: int) -> None:
+    try:
+        outcome = process_part(taxii(), status_id, part)
+    except Exception as error:
+        if _last_attempt(record):
+            logger.exception("TAXII part failed for good", extra={"status": status_id})
+            record_part_failure(taxii(), status_id, part, f"{type(error).__name__}: {error}")
+        raise
+    if outcome is not None:
+        logger.info(
+            "TAXII part processed",
+            extra={
+                "status": status_id,
+                "part": part,
+                "successes": len(outcome.successes),
+                "failures": len(outcome.failures),
+            },
+        )
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -462,12 +462,12 @@ class StatusStore(ABC):
     def record_status_part(self, status_id: str, part: StatusPart) -> bool:
         """Record one batch's outcomes; idempotent per (status, part) like record_chunk.
 
-        NotFound if the status does not exist.
+        NotFound if the status does not exist (or has expired).
         """
 
     @abstractmethod
     def status_parts(self, status_id: str) -> list[StatusPart]:
-        """Every recorded part, ordered by part number."""
+        """Every recorded part, ordered by part number ([] once the status has expired)."""
 
 
 # --------------------------------------------------------------------------

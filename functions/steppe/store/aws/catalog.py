@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from steppe.errors import Conflict, NotFound
 from steppe.store.aws import keys
-from steppe.store.aws.table import Item, Table, boolean, get_s, n, s, strings
+from steppe.store.aws.table import Item, Table, boolean, get_n, get_s, n, s, strings
 from steppe.store.port import ApiRoot, Collection
 
 _MAX_ATTEMPTS = 5  # an update races another update of the same collection
@@ -171,6 +171,7 @@ def _attributes(collection: Collection) -> Item:
         "media_types": strings(collection.media_types),
         "created": n(collection.created),
         "is_default": boolean(collection.default),
+        "unmarked_tlp": n(collection.unmarked_tlp),
     }
     if collection.alias is not None:
         attributes["alias"] = s(collection.alias)
@@ -211,6 +212,8 @@ def _collection(item: Item) -> Collection:
         media_types=tuple(v["S"] for v in item["media_types"]["L"]),
         created=int(item["created"]["N"]),
         default=item["is_default"]["BOOL"],
+        # Collections written before issue 3 have no unmarked_tlp: the port's default.
+        unmarked_tlp=get_n(item, "unmarked_tlp", 1),  # type: ignore[arg-type]
     )
 
 

@@ -21,6 +21,10 @@ One place names them all, so the layout can be read (and changed) at once:
     SUB#<submission>                     CHUNK#<n>               one chunk's result
     SUBMISSIONS                          <created>#<arrival>#<id> submissions (read newest first)
     IDEMPOTENCY                          <function>#<hash>       Powertools idempotency records
+    STATUS#<status>                      STATUS                  TAXII status resource (TTL)
+    STATUS#<status>                      PART#<n>                one batch's outcomes (TTL)
+    AUDIT#<UTC day YYYY-MM-DD>           <time>#<request id>     audit record (TTL: a year)
+    SECRETS                              <name>                  server secret (32 bytes)
 
 Numbers in sort keys are zero-padded so that string order is numeric order.
 """
@@ -28,6 +32,7 @@ Numbers in sort keys are zero-padded so that string order is numeric order.
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 
 # Versions and instants are signed epoch microseconds; this offset makes every
 # STIX timestamp (year 0001 onwards) non-negative before padding.
@@ -46,6 +51,13 @@ COLLECTION_SK = "COLL"
 CREDENTIAL_SK = "CRED"
 SUBMISSION_SK = "SUB"
 CHUNK_PREFIX = "CHUNK#"
+SECRETS = "SECRETS"
+STATUS_SK = "STATUS"
+STATUS_PART_PREFIX = "PART#"
+AUDIT_PREFIX = "AUDIT#"
+
+DAY_MICROS = 86_400_000_000
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def pad(value: int) -> str:
@@ -126,6 +138,28 @@ def submission_listing_sk(created: int, arrival: int, submission_id: str) -> str
     return f"{pad(created)}#{arrival:024d}#{submission_id}"
 
 
+def status(status_id: str) -> str:
+    return f"STATUS#{status_id}"
+
+
+def status_part_sk(part: int) -> str:
+    return f"{STATUS_PART_PREFIX}{part:09d}"
+
+
+def audit_day(time: int) -> int:
+    """The UTC day of an instant, as a day number since the epoch (negative before 1970)."""
+    return time // DAY_MICROS
+
+
+def audit(day: int) -> str:
+    """The audit partition of a day number: AUDIT#2009-01-18."""
+    return AUDIT_PREFIX + date.fromordinal(_EPOCH_ORDINAL + day).isoformat()
+
+
+def audit_sk(time: int, request_id: str) -> str:
+    return f"{pad(time)}#{request_id}"
+
+
 def spilled_body(collection_id: str, object_id: str, version: int) -> str:
     """The S3 key of an object body too large for its item."""
     return f"objects/{collection_id}/{object_id}/{version}.json"
@@ -133,3 +167,8 @@ def spilled_body(collection_id: str, object_id: str, version: int) -> str:
 
 def spilled_chunk(submission_id: str, chunk: int) -> str:
     return f"submissions/{submission_id}/results/{chunk}.json.z"
+
+
+def spilled_status_part(status_id: str, part: int, token: str) -> str:
+    """The S3 key of a status part too large for its item (token: unique per write)."""
+    return f"statuses/{status_id}/parts/{part}-{token}.json.z"

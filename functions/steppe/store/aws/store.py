@@ -6,10 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from steppe.store.aws.access import DynamoAccess
+from steppe.store.aws.audit import DynamoAudit
 from steppe.store.aws.blobs import S3BlobStore
 from steppe.store.aws.catalog import DynamoCatalog
 from steppe.store.aws.lease import LEASE_SECONDS, Leases
 from steppe.store.aws.objects import DynamoObjects
+from steppe.store.aws.server_secrets import DynamoSecrets
+from steppe.store.aws.statuses import DynamoStatuses
 from steppe.store.aws.submissions import DynamoSubmissions
 from steppe.store.aws.table import Table
 from steppe.store.port import Store
@@ -17,8 +20,17 @@ from steppe.store.port import Store
 _THREADS = 8  # concurrent batch calls of one store operation
 
 
-class DynamoStore(DynamoObjects, DynamoCatalog, DynamoAccess, DynamoSubmissions, Store):
-    """Objects, catalog, access and submissions in `table_name`; large bodies in `bucket`.
+class DynamoStore(
+    DynamoObjects,
+    DynamoCatalog,
+    DynamoAccess,
+    DynamoSubmissions,
+    DynamoStatuses,
+    DynamoAudit,
+    DynamoSecrets,
+    Store,
+):
+    """The whole storage port in `table_name`; large values in `bucket`.
 
     `dynamodb` and `s3` are boto3 clients, created once per process by
     open_aws (or by tests). Safe to share between threads.
@@ -37,6 +49,7 @@ class DynamoStore(DynamoObjects, DynamoCatalog, DynamoAccess, DynamoSubmissions,
         self._table = Table(dynamodb, table_name, self._pool)
         self._blobs = S3BlobStore(s3, bucket)
         self._leases = Leases(self._table, self._blobs.delete_many, lease_seconds=lease_seconds)
+        self._secrets: dict[str, bytes] = {}  # server secrets read so far (they never change)
 
     @property
     def table(self) -> Table:
@@ -47,6 +60,9 @@ class DynamoStore(DynamoObjects, DynamoCatalog, DynamoAccess, DynamoSubmissions,
 
     def _get_blob(self, key: str) -> bytes | None:
         return self._blobs.get(key)
+
+    def _delete_blob(self, key: str) -> None:
+        self._blobs.delete(key)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -132,10 +132,14 @@ class Table:
         forward: bool = True,
         projection: str | None = None,
         names: dict[str, str] | None = None,
+        where: tuple[str, dict[str, Any]] | None = None,
     ) -> tuple[list[Item], Item | None]:
         """One Query call (strongly consistent): the items and the LastEvaluatedKey.
 
         names: ExpressionAttributeNames for a projection naming reserved words.
+        where: a FilterExpression and its values. DynamoDB applies it after
+          reading: `limit` counts (and the call bills) the items read, not
+          the items returned.
         """
         values: dict[str, Any] = {":pk": s(pk)}
         condition = "pk = :pk"
@@ -160,6 +164,9 @@ class Table:
             params["Limit"] = limit
         if projection:
             params["ProjectionExpression"] = projection
+        if where is not None:
+            params["FilterExpression"] = where[0]
+            values.update(where[1])
         response = self.client.query(**params)
         return response.get("Items", []), response.get("LastEvaluatedKey")
 

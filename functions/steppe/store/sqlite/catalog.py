@@ -10,11 +10,13 @@ from steppe.errors import Conflict, NotFound
 from steppe.store.port import ApiRoot, Collection
 from steppe.store.sqlite.database import Database
 
-_COLLECTION_COLUMNS = "id, api_root, title, description, alias, media_types, created, is_default"
+_COLLECTION_COLUMNS = (
+    "id, api_root, title, description, alias, media_types, created, is_default, unmarked_tlp"
+)
 
 
 def _collection(row: tuple) -> Collection:
-    cid, api_root, title, description, alias, media_types, created, is_default = row
+    cid, api_root, title, description, alias, media_types, created, is_default, unmarked = row
     return Collection(
         id=cid,
         api_root=api_root,
@@ -24,6 +26,7 @@ def _collection(row: tuple) -> Collection:
         media_types=tuple(orjson.loads(media_types)),
         created=created,
         default=bool(is_default),
+        unmarked_tlp=unmarked,
     )
 
 
@@ -37,6 +40,7 @@ def _collection_params(collection: Collection) -> tuple:
         orjson.dumps(list(collection.media_types)).decode(),
         collection.created,
         int(collection.default),
+        collection.unmarked_tlp,
     )
 
 
@@ -91,7 +95,7 @@ class SqliteCatalog:
                     raise Conflict(_title_message(collection))
                 conn.execute(
                     f"INSERT INTO collections ({_COLLECTION_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     _collection_params(collection),
                 )
         except sqlite3.IntegrityError as exc:
@@ -114,7 +118,7 @@ class SqliteCatalog:
                     raise Conflict(_title_message(collection))
                 conn.execute(
                     "UPDATE collections SET title = ?, description = ?, alias = ?, "
-                    "media_types = ?, created = ?, is_default = ? WHERE id = ?",
+                    "media_types = ?, created = ?, is_default = ?, unmarked_tlp = ? WHERE id = ?",
                     (*_collection_params(collection)[2:], collection.id),
                 )
         except sqlite3.IntegrityError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -117,6 +117,16 @@ class Database:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+
+    def write_one(self, sql: str, params: Sequence[object] | dict[str, object] = ()) -> int:
+        """One write statement in its own (implicit) transaction; returns its rowcount.
+
+        A single sqlite3 step where write() takes three (BEGIN, the statement,
+        COMMIT): for small writes on a hot path, such as the audit trail.
+        """
+        conn = self.connection()
+        with self._write_mutex:
+            return conn.execute(sql, params).rowcount
 
     def close(self) -> None:
         self._stop_checkpoints.set()

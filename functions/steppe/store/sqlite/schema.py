@@ -130,7 +130,52 @@ _V1 = (
     ) WITHOUT ROWID""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# Issue 3 (TAXII): the TLP of unmarked objects per collection, TAXII status
+# resources, the audit trail and the server's secrets.
+_V2 = (
+    "ALTER TABLE collections ADD COLUMN unmarked_tlp INTEGER NOT NULL DEFAULT 1",
+    # Status resources; expired ones are purged when a new one is created.
+    """CREATE TABLE statuses (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        collection_id TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        expires INTEGER NOT NULL,
+        meta TEXT NOT NULL
+    )""",
+    "CREATE INDEX statuses_by_expiry ON statuses (expires)",
+    # successes / failures: JSON arrays of [id, version, message].
+    """CREATE TABLE status_parts (
+        status_id TEXT NOT NULL REFERENCES statuses (id) ON DELETE CASCADE,
+        part INTEGER NOT NULL,
+        successes TEXT NOT NULL,
+        failures TEXT NOT NULL,
+        PRIMARY KEY (status_id, part)
+    ) WITHOUT ROWID""",
+    # One row per TAXII request, appended in arrival order (seq breaks ties of
+    # equal times). Read newest first through one of the two time indexes.
+    """CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        request_id TEXT NOT NULL,
+        partner TEXT,
+        method TEXT NOT NULL,
+        path TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        collection_id TEXT,
+        objects INTEGER NOT NULL,
+        detail TEXT NOT NULL
+    )""",
+    "CREATE INDEX audit_by_time ON audit (time)",
+    "CREATE INDEX audit_by_partner ON audit (partner, time)",
+    """CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    ) WITHOUT ROWID""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

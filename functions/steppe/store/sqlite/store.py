@@ -6,18 +6,31 @@ from pathlib import Path
 
 from steppe.store.port import Store
 from steppe.store.sqlite.access import SqliteAccess
+from steppe.store.sqlite.audit import SqliteAudit
 from steppe.store.sqlite.catalog import SqliteCatalog
 from steppe.store.sqlite.database import Database
 from steppe.store.sqlite.objects import SqliteObjects
+from steppe.store.sqlite.server_secrets import SqliteSecrets
+from steppe.store.sqlite.statuses import SqliteStatuses
 from steppe.store.sqlite.submissions import SqliteSubmissions
 
 DATABASE_NAME = "steppe.db"
 
 
-class SqliteStore(SqliteObjects, SqliteCatalog, SqliteAccess, SqliteSubmissions, Store):
-    """Objects, catalog, access and submissions in `<data_dir>/steppe.db`.
+class SqliteStore(
+    SqliteObjects,
+    SqliteCatalog,
+    SqliteAccess,
+    SqliteSubmissions,
+    SqliteStatuses,
+    SqliteAudit,
+    SqliteSecrets,
+    Store,
+):
+    """The whole storage port in `<data_dir>/steppe.db`.
 
-    Safe to share between threads. The job queue and the idempotency layer
+    Objects, catalog, access, submissions, TAXII statuses, the audit trail
+    and server secrets. Safe to share between threads. The job queue and the idempotency layer
     live in the same file and reach it through `database`.
     """
 
@@ -25,6 +38,7 @@ class SqliteStore(SqliteObjects, SqliteCatalog, SqliteAccess, SqliteSubmissions,
         self.data_dir = Path(data_dir)
         self._db = Database(self.data_dir / DATABASE_NAME)
         self._init_objects()
+        self._init_secrets()
 
     @property
     def database(self) -> Database:

@@ -1,0 +1,243 @@
+"""Adding objects to a collection (TAXII 2.1 section 5.5) and the status that follows it.
+
+A posted envelope is parsed once (it must be JSON with an `objects` list).
+Each object is then judged on its own: it must be a STIX 2.1 object that
+`stix2` accepts (custom objects and properties allowed). An object that fails
+becomes a failure in the status, with the reason; the others are stored.
+Objects are stored as their producer sent them: the body kept is the JSON of
+the dict parsed from the request, never a re-serialisation by stix2.
+
+* version: modified, else created, else (SCOs) the store's first date_added;
+* TLP rank: the strictest TLP marking in object_marking_refs, else the
+  collection's unmarked_tlp; marking definitions themselves are rank 0 (a
+  consumer needs them to read any marked object);
+* an exact duplicate of a stored version is a success (section 5.5: no error).
+
+Envelopes of up to `sync_objects` objects are stored before the POST is
+answered (status complete). Larger ones are kept as blobs of `part_objects`
+objects each, one "taxii_add" job per part, and answered at once (status
+pending); the worker stores each part and records its outcomes, and the
+status is complete when every object has an outcome.
+
+stix2 is imported here only, on first use: it is not needed to read.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import orjson
+
+from steppe.errors import InvalidInput, NotFound, PayloadTooLarge
+from steppe.stix.timestamps import format_stix, now_micros
+from steppe.stix.tlp import rank_of_markings
+from steppe.stix.versioning import version_of
+from steppe.store.port import Collection, ObjectVersion, StatusPart, StatusRecord, Store
+from steppe.taxii.errors import Unprocessable
+from steppe.taxii.service import TaxiiService
+
+logger = logging.getLogger(__name__)
+
+TASK = "taxii_add"
+# Status resources are kept well beyond the 24 hours after processing that
+# section 4.3 asks for, so that a queued envelope's status outlives its processing.
+STATUS_KEPT_MICROS = 3 * 24 * 3600 * 1_000_000
+# A failure's message is cut to this many characters (stix2's can be long).
+MAX_MESSAGE = 200
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_STIX_ID = re.compile(rf"^([a-z0-9][a-z0-9-]*)--{_UUID}$")
+
+Detail = tuple[str, str | None, str | None]  # (id, version, message), as StatusPart keeps them
+_OUTCOME_MESSAGES = {
+    "created": "added",
+    "updated": "added as a new version",
+    "duplicate": "already in the collection (an identical version)",
+}
+
+
+def part_key(status_id: str, part: int) -> str:
+    return f"taxii/status/{status_id}/part-{part:05d}.json"
+
+
+def parse_envelope(body: bytes, max_bytes: int) -> list[Any]:
+    """The envelope's objects; 413, 400 or 422 when the body is not one."""
+    if len(body) > max_bytes:
+        raise PayloadTooLarge(
+            f"the envelope is {len(body):,} bytes; this API root accepts at most {max_bytes:,} "
+            "(max_content_length)",
+            where="body",
+        )
+    try:
+        envelope = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise InvalidInput(f"the body is not JSON: {error}", where="body") from None
+    if not isinstance(envelope, dict):
+        raise Unprocessable(
+            'the body must be a TAXII envelope: a JSON object such as {"objects": [...]}',
+            where="body",
+        )
+    objects = envelope.get("objects", [])
+    if not isinstance(objects, list):
+        raise Unprocessable(
+            "the envelope's objects must be a list of STIX objects", where="objects"
+        )
+    return objects
+
+
+def accept(
+    taxii: TaxiiService, owner: str, collection: Collection, body: bytes
+) -> tuple[StatusRecord, list[StatusPart]]:
+    """Take a posted envelope: store it now or queue it; the status record and its parts."""
+    objects = parse_envelope(body, taxii.settings.max_body_bytes)
+    now = now_micros()
+    record = StatusRecord(
+        id=str(uuid.uuid4()),
+        owner=owner,
+        collection_id=collection.id,
+        created=now,
+        total=len(objects),
+        expires=now + STATUS_KEPT_MICROS,
+    )
+    if len(objects) <= taxii.sync_objects:
+        part = store_objects(taxii.store, collection, 1, objects, now)
+        taxii.store.create_status(record)
+        taxii.store.record_status_part(record.id, part)
+        return record, [part]
+    size = taxii.part_objects
+    parts = [objects[i : i + size] for i in range(0, len(objects), size)]
+    for number, chunk in enumerate(parts, start=1):
+        taxii.blobs.put(part_key(record.id, number), orjson.dumps(chunk), "application/json")
+    record = replace(record, meta={"parts": len(parts)})
+    taxii.store.create_status(record)
+    taxii.queue.send(
+        [{"task": TASK, "status_id": record.id, "part": n} for n in range(1, len(parts) + 1)]
+    )
+    return record, []
+
+
+def process_part(taxii: TaxiiService, status_id: str, part: int) -> StatusPart | None:
+    """Store one queued part and record its outcomes; None if there was nothing left to do."""
+    store = taxii.store
+    record = store.get_status(status_id)
+    if record is None:
+        logger.warning("status %s is gone (expired?); part %d dropped", status_id, part)
+        return None
+    if any(done.part == part for done in store.status_parts(status_id)):
+        return None  # a retried job whose first run got as far as recording
+    data = taxii.blobs.get(part_key(status_id, part))
+    if data is None:
+        raise NotFound(f"part {part} of status {status_id} is missing from the blob store")
+    objects = orjson.loads(data)
+    collection = store.get_collection(record.collection_id)
+    if collection is None:
+        outcome = StatusPart(
+            part,
+            failures=tuple(
+                _failure(obj, i, format_stix(record.created), "the collection no longer exists")
+                for i, obj in enumerate(objects)
+            ),
+        )
+    else:
+        outcome = store_objects(store, collection, part, objects, record.created)
+    store.record_status_part(status_id, outcome)
+    taxii.blobs.delete(part_key(status_id, part))
+    return outcome
+
+
+def record_part_failure(taxii: TaxiiService, status_id: str, part: int, error: str) -> None:
+    """A part failed for good: each of its objects becomes a failure, so the status completes."""
+    record = taxii.store.get_status(status_id)
+    data = taxii.blobs.get(part_key(status_id, part))
+    if record is None or data is None:
+        logger.error("cannot record the failure of part %d of status %s", part, status_id)
+        return
+    fallback = format_stix(record.created)
+    message = f"could not be stored: {error}"
+    failures = tuple(
+        _failure(obj, i, fallback, message) for i, obj in enumerate(orjson.loads(data))
+    )
+    taxii.store.record_status_part(status_id, StatusPart(part, failures=failures))
+
+
+# -- judging and storing objects ----------------------------------------------------
+
+
+def store_objects(
+    store: Store, collection: Collection, part: int, objects: Sequence[Any], request_time: int
+) -> StatusPart:
+    """Judge each object, store the valid ones in one call, and say what happened to each."""
+    fallback = format_stix(request_time)
+    versions: list[ObjectVersion] = []
+    failures: list[Detail] = []
+    for index, obj in enumerate(objects):
+        checked = check_object(obj, index, collection.unmarked_tlp, fallback)
+        if isinstance(checked, ObjectVersion):
+            versions.append(checked)
+        else:
+            failures.append(checked)
+    outcomes = store.put_objects(collection.id, versions) if versions else []
+    successes = tuple(
+        (put.id, format_stix(put.version), _OUTCOME_MESSAGES[put.outcome]) for put in outcomes
+    )
+    return StatusPart(part, successes=successes, failures=tuple(failures))
+
+
+def check_object(
+    obj: Any, index: int, unmarked_tlp: int, fallback_version: str
+) -> ObjectVersion | Detail:
+    """The version to store, or a failure (id, version, message) saying why not."""
+    if not isinstance(obj, dict):
+        return (f"objects[{index}]", fallback_version, "not a JSON object")
+    body = orjson.dumps(obj)  # before anything else sees the dict: stored exactly as received
+    try:
+        stix_type, object_id = _identity(obj)
+        _validate(obj)
+        version = version_of(obj)
+    except Exception as error:  # stix2 signals invalid content with many exception types
+        return _failure(obj, index, fallback_version, _reason(error))
+    spec_version = obj.get("spec_version", "2.1")
+    if stix_type == "marking-definition":
+        tlp = 0
+    else:
+        tlp = rank_of_markings(obj.get("object_marking_refs"), unmarked_tlp)
+    return ObjectVersion(object_id, stix_type, version, str(spec_version), tlp, body)
+
+
+def _identity(obj: dict[str, Any]) -> tuple[str, str]:
+    stix_type, object_id = obj.get("type"), obj.get("id")
+    if not isinstance(stix_type, str) or not stix_type:
+        raise ValueError("the object has no type")
+    if not isinstance(object_id, str):
+        raise ValueError("the object has no id")
+    match = _STIX_ID.match(object_id)
+    if match is None or match.group(1) != stix_type:
+        raise ValueError(f"the id '{object_id}' is not of the form {stix_type}--<UUID>")
+    return stix_type, object_id
+
+
+def _validate(obj: dict[str, Any]) -> None:
+    import stix2  # here, not at the top: the read path never loads it
+
+    stix2.parse(obj, allow_custom=True, version="2.1")
+
+
+def _reason(error: Exception) -> str:
+    text = str(error) or type(error).__name__
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def _failure(obj: Any, index: int, fallback_version: str, message: str) -> Detail:
+    if not isinstance(obj, dict):
+        return (f"objects[{index}]", fallback_version, message)
+    object_id = obj.get("id")
+    version = obj.get("modified") or obj.get("created")
+    return (
+        object_id if isinstance(object_id, str) and object_id else f"objects[{index}]",
+        version if isinstance(version, str) else fallback_version,
+        message,
+    )

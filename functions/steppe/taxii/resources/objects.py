@@ -1,0 +1,34 @@
+"""{api_root}/collections/{id}/objects/ - get objects (5.4) and add objects (5.5)."""
+
+from __future__ import annotations
+
+from steppe.taxii import access, adding
+from steppe.taxii.envelope import envelope
+from steppe.taxii.filters import Endpoint
+from steppe.taxii.listing import read_page
+from steppe.taxii.request import Reply, TaxiiRequest
+from steppe.taxii.resources import status
+from steppe.taxii.service import TaxiiService, json_reply
+
+
+def get(taxii: TaxiiService, request: TaxiiRequest, api_root: str, collection_id: str) -> Reply:
+    collection = access.collection(taxii.store, request.caller, api_root, collection_id)
+    access.require_read(request.caller, collection)
+    page = read_page(taxii, request, Endpoint.OBJECTS, collection)
+    bodies = [record.body or b"" for record in page.records]
+    return Reply(
+        status=200,
+        body=envelope(bodies, page.more, page.next),
+        headers=page.headers,
+        objects=len(bodies),
+    )
+
+
+def post(taxii: TaxiiService, request: TaxiiRequest, api_root: str, collection_id: str) -> Reply:
+    caller = request.caller
+    collection = access.collection(taxii.store, caller, api_root, collection_id)
+    access.require_write(caller, collection)
+    record, parts = adding.accept(taxii, caller.partner or "", collection, request.body)
+    reply = json_reply(202, status.describe(record, parts))
+    reply.objects = record.total
+    return reply

@@ -1,0 +1,117 @@
+"""Serving one TAXII request: what every endpoint shares, done once.
+
+`TaxiiService.handle` runs a resource (a function of taxii/resources) inside
+the steps every TAXII request goes through, in this order:
+
+1. authentication: an unauthenticated caller gets 401 everywhere, discovery
+   included, with a WWW-Authenticate challenge;
+2. content negotiation: Accept (406) and, on POST, Content-Type (415);
+3. the resource itself, which shapes its resource and nothing else;
+4. errors: any SteppeError becomes a TAXII error resource; anything else a 500;
+5. the audit record, appended once the response is decided (refusals too).
+
+Every reply carries `Content-Type: application/taxii+json;version=2.1`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Protocol
+
+import orjson
+
+from steppe.errors import SteppeError
+from steppe.runtime import Services
+from steppe.stix.timestamps import now_micros
+from steppe.store.port import AuditRecord
+from steppe.taxii import media
+from steppe.taxii.errors import InternalError, error_headers, error_resource
+from steppe.taxii.paging import SECRET_NAME, TokenSigner
+from steppe.taxii.request import Reply, TaxiiRequest
+
+logger = logging.getLogger(__name__)
+
+# Envelopes of up to this many objects are stored before the POST is answered;
+# larger ones are queued in parts of PART_OBJECTS objects for the worker.
+SYNC_OBJECTS_ENV = "STEPPE_TAXII_SYNC_OBJECTS"
+PART_OBJECTS_ENV = "STEPPE_TAXII_PART_OBJECTS"
+DEFAULT_SYNC_OBJECTS = 500
+DEFAULT_PART_OBJECTS = 500
+MAX_AUDIT_DETAIL = 1000
+
+
+class Resource(Protocol):
+    def __call__(self, taxii: TaxiiService, request: TaxiiRequest, **path: str) -> Reply: ...
+
+
+class TaxiiService:
+    """The protocol's view of the process's services (one per Services)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.store = services.store
+        self.blobs = services.blobs
+        self.queue = services.queue
+        self.settings = services.settings
+        self.sync_objects = int(os.environ.get(SYNC_OBJECTS_ENV, DEFAULT_SYNC_OBJECTS))
+        self.part_objects = max(1, int(os.environ.get(PART_OBJECTS_ENV, DEFAULT_PART_OBJECTS)))
+        self._signer: TokenSigner | None = None
+
+    @property
+    def signer(self) -> TokenSigner:
+        if self._signer is None:
+            self._signer = TokenSigner(self.store.server_secret(SECRET_NAME))
+        return self._signer
+
+    def handle(self, resource: Resource, request: TaxiiRequest, **path: str) -> Reply:
+        try:
+            request.caller.require_authenticated()
+            media.check_accept(request.header("accept"))
+            if request.method == "POST":
+                media.check_content_type(request.header("content-type"))
+            reply = resource(self, request, **path)
+        except SteppeError as error:
+            if error.status >= 500:
+                logger.exception("TAXII request failed")
+            reply = error_reply(error, request.request_id)
+        except Exception:
+            logger.exception("TAXII request failed")
+            reply = error_reply(InternalError(), request.request_id)
+        self._audit(request, reply, path.get("collection_id"))
+        return reply
+
+    def _audit(self, request: TaxiiRequest, reply: Reply, collection_id: str | None) -> None:
+        detail = request.query_string
+        if reply.problem:
+            detail = f"{detail} refused: {reply.problem}" if detail else f"refused: {reply.problem}"
+        record = AuditRecord(
+            time=now_micros(),
+            request_id=request.request_id,
+            partner=request.caller.partner,
+            method=request.method,
+            path=request.path,
+            status=reply.status,
+            collection_id=collection_id,
+            objects=reply.objects,
+            detail=detail[:MAX_AUDIT_DETAIL],
+        )
+        try:
+            self.store.append_audit(record)
+        except Exception:  # the answer stands; a lost audit record is logged, loudly
+            logger.exception(
+                "could not append the audit record of %s %s", request.method, request.path
+            )
+
+
+def error_reply(error: SteppeError, request_id: str | None = None) -> Reply:
+    return Reply(
+        status=error.status,
+        body=orjson.dumps(error_resource(error, request_id)),
+        headers=error_headers(error),
+        problem=error.message,
+    )
+
+
+def json_reply(status: int, resource: object, **headers: str) -> Reply:
+    return Reply(status=status, body=orjson.dumps(resource), headers=dict(headers))
