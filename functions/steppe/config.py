@@ -19,6 +19,8 @@ class Settings:
     max_body_bytes: int
     sync_observables: int  # submissions up to this many observables complete inline (201)
     chunk_observables: int  # larger ones are split into chunks of this many (202)
+    taxii_sync_objects: int  # TAXII envelopes up to this many objects are stored before the answer
+    taxii_part_objects: int  # larger ones are queued in parts of this many
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -34,4 +36,6 @@ class Settings:
             max_body_bytes=int(env.get("STEPPE_MAX_BODY_BYTES", str(50 * 1024 * 1024))),
             sync_observables=int(env.get("STEPPE_SYNC_OBSERVABLES", "1000")),
             chunk_observables=int(env.get("STEPPE_CHUNK_OBSERVABLES", "1000")),
+            taxii_sync_objects=int(env.get("STEPPE_TAXII_SYNC_OBJECTS", "500")),
+            taxii_part_objects=max(1, int(env.get("STEPPE_TAXII_PART_OBJECTS", "500"))),
         )

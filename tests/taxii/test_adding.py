@@ -1,6 +1,8 @@
 """Adding objects (section 5.5) and their status (section 4.3), on both shapes."""
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -15,6 +17,7 @@ from taxii_world import (
     identity,
     ids_of,
     indicator,
+    make_world,
     new_collection,
     objects_of,
     relationship,
@@ -22,6 +25,7 @@ from taxii_world import (
 
 from steppe.stix import tlp
 from steppe.stix.timestamps import format_stix
+from support.app import open_app
 
 TLP1_GREEN = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"
 
@@ -155,11 +159,21 @@ def test_posted_objects_get_their_tlp_from_markings_or_the_collection(world: Wor
     assert in_green == [unmarked["id"], green["id"], old_green["id"], red_definition["id"]]
 
 
-def test_a_large_envelope_is_queued_and_completed_by_the_worker(
-    world: World, monkeypatch: pytest.MonkeyPatch
-):
-    monkeypatch.setenv("STEPPE_TAXII_SYNC_OBJECTS", "4")
-    monkeypatch.setenv("STEPPE_TAXII_PART_OBJECTS", "3")
+@pytest.fixture(params=["sqlite", "aws"])
+def small_parts(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    """Envelopes above 4 objects are queued, in parts of 3."""
+    app = open_app(
+        tmp_path / "data",
+        request.param,
+        STEPPE_TAXII_SYNC_OBJECTS="4",
+        STEPPE_TAXII_PART_OBJECTS="3",
+    )
+    yield make_world(app)
+    app.close()
+
+
+def test_a_large_envelope_is_queued_and_completed_by_the_worker(small_parts: World):
+    world = small_parts
     objects: list[Any] = [indicator(f"198.51.100.{n}") for n in range(50, 56)]
     broken = indicator("198.51.100.56")
     broken["pattern"] = "[ipv4-addr:value = ]"

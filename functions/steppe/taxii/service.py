@@ -16,7 +16,6 @@ Every reply carries `Content-Type: application/taxii+json;version=2.1`.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Protocol
 
 import orjson
@@ -32,12 +31,6 @@ from steppe.taxii.request import Reply, TaxiiRequest
 
 logger = logging.getLogger(__name__)
 
-# Envelopes of up to this many objects are stored before the POST is answered;
-# larger ones are queued in parts of PART_OBJECTS objects for the worker.
-SYNC_OBJECTS_ENV = "STEPPE_TAXII_SYNC_OBJECTS"
-PART_OBJECTS_ENV = "STEPPE_TAXII_PART_OBJECTS"
-DEFAULT_SYNC_OBJECTS = 500
-DEFAULT_PART_OBJECTS = 500
 MAX_AUDIT_DETAIL = 1000
 
 
@@ -54,8 +47,10 @@ class TaxiiService:
         self.blobs = services.blobs
         self.queue = services.queue
         self.settings = services.settings
-        self.sync_objects = int(os.environ.get(SYNC_OBJECTS_ENV, DEFAULT_SYNC_OBJECTS))
-        self.part_objects = max(1, int(os.environ.get(PART_OBJECTS_ENV, DEFAULT_PART_OBJECTS)))
+        # Envelopes up to sync_objects are stored before the POST is answered;
+        # larger ones are queued in parts of part_objects for the worker.
+        self.sync_objects = services.settings.taxii_sync_objects
+        self.part_objects = services.settings.taxii_part_objects
         self._signer: TokenSigner | None = None
 
     @property
