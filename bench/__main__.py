@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 
-from bench import imports, ingest
+from bench import imports, ingest, taxii
 
 
 def main() -> None:
@@ -15,6 +15,7 @@ def main() -> None:
     )
     imports.run()
     ingest.run()
+    taxii.run()
 
 
 if __name__ == "__main__":

@@ -58,9 +58,10 @@ class Server:
 
 
 @contextmanager
-def embedded_server(**env: str) -> Iterator[Server]:
-    """`steppe serve` on a fresh data dir and a free port, stopped afterwards."""
-    with tempfile.TemporaryDirectory(prefix="steppe-bench-") as tmp:
+def embedded_server(data_dir: Path | None = None, **env: str) -> Iterator[Server]:
+    """`steppe serve` on a free port, stopped afterwards; on a fresh data dir by default."""
+    with tempfile.TemporaryDirectory(prefix="steppe-bench-") as fresh:
+        tmp = str(data_dir or fresh)
         port = free_port()
         full_env = {
             **os.environ,

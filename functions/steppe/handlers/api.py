@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from steppe.errors import Conflict, InvalidInput, PayloadTooLarge, SteppeError
 from steppe.handlers import admin
 from steppe.handlers.common import (
+    RESOLVING,
     caller_of,
     error_response,
     header,
@@ -227,7 +228,8 @@ class _NoRoute(SteppeError):
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        return app.resolve(event, context)
+        with RESOLVING:
+            return app.resolve(event, context)
     except Exception:  # the last line of defence: a JSON 500, never a stack trace
         logger.exception("unhandled error")
         return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -15,6 +16,14 @@ from steppe.runtime import Services, services
 
 JSON = "application/json"
 T = TypeVar("T")
+
+# Powertools' REST resolvers keep the event they are resolving in a class
+# attribute (BaseRouter.current_event) that every resolver of the process
+# shares. A Lambda instance resolves one event at a time; the embedded server
+# runs every HTTP function in one process on several threads, where two
+# requests resolved at once could each be routed, authorised and answered with
+# the other's event. Every resolver-based handler resolves under this lock.
+RESOLVING = threading.Lock()
 
 
 def per_services(factory: Callable[[Services], T]) -> Callable[[], T]:

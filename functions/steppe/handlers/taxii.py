@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from steppe.errors import NotFound
-from steppe.handlers.common import per_services
+from steppe.handlers.common import RESOLVING, per_services
 from steppe.taxii.media import TAXII_21
 from steppe.taxii.request import Reply, TaxiiRequest, request_from_event
 from steppe.taxii.resources import (
@@ -122,7 +122,8 @@ def handle_not_found(_: NotFoundError) -> Response:
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        return app.resolve(event, context)
+        with RESOLVING:
+            return app.resolve(event, context)
     except Exception:  # the last line of defence: a TAXII 500, never a stack trace
         logger.exception("unhandled error")
         return {
