@@ -163,3 +163,29 @@ def test_last_position_resumes_after_rows_a_filter_skipped(store, collection):
 def test_empty_collection_has_no_position(store, collection):
     page = store.list_objects(collection, ObjectQuery())
     assert (page.records, page.more, page.last_position) == ([], False, None)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"limit": 7},
+        {"limit": 1},
+        {"limit": 1000},
+        {"limit": 9, "max_bytes": 2_000},
+        {"limit": 9, "max_bytes": 1},
+        {"limit": 5, "types": frozenset({"indicator"})},
+    ],
+)
+def test_joined_pages_hand_over_the_same_bodies_joined_by_commas(store, collection, filled, args):
+    """A joined page is the plain page's bodies, comma-joined in date_added order."""
+    common = {"versions": ALL_VERSIONS, **args}
+    plain = store.list_objects(collection, ObjectQuery(**common))
+    joined = store.list_objects(collection, ObjectQuery(**common, joined=True))
+    assert joined.joined == b",".join(r.body for r in plain.records)
+    assert [r.date_added for r in joined.records] == [r.date_added for r in plain.records]
+    assert (joined.more, joined.last_position) == (plain.more, plain.last_position)
+    assert plain.joined is None
+    # embedded in an envelope, the joined bodies are valid JSON objects again
+    import json
+
+    assert json.loads(b"[" + joined.joined + b"]") == [json.loads(r.body) for r in plain.records]

@@ -30,7 +30,6 @@ from steppe.taxii.adding import process_part, record_part_failure
 from steppe.taxii.service import TaxiiService
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.SQS)
 # Matches maxReceiveCount of the queue's redrive policy in template.yaml.
 MAX_RECEIVES = 5
 
@@ -88,5 +87,10 @@ def handle_taxii_part(record: SQSRecord, status_id: str, part: int) -> None:
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(
-        event=event, record_handler=handle_record, processor=processor, context=context
+        event=event,
+        record_handler=handle_record,
+        # One per invocation: a processor keeps the batch's records and failures
+        # in its own state, and the embedded server runs two workers at once.
+        processor=BatchProcessor(event_type=EventType.SQS),
+        context=context,
     )

@@ -110,6 +110,9 @@ class ObjectQuery:
       while matches remain. A page without bodies (with_body False) is
       bounded by limit alone.
     with_body: False for manifests (bodies are then None).
+    joined: with with_body, hand the page's bodies over joined by commas, in
+      date_added order, as ObjectPage.joined (what a TAXII envelope embeds as
+      it is); the records may then carry body None.
     """
 
     added_after: int | None = None
@@ -122,6 +125,7 @@ class ObjectQuery:
     limit: int = 1000
     max_bytes: int | None = None
     with_body: bool = True
+    joined: bool = False
 
 
 class StoredObject(NamedTuple):
@@ -149,6 +153,7 @@ class ObjectPage:
     records: list[StoredObject]
     more: bool
     last_position: int | None
+    joined: bytes | None = None  # the bodies joined by commas, when the query asked for it
 
 
 class ObjectStore(ABC):

@@ -15,18 +15,20 @@ import orjson
 EMPTY = b"{}"
 
 
-def paged(key: str, items: Sequence[bytes], more: bool, next_token: str | None) -> bytes:
-    """{"more":..,"next":..,"<key>":[items]}; items are JSON values, already encoded."""
+def paged(key: str, items: Sequence[bytes] | bytes, more: bool, next_token: str | None) -> bytes:
+    """{"more":..,"next":..,"<key>":[items]}; items are JSON values, already encoded
+    (a sequence of them, or their comma-joined bytes as the store hands them over)."""
     if more and not next_token:
         raise ValueError("a page with more results needs a next token")
-    if not items and not more:
+    joined = items if isinstance(items, bytes) else b",".join(items)
+    if not joined and not more:
         return EMPTY
     parts = [b'{"more":true,"next":' + orjson.dumps(next_token) if more else b'{"more":false']
-    if items:
-        parts.append(b',"' + key.encode() + b'":[' + b",".join(items) + b"]")
+    if joined:
+        parts.append(b',"' + key.encode() + b'":[' + joined + b"]")
     parts.append(b"}")
     return b"".join(parts)
 
 
-def envelope(bodies: Sequence[bytes], more: bool, next_token: str | None) -> bytes:
+def envelope(bodies: Sequence[bytes] | bytes, more: bool, next_token: str | None) -> bytes:
     return paged("objects", bodies, more, next_token)

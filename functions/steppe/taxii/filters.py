@@ -155,6 +155,7 @@ class Filters:
             limit=limit,
             max_bytes=MAX_PAGE_BYTES if with_body else None,
             with_body=with_body,
+            joined=with_body,
         )
 
 

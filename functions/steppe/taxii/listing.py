@@ -36,6 +36,7 @@ class Page:
     next: str | None
     headers: dict[str, str]
     filters: Filters
+    joined: bytes | None = None  # the objects' bodies joined by commas, when read with bodies
 
 
 def read_page(
@@ -91,7 +92,7 @@ def read_page(
         starts = [mark for mark in (filters.added_after, position) if mark is not None]
         if starts:
             headers[DATE_ADDED_FIRST] = headers[DATE_ADDED_LAST] = format_taxii(max(starts))
-    return Page(page.records, page.more, next_token, headers, filters)
+    return Page(page.records, page.more, next_token, headers, filters, page.joined)
 
 
 def object_is_visible(

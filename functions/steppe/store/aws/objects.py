@@ -458,7 +458,10 @@ class DynamoObjects:
             position = selected[-1][0].date_added if selected else None
         if stalled_at is not None and (position is None or stalled_at > position):
             position = stalled_at
-        return ObjectPage(records=records, more=more, last_position=position)
+        joined = None
+        if query.joined and query.with_body:
+            joined = b",".join(record.body or b"" for record in records)
+        return ObjectPage(records=records, more=more, last_position=position, joined=joined)
 
     def _select_by_ids(
         self, collection_id: str, query: ObjectQuery, floor: int, watermark: int

@@ -19,7 +19,7 @@ finds the last one that does, and only the bodies up to it are read.
 
 from __future__ import annotations
 
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 import orjson
 
@@ -183,10 +183,13 @@ def page_statement(cid: int, query: ObjectQuery) -> tuple[str, list[object]]:
         )
         return sql, [cid, *params]
     records = f"json_group_array({_METADATA.format(size=', size')})"
+    # Joined pages come with a comma between bodies (group_concat skips NULLs,
+    # and with them their separator), ready to embed in an envelope.
+    separator = "','" if query.joined else "''"
     if query.max_bytes is None:
         page, params = page_sql(cid, query, bodies=True)
         sql = (
-            f"SELECT {records}, CAST(group_concat(body, '') AS BLOB), NULL, {_NEWEST} "
+            f"SELECT {records}, CAST(group_concat(body, {separator}) AS BLOB), NULL, {_NEWEST} "
             f"FROM ({page}) AS page"
         )
         return sql, [cid, *params]
@@ -196,8 +199,8 @@ def page_statement(cid: int, query: ObjectQuery) -> tuple[str, list[object]]:
     sql = (
         f"WITH page AS MATERIALIZED ({page}), cut AS ({_CUT}) "
         f"SELECT {records}, "
-        f"CAST(group_concat(CASE WHEN date_added <= (SELECT last FROM cut) THEN {_BODY} END, '') "
-        f"AS BLOB), (SELECT last FROM cut), {_NEWEST} FROM page"
+        f"CAST(group_concat(CASE WHEN date_added <= (SELECT last FROM cut) THEN {_BODY} END, "
+        f"{separator}) AS BLOB), (SELECT last FROM cut), {_NEWEST} FROM page"
     )
     return sql, [*params, query.max_bytes, query.max_bytes, cid]
 
@@ -207,12 +210,15 @@ _DATE_ADDED = attrgetter("date_added")
 
 def read_page(
     records_json: str, bodies: bytes | None, cut: int | None, query: ObjectQuery
-) -> tuple[list[StoredObject], bool]:
-    """The page's records (at most limit, in date_added order) and whether more match.
+) -> tuple[list[StoredObject], bool, bytes | None]:
+    """The page's records (at most limit, in date_added order), whether more match,
+    and (for a joined query) the bodies joined by commas.
 
     The arguments are the first three columns of page_statement's row.
     """
     rows = orjson.loads(records_json)
+    if query.with_body and query.joined and rows == sorted(rows, key=_FIRST):
+        return _joined_page(rows, bodies or b"", cut, query)
     records: list[StoredObject] = []
     if not query.with_body:
         for added, oid, type_name, version, spec_version, tlp in rows:
@@ -222,6 +228,7 @@ def read_page(
         # same for both; they are matched to records in that order.
         blob = bodies or b""
         start = 0
+        step = 1 if query.joined else 0  # the comma after each body
         for added, oid, type_name, version, spec_version, tlp, size in rows:
             if cut is not None and added > cut:
                 continue
@@ -229,10 +236,33 @@ def read_page(
             records.append(
                 StoredObject(oid, type_name, version, spec_version, tlp, added, blob[start:end])
             )
-            start = end
+            start = end + step
     # SQLite does not promise the order in which an aggregate sees rows (in
     # practice it is the subquery's date_added order, and this sort is one pass).
     records.sort(key=_DATE_ADDED)
     more = len(records) > query.limit or len(records) < len(rows)
     del records[query.limit :]
-    return records, more
+    joined = b",".join(r.body or b"" for r in records) if query.joined and query.with_body else None
+    return records, more, joined
+
+
+_FIRST = itemgetter(0)
+
+
+def _joined_page(
+    rows: list[list], blob: bytes, cut: int | None, query: ObjectQuery
+) -> tuple[list[StoredObject], bool, bytes]:
+    """The common case of a joined page: rows came in date_added order, so the
+    bodies SQLite joined are already the envelope's, but for a row past the limit."""
+    records = [
+        StoredObject(oid, type_name, version, spec_version, tlp, added, None)
+        for added, oid, type_name, version, spec_version, tlp, _size in rows
+        if cut is None or added <= cut
+    ]
+    more = len(records) > query.limit or len(records) < len(rows)
+    if len(records) > query.limit:
+        extra = sum(row[6] for row in rows[query.limit : len(records)])
+        dropped = len(records) - query.limit
+        blob = blob[: len(blob) - extra - dropped]  # those bodies and their commas
+        del records[query.limit :]
+    return records, more, blob

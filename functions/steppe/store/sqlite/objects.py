@@ -233,15 +233,16 @@ class SqliteObjects:
             return ObjectPage(records=[], more=False, last_position=None)
         # One statement: it sees one committed state, no transaction needed.
         records_json, bodies, cut, newest = conn.execute(*page_statement(cid, query)).fetchone()
-        records, more = read_page(records_json, bodies, cut, query)
+        records, more, joined = read_page(records_json, bodies, cut, query)
         if more:
-            return ObjectPage(records, True, records[-1].date_added)
+            return ObjectPage(records, True, records[-1].date_added, joined)
         # Every row after the threshold was examined and nothing else
         # matched: continuing after the collection's newest row misses nothing.
         start = threshold(query)
         if newest is None or (start is not None and newest <= start):
-            return ObjectPage(records, False, records[-1].date_added if records else None)
-        return ObjectPage(records, False, newest)
+            last = records[-1].date_added if records else None
+            return ObjectPage(records, False, last, joined)
+        return ObjectPage(records, False, newest, joined)
 
     def count_objects(self, collection_id: str) -> int:
         row = (

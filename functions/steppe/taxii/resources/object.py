@@ -36,12 +36,12 @@ def get(
         and not object_is_visible(taxii, request, collection, object_id)
     ):
         raise _not_found(collection_id, object_id)
-    bodies = [record.body or b"" for record in page.records]
+    bodies = page.joined if page.joined is not None else [r.body or b"" for r in page.records]
     return Reply(
         status=200,
         body=envelope(bodies, page.more, page.next),
         headers=page.headers,
-        objects=len(bodies),
+        objects=len(page.records),
     )
 
 

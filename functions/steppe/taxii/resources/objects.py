@@ -15,12 +15,12 @@ def get(taxii: TaxiiService, request: TaxiiRequest, api_root: str, collection_id
     collection = access.collection(taxii.store, request.caller, api_root, collection_id)
     access.require_read(request.caller, collection)
     page = read_page(taxii, request, Endpoint.OBJECTS, collection)
-    bodies = [record.body or b"" for record in page.records]
+    bodies = page.joined if page.joined is not None else [r.body or b"" for r in page.records]
     return Reply(
         status=200,
         body=envelope(bodies, page.more, page.next),
         headers=page.headers,
-        objects=len(bodies),
+        objects=len(page.records),
     )
 
 
