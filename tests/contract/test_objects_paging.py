@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from steppe.store.port import ALL_VERSIONS, ObjectQuery
@@ -177,15 +179,27 @@ def test_empty_collection_has_no_position(store, collection):
     ],
 )
 def test_joined_pages_hand_over_the_same_bodies_joined_by_commas(store, collection, filled, args):
-    """A joined page is the plain page's bodies, comma-joined in date_added order."""
+    """A joined page is the plain page in one piece: its bodies comma-joined in date_added order."""
     common = {"versions": ALL_VERSIONS, **args}
     plain = store.list_objects(collection, ObjectQuery(**common))
-    joined = store.list_objects(collection, ObjectQuery(**common, joined=True))
-    assert joined.joined == b",".join(r.body for r in plain.records)
-    assert [r.date_added for r in joined.records] == [r.date_added for r in plain.records]
-    assert (joined.more, joined.last_position) == (plain.more, plain.last_position)
-    assert plain.joined is None
-    # embedded in an envelope, the joined bodies are valid JSON objects again
-    import json
+    page = store.list_objects(collection, ObjectQuery(**common, joined=True))
+    assert page.records == [] and plain.joined is None
+    joined = page.joined
+    assert joined.bodies == b",".join(r.body for r in plain.records)
+    assert joined.count == len(plain.records)
+    assert (joined.first_added, joined.last_added) == (
+        plain.records[0].date_added,
+        plain.records[-1].date_added,
+    )
+    assert (page.more, page.last_position) == (plain.more, plain.last_position)
+    # embedded in an envelope, the joined bodies are the objects again
+    assert json.loads(b"[" + joined.bodies + b"]") == [json.loads(r.body) for r in plain.records]
 
-    assert json.loads(b"[" + joined.joined + b"]") == [json.loads(r.body) for r in plain.records]
+
+def test_a_joined_page_of_nothing(store, collection, filled):
+    last = store.list_objects(collection, ObjectQuery(versions=ALL_VERSIONS, limit=1000))
+    page = store.list_objects(
+        collection, ObjectQuery(after=last.last_position, joined=True, versions=ALL_VERSIONS)
+    )
+    assert page.joined.count == 0 and page.joined.bodies == b"" and page.more is False
+    assert page.joined.first_added is None and page.joined.last_added is None

@@ -110,9 +110,9 @@ class ObjectQuery:
       while matches remain. A page without bodies (with_body False) is
       bounded by limit alone.
     with_body: False for manifests (bodies are then None).
-    joined: with with_body, hand the page's bodies over joined by commas, in
-      date_added order, as ObjectPage.joined (what a TAXII envelope embeds as
-      it is); the records may then carry body None.
+    joined: with with_body, hand the page over as ObjectPage.joined: the bodies
+      joined by commas in date_added order (what a TAXII envelope embeds as it
+      is), with their count and first/last date_added; records is then empty.
     """
 
     added_after: int | None = None
@@ -141,6 +141,16 @@ class StoredObject(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class JoinedBodies:
+    """A page's bodies in one piece, for a query with joined=True."""
+
+    bodies: bytes  # the bodies joined by commas, in date_added order
+    count: int
+    first_added: int | None  # date_added of the first and the last of them
+    last_added: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectPage:
     """A page of results.
 
@@ -153,7 +163,13 @@ class ObjectPage:
     records: list[StoredObject]
     more: bool
     last_position: int | None
-    joined: bytes | None = None  # the bodies joined by commas, when the query asked for it
+    joined: JoinedBodies | None = None  # the page in one piece, when the query asked for it
+
+    @classmethod
+    def empty(cls, query: ObjectQuery, last_position: int | None = None) -> ObjectPage:
+        """A page with nothing in it, shaped as the query asked (joined or not)."""
+        joined = JoinedBodies(b"", 0, None, None) if query.joined and query.with_body else None
+        return cls([], False, last_position, joined)
 
 
 class ObjectStore(ABC):

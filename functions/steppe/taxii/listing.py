@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from steppe.errors import InvalidInput
 from steppe.stix.timestamps import format_taxii
-from steppe.store.port import ALL_VERSIONS, Collection, StoredObject
+from steppe.store.port import ALL_VERSIONS, Collection, JoinedBodies, StoredObject
 from steppe.taxii import filters as taxii_filters
 from steppe.taxii.filters import Endpoint, Filters
 from steppe.taxii.paging import PageToken, check_belongs
@@ -36,7 +36,11 @@ class Page:
     next: str | None
     headers: dict[str, str]
     filters: Filters
-    joined: bytes | None = None  # the objects' bodies joined by commas, when read with bodies
+    joined: JoinedBodies | None = None  # the objects in one piece, when read with bodies
+
+    @property
+    def count(self) -> int:
+        return self.joined.count if self.joined is not None else len(self.records)
 
 
 def read_page(
@@ -85,7 +89,10 @@ def read_page(
             )
         )
     headers = {}
-    if page.records:
+    if page.joined is not None and page.joined.count:
+        headers[DATE_ADDED_FIRST] = format_taxii(page.joined.first_added)  # type: ignore[arg-type]
+        headers[DATE_ADDED_LAST] = format_taxii(page.joined.last_added)  # type: ignore[arg-type]
+    elif page.records:
         headers[DATE_ADDED_FIRST] = format_taxii(page.records[0].date_added)
         headers[DATE_ADDED_LAST] = format_taxii(page.records[-1].date_added)
     else:
@@ -93,6 +100,13 @@ def read_page(
         if starts:
             headers[DATE_ADDED_FIRST] = headers[DATE_ADDED_LAST] = format_taxii(max(starts))
     return Page(page.records, page.more, next_token, headers, filters, page.joined)
+
+
+def page_bodies(page: Page) -> bytes | list[bytes]:
+    """The page's objects for an envelope: as one piece when the store joined them."""
+    if page.joined is not None:
+        return page.joined.bodies
+    return [record.body or b"" for record in page.records]
 
 
 def object_is_visible(

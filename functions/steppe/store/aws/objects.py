@@ -48,6 +48,7 @@ from steppe.store.aws.lease import MAX_JOURNAL_BYTES, Leases, Ops, encode_journa
 from steppe.store.aws.table import Item, Table, b, boolean, get_n, n, s
 from steppe.store.port import (
     ALL_VERSIONS,
+    JoinedBodies,
     ObjectPage,
     ObjectQuery,
     ObjectVersion,
@@ -434,11 +435,11 @@ class DynamoObjects:
             raise ValueError("an object query's limit must be at least 1")
         state = self._leases.read_state(collection_id)
         if state is None:
-            return ObjectPage(records=[], more=False, last_position=None)
+            return ObjectPage.empty(query)
         threshold = _threshold(query)
         floor = -1 if threshold is None else threshold
         if floor >= state.watermark:
-            return ObjectPage(records=[], more=False, last_position=None)
+            return ObjectPage.empty(query)
         if query.ids is not None:
             selected, more, stalled_at = self._select_by_ids(
                 collection_id, query, floor, state.watermark
@@ -458,10 +459,15 @@ class DynamoObjects:
             position = selected[-1][0].date_added if selected else None
         if stalled_at is not None and (position is None or stalled_at > position):
             position = stalled_at
-        joined = None
         if query.joined and query.with_body:
-            joined = b",".join(record.body or b"" for record in records)
-        return ObjectPage(records=records, more=more, last_position=position, joined=joined)
+            joined = JoinedBodies(
+                b",".join(record.body or b"" for record in records),
+                len(records),
+                records[0].date_added if records else None,
+                records[-1].date_added if records else None,
+            )
+            return ObjectPage(records=[], more=more, last_position=position, joined=joined)
+        return ObjectPage(records=records, more=more, last_position=position)
 
     def _select_by_ids(
         self, collection_id: str, query: ObjectQuery, floor: int, watermark: int

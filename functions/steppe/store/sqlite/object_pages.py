@@ -19,11 +19,12 @@ finds the last one that does, and only the bodies up to it are read.
 
 from __future__ import annotations
 
-from operator import attrgetter, itemgetter
+from itertools import pairwise
+from operator import attrgetter
 
 import orjson
 
-from steppe.store.port import ObjectQuery, StoredObject, VersionFilter
+from steppe.store.port import JoinedBodies, ObjectQuery, StoredObject, VersionFilter
 from steppe.store.sqlite.object_writes import id_key
 
 # Beyond this many types, one scan testing the type beats one index walk per type.
@@ -183,9 +184,7 @@ def page_statement(cid: int, query: ObjectQuery) -> tuple[str, list[object]]:
         )
         return sql, [cid, *params]
     records = f"json_group_array({_METADATA.format(size=', size')})"
-    # Joined pages come with a comma between bodies (group_concat skips NULLs,
-    # and with them their separator), ready to embed in an envelope.
-    separator = "','" if query.joined else "''"
+    separator = "''"
     if query.max_bytes is None:
         page, params = page_sql(cid, query, bodies=True)
         sql = (
@@ -210,15 +209,12 @@ _DATE_ADDED = attrgetter("date_added")
 
 def read_page(
     records_json: str, bodies: bytes | None, cut: int | None, query: ObjectQuery
-) -> tuple[list[StoredObject], bool, bytes | None]:
-    """The page's records (at most limit, in date_added order), whether more match,
-    and (for a joined query) the bodies joined by commas.
+) -> tuple[list[StoredObject], bool]:
+    """The page's records (at most limit, in date_added order) and whether more match.
 
     The arguments are the first three columns of page_statement's row.
     """
     rows = orjson.loads(records_json)
-    if query.with_body and query.joined and rows == sorted(rows, key=_FIRST):
-        return _joined_page(rows, bodies or b"", cut, query)
     records: list[StoredObject] = []
     if not query.with_body:
         for added, oid, type_name, version, spec_version, tlp in rows:
@@ -228,7 +224,6 @@ def read_page(
         # same for both; they are matched to records in that order.
         blob = bodies or b""
         start = 0
-        step = 1 if query.joined else 0  # the comma after each body
         for added, oid, type_name, version, spec_version, tlp, size in rows:
             if cut is not None and added > cut:
                 continue
@@ -236,33 +231,70 @@ def read_page(
             records.append(
                 StoredObject(oid, type_name, version, spec_version, tlp, added, blob[start:end])
             )
-            start = end + step
+            start = end
     # SQLite does not promise the order in which an aggregate sees rows (in
     # practice it is the subquery's date_added order, and this sort is one pass).
     records.sort(key=_DATE_ADDED)
     more = len(records) > query.limit or len(records) < len(rows)
     del records[query.limit :]
-    joined = b",".join(r.body or b"" for r in records) if query.joined and query.with_body else None
-    return records, more, joined
+    return records, more
 
 
-_FIRST = itemgetter(0)
+# A joined page: the rows the page would hold (at most limit; stopping before
+# max_bytes, at least one) are chosen from the fetched ones by a running total,
+# then their bodies are read by rowid and joined by commas in the same pass
+# that lists their date_added (so the order of both can be checked).
+_JOINED = """
+WITH page AS MATERIALIZED ({page}),
+numbered AS (
+    SELECT date_added, row_number() OVER running AS n, sum(size) OVER running AS total
+    FROM page WINDOW running AS (ORDER BY date_added ROWS UNBOUNDED PRECEDING)
+),
+chosen AS (
+    SELECT date_added FROM numbered
+    WHERE n <= :limit AND (n = 1 OR :max_bytes IS NULL OR total <= :max_bytes)
+    ORDER BY date_added
+)
+SELECT
+    (SELECT count(*) FROM page),
+    json_group_array(chosen.date_added),
+    CAST(group_concat(stored.body, ',') AS BLOB),
+    {newest}
+FROM chosen CROSS JOIN objects AS stored ON stored.date_added = chosen.date_added
+"""
 
 
-def _joined_page(
-    rows: list[list], blob: bytes, cut: int | None, query: ObjectQuery
-) -> tuple[list[StoredObject], bool, bytes]:
-    """The common case of a joined page: rows came in date_added order, so the
-    bodies SQLite joined are already the envelope's, but for a row past the limit."""
-    records = [
-        StoredObject(oid, type_name, version, spec_version, tlp, added, None)
-        for added, oid, type_name, version, spec_version, tlp, _size in rows
-        if cut is None or added <= cut
-    ]
-    more = len(records) > query.limit or len(records) < len(rows)
-    if len(records) > query.limit:
-        extra = sum(row[6] for row in rows[query.limit : len(records)])
-        dropped = len(records) - query.limit
-        blob = blob[: len(blob) - extra - dropped]  # those bodies and their commas
-        del records[query.limit :]
-    return records, more, blob
+def joined_statement(cid: int, query: ObjectQuery) -> tuple[str, dict[str, object]]:
+    """The one statement that reads a joined page; its row is (fetched, added, bodies, newest).
+
+    fetched: how many rows matched (up to limit + 1); added: a JSON array of
+    the chosen rows' date_added, in the order their bodies were joined.
+    """
+    page, params = page_sql(cid, query)
+    named = {f"p{index}": value for index, value in enumerate(params)}
+    page = _to_named(page, len(params))
+    sql = _JOINED.format(page=page, newest=_NEWEST.replace("?", ":cid"))
+    return sql, {**named, "cid": cid, "limit": query.limit, "max_bytes": query.max_bytes}
+
+
+def _to_named(sql: str, count: int) -> str:
+    """page_sql's positional parameters as :p0, :p1... (one statement cannot mix both)."""
+    parts = sql.split("?")
+    if len(parts) != count + 1:
+        raise ValueError("unexpected parameter count in a page statement")
+    return "".join(
+        part + (f":p{index}" if index < count else "") for index, part in enumerate(parts)
+    )
+
+
+def read_joined(
+    fetched: int, added_json: str, bodies: bytes | None
+) -> tuple[JoinedBodies, bool] | None:
+    """The joined page and whether more match; None if SQLite joined out of order."""
+    added = orjson.loads(added_json)
+    if any(later <= earlier for earlier, later in pairwise(added)):
+        return None
+    joined = JoinedBodies(
+        bodies or b"", len(added), added[0] if added else None, added[-1] if added else None
+    )
+    return joined, fetched > len(added)

@@ -29,6 +29,7 @@ import orjson
 from steppe.stix.timestamps import now_micros
 from steppe.store.port import (
     ALL_VERSIONS,
+    JoinedBodies,
     ObjectPage,
     ObjectQuery,
     ObjectVersion,
@@ -39,8 +40,10 @@ from steppe.store.sqlite.database import Database
 from steppe.store.sqlite.object_pages import (
     filter_spec_versions,
     filter_versions,
+    joined_statement,
     json_list,
     page_statement,
+    read_joined,
     read_page,
     threshold,
 )
@@ -230,19 +233,28 @@ class SqliteObjects:
         conn = self._db.connection()
         cid = self._cid(conn, collection_id)
         if cid is None:
-            return ObjectPage(records=[], more=False, last_position=None)
+            return ObjectPage.empty(query)
         # One statement: it sees one committed state, no transaction needed.
+        if query.joined and query.with_body:
+            fetched, added, bodies, newest = conn.execute(*joined_statement(cid, query)).fetchone()
+            read = read_joined(fetched, added, bodies)
+            if read is not None:
+                joined, more = read
+                return ObjectPage(
+                    [], more, _position(query, more, joined.last_added, newest), joined
+                )
         records_json, bodies, cut, newest = conn.execute(*page_statement(cid, query)).fetchone()
-        records, more, joined = read_page(records_json, bodies, cut, query)
-        if more:
-            return ObjectPage(records, True, records[-1].date_added, joined)
-        # Every row after the threshold was examined and nothing else
-        # matched: continuing after the collection's newest row misses nothing.
-        start = threshold(query)
-        if newest is None or (start is not None and newest <= start):
-            last = records[-1].date_added if records else None
-            return ObjectPage(records, False, last, joined)
-        return ObjectPage(records, False, newest, joined)
+        records, more = read_page(records_json, bodies, cut, query)
+        last = records[-1].date_added if records else None
+        if query.joined and query.with_body:  # SQLite joined out of order: join here
+            joined = JoinedBodies(
+                b",".join(r.body or b"" for r in records),
+                len(records),
+                records[0].date_added if records else None,
+                last,
+            )
+            return ObjectPage([], more, _position(query, more, last, newest), joined)
+        return ObjectPage(records, more, _position(query, more, last, newest))
 
     def count_objects(self, collection_id: str) -> int:
         row = (
@@ -253,6 +265,18 @@ class SqliteObjects:
             .fetchone()
         )
         return 0 if row is None else int(row[0])
+
+
+def _position(query: ObjectQuery, more: bool, last: int | None, newest: int | None) -> int | None:
+    """Where the next page starts: after the page's last record while more remain;
+    otherwise after the collection's newest row (every row past the threshold
+    was examined and nothing else matched, so continuing from there misses nothing)."""
+    if more:
+        return last
+    start = threshold(query)
+    if newest is None or (start is not None and newest <= start):
+        return last
+    return newest
 
 
 def _clock_and_stored_versions(

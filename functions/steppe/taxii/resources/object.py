@@ -12,7 +12,7 @@ from steppe.taxii import access
 from steppe.taxii import filters as taxii_filters
 from steppe.taxii.envelope import envelope
 from steppe.taxii.filters import MAX_PAGE, Endpoint
-from steppe.taxii.listing import object_is_visible, read_page
+from steppe.taxii.listing import object_is_visible, page_bodies, read_page
 from steppe.taxii.request import Reply, TaxiiRequest
 from steppe.taxii.service import TaxiiService
 
@@ -31,17 +31,16 @@ def get(
     access.require_read(request.caller, collection)
     page = read_page(taxii, request, Endpoint.OBJECT, collection, object_id=object_id)
     if (
-        not page.records
+        not page.count
         and not page.more
         and not object_is_visible(taxii, request, collection, object_id)
     ):
         raise _not_found(collection_id, object_id)
-    bodies = page.joined if page.joined is not None else [r.body or b"" for r in page.records]
     return Reply(
         status=200,
-        body=envelope(bodies, page.more, page.next),
+        body=envelope(page_bodies(page), page.more, page.next),
         headers=page.headers,
-        objects=len(page.records),
+        objects=page.count,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from steppe.taxii import access, adding
 from steppe.taxii.envelope import envelope
 from steppe.taxii.filters import Endpoint
-from steppe.taxii.listing import read_page
+from steppe.taxii.listing import page_bodies, read_page
 from steppe.taxii.request import Reply, TaxiiRequest
 from steppe.taxii.resources import status
 from steppe.taxii.service import TaxiiService, json_reply
@@ -15,12 +15,11 @@ def get(taxii: TaxiiService, request: TaxiiRequest, api_root: str, collection_id
     collection = access.collection(taxii.store, request.caller, api_root, collection_id)
     access.require_read(request.caller, collection)
     page = read_page(taxii, request, Endpoint.OBJECTS, collection)
-    bodies = page.joined if page.joined is not None else [r.body or b"" for r in page.records]
     return Reply(
         status=200,
-        body=envelope(bodies, page.more, page.next),
+        body=envelope(page_bodies(page), page.more, page.next),
         headers=page.headers,
-        objects=len(page.records),
+        objects=page.count,
     )
 
 
