@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 
 from bench import imports, ingest, taxii
+
+
+def settle() -> None:
+    """Let the disk write back what the previous benchmark wrote (ingest writes
+    hundreds of megabytes) before the next one measures."""
+    os.sync()
+    time.sleep(2)
 
 
 def main() -> None:
@@ -13,9 +21,9 @@ def main() -> None:
         f"steppe benchmarks on {platform.node()}: {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"
     )
-    imports.run()
-    ingest.run()
-    taxii.run()
+    for benchmark in (imports, ingest, taxii):
+        settle()
+        benchmark.run()
 
 
 if __name__ == "__main__":
