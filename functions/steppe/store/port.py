@@ -46,6 +46,11 @@ class ObjectVersion(NamedTuple):
     spec_version: str
     tlp: int  # TLP rank 0 (clear) .. 4 (red), see steppe.stix.tlp
     body: bytes
+    # The object's lifecycle, for collections that serve only active objects
+    # (ObjectQuery.active_at): its valid_until in epoch µs (indicators), and
+    # whether this version is revoked. See steppe.stix.lifecycle.
+    valid_until: int | None = None
+    revoked: bool = False
 
 
 Outcome = Literal["created", "updated", "duplicate"]
@@ -109,6 +114,10 @@ class ObjectQuery:
       first matching record is always returned, so a page is never empty
       while matches remain. A page without bodies (with_body False) is
       bounded by limit alone.
+    active_at: None means no lifecycle filter; otherwise versions that are
+      revoked, or whose valid_until is at or before this instant, are left
+      out (judged on the version chosen by `versions`: an object whose last
+      version is revoked is not served at all with the default LAST).
     with_body: False for manifests (bodies are then None).
     joined: with with_body, hand the page over as ObjectPage.joined: the bodies
       joined by commas in date_added order (what a TAXII envelope embeds as it
@@ -122,6 +131,7 @@ class ObjectQuery:
     versions: VersionFilter = LAST
     spec_versions: frozenset[str] | None = None
     max_tlp: int | None = None
+    active_at: int | None = None
     limit: int = 1000
     max_bytes: int | None = None
     with_body: bool = True
@@ -249,6 +259,9 @@ class Collection:
     # The TLP rank given to objects posted without any TLP marking (their
     # producer shared them with the collection's community: GREEN by default).
     unmarked_tlp: int = 1
+    # Serve only active objects (not revoked, not past valid_until), for SIEMs
+    # that cannot handle expiry and revocation themselves.
+    active_only: bool = False
 
 
 class CatalogStore(ABC):
@@ -540,6 +553,213 @@ class SecretStore(ABC):
         """
 
 
+# --------------------------------------------------------------------------
+# The observable index and what correlation keeps (see steppe.correlate)
+# --------------------------------------------------------------------------
+#
+# A value key is a canonical "kind:value" string built by
+# steppe.correlate.values (e.g. "ipv4:198.51.100.7", "ipv4:198.51.100.0/24",
+# "domain:example.org", "sha256:<hex>", "asn:64496"); stores treat keys as
+# opaque strings. Every lookup below costs the same whatever the size of the
+# index: SQLite reads by primary key or index, DynamoDB by Query on a
+# partition key (never a Scan); its cost grows only with what is found.
+
+Strength = Literal["exact", "net24", "asn"]
+
+
+class IndexedValue(NamedTuple):
+    """One occurrence of a value in stored STIX.
+
+    (key, collection_id, object_id, source) identifies it: indexing the same
+    occurrence again changes nothing.
+    object_id: the indicator carrying the value, else the value's SCO.
+    campaign_id: the campaign it was reported in, if any.
+    source: what brought it, "submission:<id>" or "taxii:<status id>".
+    producer: the STIX identity id of who reported it.
+    tlp: the TLP rank of the object carrying it.
+    first_seen / last_seen: when the producer saw it (epoch µs).
+    """
+
+    key: str
+    collection_id: str
+    object_id: str
+    campaign_id: str | None
+    source: str
+    producer: str
+    tlp: int
+    first_seen: int
+    last_seen: int
+
+
+class GroupMember(NamedTuple):
+    """A value of a campaign that belongs to a wider group: its /24, its autonomous system.
+
+    group: "net24:198.51.100.0/24" or "asn:64496". (group, campaign_id, key)
+    identifies it; indexing it again changes nothing.
+    """
+
+    group: str
+    campaign_id: str
+    collection_id: str  # the campaign's collection
+    tlp: int  # the TLP rank of the campaign
+    key: str  # the member value's key
+
+
+@dataclass(frozen=True, slots=True)
+class GroupHit:
+    """The members one campaign has in one group (at most `limit` keys of them)."""
+
+    group: str
+    campaign_id: str
+    collection_id: str
+    tlp: int
+    keys: frozenset[str]
+    count: int  # how many members in all
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRecord:
+    """A campaign steppe knows of, for listing and the campaign view.
+
+    Written by correlation each time the campaign gains values; a put merges:
+    first_seen takes the earliest, last_seen and modified the latest, values
+    the largest; name, collection, tlp and producer are those of the put.
+    """
+
+    id: str
+    name: str
+    collection_id: str
+    tlp: int
+    producer: str
+    first_seen: int
+    last_seen: int
+    modified: int  # when steppe last learned something about it (µs)
+    values: int = 0  # how many distinct values it was reported with
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignLink:
+    """What two campaigns share at one strength, as correlation last recorded it.
+
+    Kept for both directions: (campaign_id, other_id) and (other_id, campaign_id).
+    relationship_id: the STIX relationship that says so; tlp: its rank.
+    sample: some of the shared keys (all of them up to the store's sample size).
+    """
+
+    campaign_id: str
+    other_id: str
+    strength: Strength
+    count: int
+    sample: tuple[str, ...]
+    confidence: int
+    relationship_id: str
+    collection_ids: tuple[str, ...]
+    tlp: int
+    modified: int
+
+
+@dataclass(frozen=True, slots=True)
+class FalsePositive:
+    """A value an analyst declared a false positive: never published again without override."""
+
+    key: str
+    reason: str
+    analyst: str
+    created: int
+
+
+class ObservableIndex(ABC):
+    @abstractmethod
+    def index_values(self, values: Sequence[IndexedValue]) -> None:
+        """Record occurrences (idempotent: a known occurrence is left as it is)."""
+
+    @abstractmethod
+    def find_values(
+        self, keys: Sequence[str], limit_per_key: int = 1000
+    ) -> dict[str, list[IndexedValue]]:
+        """The occurrences of each key that has any (at most limit_per_key each).
+
+        Keys with no occurrence are absent from the result. Order within a
+        key: by first_seen, then collection, object and source.
+        """
+
+    @abstractmethod
+    def campaign_values(
+        self, campaign_id: str, limit: int = 1000, after: str | None = None
+    ) -> list[IndexedValue]:
+        """The campaign's occurrences ordered by (key, collection, object, source).
+
+        `after` continues after the key of the last occurrence of a previous
+        call (pass the last returned key): every occurrence of a key comes in
+        the same call, so the limit may be exceeded by the last key's others.
+        """
+
+    @abstractmethod
+    def add_cidr_prefixes(self, family: str, prefixes: Iterable[int]) -> None:
+        """Remember that the index holds networks of these prefix lengths ("ipv4"/"ipv6")."""
+
+    @abstractmethod
+    def cidr_prefixes(self) -> dict[str, frozenset[int]]:
+        """Every prefix length remembered, per family (absent families: none)."""
+
+    @abstractmethod
+    def index_groups(self, members: Sequence[GroupMember]) -> None:
+        """Record group members (idempotent)."""
+
+    @abstractmethod
+    def find_groups(
+        self, groups: Sequence[str], limit_per_campaign: int = 50
+    ) -> dict[str, list[GroupHit]]:
+        """Per group that has members: one hit per campaign, ordered by campaign id."""
+
+    @abstractmethod
+    def add_link_evidence(
+        self, campaigns: tuple[str, str], strength: Strength, keys: Iterable[str]
+    ) -> None:
+        """Record keys two campaigns share (idempotent set union; the pair is unordered)."""
+
+    @abstractmethod
+    def link_evidence(
+        self, campaigns: tuple[str, str], strength: Strength, limit: int = 50
+    ) -> tuple[int, list[str]]:
+        """How many keys the pair shares at this strength, and the first `limit` in key order."""
+
+    @abstractmethod
+    def put_campaign_link(self, link: CampaignLink) -> None:
+        """Create or replace the link (campaign_id, other_id, strength)."""
+
+    @abstractmethod
+    def campaign_links(self, campaign_id: str) -> list[CampaignLink]:
+        """Every link from this campaign, ordered by other_id then strength."""
+
+    @abstractmethod
+    def put_campaign(self, campaign: CampaignRecord) -> CampaignRecord:
+        """Create or merge (see CampaignRecord); returns the record as stored."""
+
+    @abstractmethod
+    def get_campaign(self, campaign_id: str) -> CampaignRecord | None: ...
+
+    @abstractmethod
+    def list_campaigns(self, limit: int = 100, after: str | None = None) -> list[CampaignRecord]:
+        """Campaigns ordered by id, after the id `after`."""
+
+    @abstractmethod
+    def put_false_positive(self, entry: FalsePositive) -> None:
+        """Create or replace the entry for entry.key."""
+
+    @abstractmethod
+    def remove_false_positive(self, key: str) -> bool:
+        """Forget the entry (the value may be published again); False if there was none."""
+
+    @abstractmethod
+    def find_false_positives(self, keys: Sequence[str]) -> dict[str, FalsePositive]:
+        """The entries for those of `keys` that have one."""
+
+    @abstractmethod
+    def list_false_positives(self, limit: int = 1000) -> list[FalsePositive]:
+        """Entries ordered by key."""
+
+
 class Store(
     ObjectStore,
     CatalogStore,
@@ -548,6 +768,7 @@ class Store(
     StatusStore,
     AuditStore,
     SecretStore,
+    ObservableIndex,
     ABC,
 ):
     """Everything steppe persists except blobs: one class per storage engine."""

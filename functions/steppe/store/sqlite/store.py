@@ -9,6 +9,7 @@ from steppe.store.sqlite.access import SqliteAccess
 from steppe.store.sqlite.audit import SqliteAudit
 from steppe.store.sqlite.catalog import SqliteCatalog
 from steppe.store.sqlite.database import Database
+from steppe.store.sqlite.index import SqliteIndex
 from steppe.store.sqlite.objects import SqliteObjects
 from steppe.store.sqlite.server_secrets import SqliteSecrets
 from steppe.store.sqlite.statuses import SqliteStatuses
@@ -25,6 +26,7 @@ class SqliteStore(
     SqliteStatuses,
     SqliteAudit,
     SqliteSecrets,
+    SqliteIndex,
     Store,
 ):
     """The whole storage port in `<data_dir>/steppe.db`.
