@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from steppe.errors import Conflict, InvalidInput, PayloadTooLarge, SteppeError
-from steppe.handlers import admin
+from steppe.handlers import admin, intel, lifecycle
 from steppe.handlers.common import (
     RESOLVING,
     caller_of,
@@ -43,6 +43,8 @@ metrics = Metrics()
 warnings.filterwarnings("ignore", "No application metrics to publish")
 app = APIGatewayRestResolver()
 app.include_router(admin.router)
+app.include_router(intel.router)
+app.include_router(lifecycle.router)
 
 IDEMPOTENCY_HOURS = 24
 

@@ -557,14 +557,15 @@ class SecretStore(ABC):
 # The observable index and what correlation keeps (see steppe.correlate)
 # --------------------------------------------------------------------------
 #
-# A value key is a canonical "kind:value" string built by
-# steppe.correlate.values (e.g. "ipv4:198.51.100.7", "ipv4:198.51.100.0/24",
-# "domain:example.org", "sha256:<hex>", "asn:64496"); stores treat keys as
+# A value key is a canonical "<STIX type>:<value>" string built by
+# steppe.correlate.values (e.g. "ipv4-addr:198.51.100.7",
+# "ipv4-addr:198.51.100.0/24", "domain-name:example.org",
+# "file:SHA-256:<hex>", "autonomous-system:64496"); stores treat keys as
 # opaque strings. Every lookup below costs the same whatever the size of the
 # index: SQLite reads by primary key or index, DynamoDB by Query on a
 # partition key (never a Scan); its cost grows only with what is found.
 
-Strength = Literal["exact", "net24", "asn"]
+Strength = Literal["exact", "network", "asn"]  # network: the same /24 (IPv4) or /48 (IPv6)
 
 
 class IndexedValue(NamedTuple):
@@ -594,7 +595,7 @@ class IndexedValue(NamedTuple):
 class GroupMember(NamedTuple):
     """A value of a campaign that belongs to a wider group: its /24, its autonomous system.
 
-    group: "net24:198.51.100.0/24" or "asn:64496". (group, campaign_id, key)
+    group: "net:198.51.100.0/24" (or an IPv6 /48) or "asn:64496". (group, campaign_id, key)
     identifies it; indexing it again changes nothing.
     """
 
@@ -623,7 +624,8 @@ class CampaignRecord:
 
     Written by correlation each time the campaign gains values; a put merges:
     first_seen takes the earliest, last_seen and modified the latest, values
-    the largest; name, collection, tlp and producer are those of the put.
+    the largest, targets the union (existing first); name, collection, tlp and
+    producer are those of the put.
     """
 
     id: str
@@ -635,6 +637,7 @@ class CampaignRecord:
     last_seen: int
     modified: int  # when steppe last learned something about it (µs)
     values: int = 0  # how many distinct values it was reported with
+    targets: tuple[str, ...] = ()  # names of the targets (identities) it is known to have hit
 
 
 @dataclass(frozen=True, slots=True)

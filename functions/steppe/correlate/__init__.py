@@ -1,0 +1,1 @@
+"""Correlation: the observable index, what it links, and lookups over it."""

@@ -1,0 +1,258 @@
+"""Value keys: the one canonical spelling of each observable the index knows.
+
+A key is "<STIX type>:<normalised value>":
+
+* ``ipv4-addr:198.51.100.7``, ``ipv4-addr:198.51.100.0/24`` (a network is
+  keyed by its network address and prefix; a /32 is the address itself),
+  ``ipv6-addr:2001:db8::1``, ``ipv6-addr:2001:db8::/48``;
+* ``domain-name:example.org``, ``url:http://example.org/x``,
+  ``email-addr:abuse@example.org``;
+* ``file:SHA-256:<hex>`` (one key per hash a file is known by);
+* ``autonomous-system:64496``.
+
+Values are normalised by the same checks as analyst submissions
+(steppe.ingest.values), so a value submitted by an analyst, posted by a
+partner as an SCO or written in an indicator's pattern gets the same key.
+
+Containment: a lookup of an address also probes the networks that could
+contain it, one key per prefix length the index actually holds
+(`probe_keys`), so its cost does not grow with the index. Weak evidence
+groups an address with its neighbours: its /24 (IPv4) or /48 (IPv6)
+(`network_group`), and its autonomous system (`asn_group`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from steppe.ingest import values as checks
+from steppe.ingest.models import Observable
+
+IPV4 = "ipv4-addr"
+IPV6 = "ipv6-addr"
+AS = "autonomous-system"
+FILE = "file"
+VALUE_TYPES = (IPV4, IPV6, "domain-name", "url", "email-addr")
+# The neighbourhood that counts as weak evidence: a /24 in IPv4, a /48 in IPv6.
+NEIGHBOURHOOD = {IPV4: 24, IPV6: 48}
+
+_NORMALISE = {
+    IPV4: checks.ipv4_value,
+    IPV6: checks.ipv6_value,
+    "domain-name": checks.domain_value,
+    "url": checks.url_value,
+    "email-addr": checks.email_value,
+}
+
+
+def value_key(stix_type: str, value: str) -> str | None:
+    """The key of a value of a value SCO type, or None if the value is not a valid one."""
+    normalise = _NORMALISE.get(stix_type)
+    if normalise is None or not isinstance(value, str):
+        return None
+    try:
+        return f"{stix_type}:{normalise(value.strip())}"
+    except ValueError:
+        return None
+
+
+def hash_key(algorithm: str, value: str) -> str | None:
+    try:
+        name = checks.hash_name(algorithm)
+        return f"{FILE}:{name}:{checks.hash_value(name, value)}"
+    except (ValueError, KeyError):
+        return None
+
+
+def asn_key(number: object) -> str | None:
+    try:
+        return f"{AS}:{checks.asn_value(number)}"
+    except (ValueError, TypeError):
+        return None
+
+
+def split(key: str) -> tuple[str, str]:
+    """(STIX type, value) of a key; a file key's value is "<hash name>:<hex>"."""
+    stix_type, _, value = key.partition(":")
+    return stix_type, value
+
+
+def display(key: str) -> str:
+    """The value as people write it: the address, the domain, "SHA-256 <hex>", "AS64496"."""
+    stix_type, value = split(key)
+    if stix_type == FILE:
+        name, _, hex_value = value.partition(":")
+        return f"{name} {hex_value}"
+    if stix_type == AS:
+        return f"AS{value}"
+    return value
+
+
+def observable_keys(observable: Observable) -> list[str]:
+    """The keys of an analyst's observable (already normalised by the models)."""
+    if observable.value is not None:
+        return [f"{observable.type}:{observable.value}"]
+    return [f"{FILE}:{name}:{hex_value}" for name, hex_value in observable.hashes]
+
+
+def sco_keys(obj: Mapping[str, Any]) -> list[str]:
+    """The keys of a STIX cyber-observable object (none for types the index does not know)."""
+    stix_type = obj.get("type")
+    if stix_type in _NORMALISE:
+        key = value_key(stix_type, obj.get("value"))  # type: ignore[arg-type]
+        return [key] if key else []
+    if stix_type == FILE:
+        hashes = obj.get("hashes")
+        if not isinstance(hashes, dict):
+            return []
+        keys = (hash_key(name, value) for name, value in hashes.items())
+        return [key for key in keys if key]
+    if stix_type == AS:
+        key = asn_key(obj.get("number"))
+        return [key] if key else []
+    return []
+
+
+# One comparison of a pattern: <type>:<path> <operator> <literal or list>.
+_COMPARISON = re.compile(
+    r"(?P<type>[a-z0-9-]+):(?P<path>[A-Za-z0-9_.'-]+)\s+(?:NOT\s+)?"
+    r"(?P<op>=|ISSUBSET|IN)\s*"
+    r"(?P<operand>'(?:[^'\\]|\\.)*'|\((?:[^)'\\]|'(?:[^'\\]|\\.)*')*\)|\d+)"
+)
+_LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'|(\d+)")
+_NEGATED = re.compile(r"\s+NOT\s+$")
+
+
+def _unquote(text: str) -> str:
+    return text.replace("\\'", "'").replace("\\\\", "\\")
+
+
+def pattern_keys(pattern: str) -> list[str]:
+    """The values an indicator's STIX pattern names by equality (or ISSUBSET for a network).
+
+    Comparisons that are negated, or that use other operators (LIKE, MATCHES,
+    >, ...), name no single value and contribute nothing.
+    """
+    keys: list[str] = []
+    for match in _COMPARISON.finditer(pattern):
+        if "NOT" in match.group(0).split():
+            continue
+        stix_type, path, operand = match.group("type"), match.group("path"), match.group("operand")
+        literals = [
+            _unquote(quoted) if number is None or number == "" else number
+            for quoted, number in _LITERAL.findall(operand)
+        ]
+        for literal in literals:
+            key: str | None = None
+            if stix_type in _NORMALISE and path == "value":
+                key = value_key(stix_type, literal)
+            elif stix_type == FILE and path.startswith("hashes."):
+                key = hash_key(path[len("hashes.") :].strip("'"), literal)
+            elif stix_type == AS and path == "number":
+                key = asn_key(int(literal)) if literal.isdigit() else None
+            if key and key not in keys:
+                keys.append(key)
+    return keys
+
+
+_ASN_TEXT = re.compile(r"(?i)^AS\s*(\d+)$")
+
+
+def parse_query(text: str) -> list[str]:
+    """The keys a person means by a value typed into a lookup; [] if it is none we know.
+
+    Recognised: an IPv4/IPv6 address or CIDR block, "AS64496", a hash (by its
+    length: MD5, SHA-1, SHA-256, SHA-512), a URL (with a scheme), an email
+    address, a domain name.
+    """
+    value = text.strip()
+    if not value:
+        return []
+    match = _ASN_TEXT.match(value)
+    if match:
+        key = asn_key(int(match.group(1)))
+        return [key] if key else []
+    for stix_type in (IPV4, IPV6):
+        key = value_key(stix_type, value)
+        if key:
+            return [key]
+    lowered = value.lower()
+    if re.fullmatch(r"[0-9a-f]+", lowered) and len(lowered) in checks.HASH_BY_LENGTH:
+        key = hash_key(checks.HASH_BY_LENGTH[len(lowered)], lowered)
+        return [key] if key else []
+    if "://" in value:
+        key = value_key("url", value)
+        return [key] if key else []
+    if "@" in value:
+        key = value_key("email-addr", value)
+        return [key] if key else []
+    key = value_key("domain-name", value)
+    return [key] if key else []
+
+
+def _network(key: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    stix_type, value = split(key)
+    if stix_type not in NEIGHBOURHOOD:
+        return None
+    try:
+        return ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return None
+
+
+def cidr_prefix(key: str) -> tuple[str, int] | None:
+    """(family type, prefix length) of a network key; None for an address or another type."""
+    stix_type, value = split(key)
+    if stix_type not in NEIGHBOURHOOD or "/" not in value:
+        return None
+    return stix_type, int(value.rsplit("/", 1)[1])
+
+
+def probe_keys(key: str, prefixes: Mapping[str, Iterable[int]]) -> list[str]:
+    """The key itself and every indexed-prefix network that contains it (for IP keys).
+
+    `prefixes` is ObservableIndex.cidr_prefixes(): only prefix lengths the index
+    holds are probed, so an address costs 1 + (a handful) key lookups.
+    """
+    network = _network(key)
+    if network is None:
+        return [key]
+    stix_type = split(key)[0]
+    probes = [key]
+    for prefix in sorted(set(prefixes.get(stix_type, ())), reverse=True):
+        if prefix >= network.prefixlen:
+            continue
+        probe = f"{stix_type}:{network.supernet(new_prefix=prefix).compressed}"
+        probes.append(probe)
+    return probes
+
+
+def contains(outer: str, inner: str) -> bool:
+    """Whether the network key `outer` contains the address or network key `inner`."""
+    a, b = _network(outer), _network(inner)
+    if a is None or b is None or a.version != b.version:
+        return False
+    return b.subnet_of(a)  # type: ignore[arg-type]
+
+
+def network_group(key: str) -> str | None:
+    """The weak-evidence group of an address key: "net:<its /24 or /48>"; None otherwise."""
+    network = _network(key)
+    if network is None:
+        return None
+    size = NEIGHBOURHOOD[split(key)[0]]
+    if network.prefixlen < size:
+        return None  # a wider network is not a neighbour of anything in particular
+    return "net:" + network.supernet(new_prefix=size).compressed
+
+
+def asn_group(number: int) -> str:
+    return f"asn:{number}"
+
+
+def group_display(group: str) -> str:
+    kind, _, value = group.partition(":")
+    return f"the network {value}" if kind == "net" else f"the autonomous system AS{value}"
