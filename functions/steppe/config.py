@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+_OFF = {"0", "false", "no", "off"}
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -21,6 +23,9 @@ class Settings:
     chunk_observables: int  # larger ones are split into chunks of this many (202)
     taxii_sync_objects: int  # TAXII envelopes up to this many objects are stored before the answer
     taxii_part_objects: int  # larger ones are queued in parts of this many
+    # Correlate every ingest against the observable index (a worker job per chunk
+    # or envelope). STEPPE_CORRELATE=0 turns it off (the benchmark's baseline).
+    correlate: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -38,4 +43,6 @@ class Settings:
             chunk_observables=int(env.get("STEPPE_CHUNK_OBSERVABLES", "1000")),
             taxii_sync_objects=int(env.get("STEPPE_TAXII_SYNC_OBJECTS", "500")),
             taxii_part_objects=max(1, int(env.get("STEPPE_TAXII_PART_OBJECTS", "500"))),
+            correlate=env.get("STEPPE_CORRELATE", "1").strip().lower()
+            not in {"0", "false", "no", "off"},
         )

@@ -36,6 +36,7 @@ IPV6 = "ipv6-addr"
 AS = "autonomous-system"
 FILE = "file"
 VALUE_TYPES = (IPV4, IPV6, "domain-name", "url", "email-addr")
+SCO_TYPES = frozenset((*VALUE_TYPES, FILE, AS))
 # The neighbourhood that counts as weak evidence: a /24 in IPv4, a /48 in IPv6.
 NEIGHBOURHOOD = {IPV4: 24, IPV6: 48}
 

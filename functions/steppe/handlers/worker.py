@@ -2,11 +2,12 @@
 
 Messages are {"task": "process_chunk", "submission_id": ..., "chunk": n} (a chunk
 of an analyst submission) or {"task": "taxii_add", "status_id": ..., "part": n}
-(a part of an envelope posted over TAXII). A job that fails is retried by the
-queue; on its last attempt the failure is also recorded (on the submission,
-whose status then says "failed" instead of staying pending, and whose raw body
-is archived for `steppe reprocess`; or as a failure of each object of the TAXII
-part, so that its status completes).
+(a part of an envelope posted over TAXII), or {"task": "correlate", ...}
+(steppe.correlate.tasks: a stored chunk or envelope against the index).
+A job that fails is retried by the queue; on its last attempt the failure is
+also recorded (on the submission, whose status then says "failed" instead of
+staying pending, and whose raw body is archived for `steppe reprocess`; or as
+a failure of each object of the TAXII part, so that its status completes).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from steppe.correlate.engine import Correlator
+from steppe.correlate.tasks import TASK as CORRELATE_TASK
 from steppe.handlers.common import per_services
 from steppe.ingest.service import IngestService
 from steppe.taxii.adding import TASK as TAXII_TASK
@@ -36,6 +39,7 @@ MAX_RECEIVES = 5
 
 ingest = per_services(IngestService)
 taxii = per_services(TaxiiService)
+correlators = per_services(Correlator)
 
 
 def _last_attempt(record: SQSRecord) -> bool:
@@ -45,6 +49,9 @@ def _last_attempt(record: SQSRecord) -> bool:
 def handle_record(record: SQSRecord) -> None:
     message = orjson.loads(record.body)
     task = message.get("task")
+    if task == CORRELATE_TASK:
+        handle_correlation(message)
+        return
     if task == TAXII_TASK:
         handle_taxii_part(record, str(message["status_id"]), int(message["part"]))
         return
@@ -61,6 +68,26 @@ def handle_record(record: SQSRecord) -> None:
     logger.info(
         "chunk processed",
         extra={"submission": submission_id, "chunk": chunk, "counts": result.counts},
+    )
+
+
+def handle_correlation(message: dict[str, Any]) -> None:
+    """Correlation failures are retried, then dead-lettered: nothing else depends on them."""
+    correlator = correlators()
+    if message.get("source") == "taxii":
+        outcome = correlator.correlate_status(str(message["status_id"]))
+    else:
+        outcome = correlator.correlate_chunk(str(message["submission_id"]), int(message["chunk"]))
+    logger.info(
+        "correlated",
+        extra={
+            "task_message": message,
+            "occurrences": outcome.occurrences,
+            "matches": outcome.matches,
+            "links": outcome.links,
+            "sightings": outcome.sightings,
+            "written": outcome.written,
+        },
     )
 
 
