@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from steppe.correlate import values
@@ -60,18 +61,33 @@ class Batch:
     missing_refs: set[str] = field(default_factory=set)
 
 
-def _micros(text: object) -> int | None:
-    if not isinstance(text, str):
-        return None
+@lru_cache(maxsize=4096)  # a batch's objects share a handful of timestamps
+def _parse(text: str) -> int | None:
     try:
         return parse_micros(text)
     except (TimestampError, ValueError):
         return None
 
 
-def _rank(obj: Mapping[str, Any], default: int) -> int:
-    refs = obj.get("object_marking_refs")
-    return tlp_levels.rank_of_markings(refs if isinstance(refs, list) else None, default)
+def _micros(text: object) -> int | None:
+    return _parse(text) if isinstance(text, str) else None
+
+
+def _ranker(default: int) -> Any:
+    """rank_of_markings for a batch, remembered per marking list (a batch uses a few)."""
+    cache: dict[object, int] = {}
+
+    def rank(obj: Mapping[str, Any]) -> int:
+        refs = obj.get("object_marking_refs")
+        if not isinstance(refs, list):
+            return default
+        key = refs[0] if len(refs) == 1 else tuple(refs)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = tlp_levels.rank_of_markings(refs, default)
+        return found
+
+    return rank
 
 
 def _str(value: object) -> str | None:
@@ -99,40 +115,59 @@ def read_batch(
 
     `known` holds objects stored earlier that relationships of the batch refer
     to (the caller fetches Batch.missing_refs of a first pass and reads again).
+    An attacker value is carried by its indicator and by the SCO the indicator
+    is `based-on`: the indicator's occurrence stands for both (taking the SCO's
+    autonomous system), so the SCO is not read for its value again.
     """
     by_id: dict[str, Mapping[str, Any]] = dict(known or {})
-    in_batch: list[Mapping[str, Any]] = []
+    relationships: list[Mapping[str, Any]] = []
+    indicators: list[Mapping[str, Any]] = []
+    scos: list[Mapping[str, Any]] = []
+    campaign_objects: list[str] = []
+    sco_types = values.SCO_TYPES
     for obj in objects:
-        object_id = _str(obj.get("id"))
-        if object_id:
-            by_id[object_id] = obj
-            in_batch.append(obj)
+        object_id = obj.get("id")
+        if not isinstance(object_id, str):
+            continue
+        by_id[object_id] = obj
+        stix_type = obj.get("type")
+        if stix_type == "relationship":
+            relationships.append(obj)
+        elif stix_type == "indicator":
+            indicators.append(obj)
+        elif stix_type in sco_types:
+            scos.append(obj)
+        elif stix_type == "campaign":
+            campaign_objects.append(object_id)
 
+    rank = _ranker(default_tlp)
     indicates: dict[str, str] = {}  # indicator -> campaign
     based_on: dict[str, str] = {}  # SCO -> indicator
     victim_of: dict[str, str] = {}  # SCO -> campaign
     batch = Batch()
-    for obj in in_batch:
-        if obj.get("type") != "relationship":
+    missing = batch.missing_refs
+    for obj in relationships:
+        source, target = obj.get("source_ref"), obj.get("target_ref")
+        if not isinstance(source, str) or not isinstance(target, str):
             continue
-        source, target = _str(obj.get("source_ref")), _str(obj.get("target_ref"))
+        if source not in by_id:
+            missing.add(source)
+        if target not in by_id:
+            missing.add(target)
         kind = obj.get("relationship_type")
-        if not source or not target:
-            continue
-        for ref in (source, target):
-            if ref not in by_id:
-                batch.missing_refs.add(ref)
-        source_type, target_type = source.split("--")[0], target.split("--")[0]
-        if kind == "indicates" and source_type == "indicator" and target_type == "campaign":
-            indicates.setdefault(source, target)
-        elif kind == "based-on" and source_type == "indicator":
-            based_on.setdefault(target, source)
-        elif kind == "related-to" and target_type == "campaign":
-            victim_of.setdefault(source, target)
-        elif kind == "targets" and source_type == "campaign" and target_type == "identity":
+        if kind == "based-on":
+            if source.startswith("indicator--"):
+                based_on.setdefault(target, source)
+        elif kind == "indicates":
+            if source.startswith("indicator--") and target.startswith("campaign--"):
+                indicates.setdefault(source, target)
+        elif kind == "related-to":
+            if target.startswith("campaign--"):
+                victim_of.setdefault(source, target)
+        elif kind == "targets" and source.startswith("campaign--"):
             identity = by_id.get(target)
-            name = _str(identity.get("name")) if identity else None
-            if name:
+            name = identity.get("name") if identity and target.startswith("identity--") else None
+            if isinstance(name, str):
                 names = batch.targets.setdefault(source, [])
                 if name not in names:
                     names.append(name)
@@ -147,98 +182,69 @@ def read_batch(
             batch.campaigns[campaign_id] = CampaignInfo(
                 id=campaign_id,
                 name=_str(obj.get("name")) or campaign_id,
-                tlp=_rank(obj, default_tlp),
+                tlp=rank(obj),
                 first_seen=_micros(obj.get("first_seen")),
                 last_seen=_micros(obj.get("last_seen")),
                 producer=_str(obj.get("created_by_ref")),
             )
         return campaign_id
 
-    for campaign_id in batch.targets:
+    for campaign_id in [*batch.targets, *campaign_objects]:
         campaign(campaign_id)
-    for obj in in_batch:
-        stix_type = obj.get("type")
-        object_id = str(obj["id"])
-        if stix_type == "campaign":
-            campaign(object_id)
-        elif stix_type == "indicator":
-            pattern = obj.get("pattern")
-            if obj.get("pattern_type", "stix") != "stix" or not isinstance(pattern, str):
-                continue
-            if obj.get("revoked"):
-                continue
-            first = _micros(obj.get("valid_from")) or _micros(obj.get("created"))
-            owner = campaign(indicates.get(object_id))
-            info = batch.campaigns.get(owner) if owner else None
-            last = (
-                info.last_seen
-                if info and info.last_seen and first and info.last_seen > first
-                else first
+
+    asn_of_indicator: dict[str, int] = {}
+    occurrences = batch.occurrences
+    for obj in scos:
+        object_id = obj["id"]
+        indicator = based_on.get(object_id)
+        asn = None
+        for ref in obj.get("belongs_to_refs") or ():
+            number = (by_id.get(ref) or {}).get("number")
+            if isinstance(number, int):
+                asn = number
+                break
+        if indicator is not None and indicator in by_id:
+            if asn is not None:
+                asn_of_indicator[indicator] = asn
+            continue
+        keys = values.sco_keys(obj)
+        if not keys:
+            continue
+        owner = campaign(indicates.get(indicator) if indicator else victim_of.get(object_id))
+        info = batch.campaigns.get(owner) if owner else None
+        for key in keys:
+            occurrences.append(
+                Occurrence(
+                    key=key,
+                    object_id=object_id,
+                    indicator=False,
+                    campaign_id=owner,
+                    producer=info.producer if info else None,
+                    tlp=rank(obj),
+                    first_seen=info.first_seen if info else None,
+                    last_seen=info.last_seen if info else None,
+                    asn=asn,
+                )
             )
-            for key in values.pattern_keys(pattern):
-                batch.occurrences.append(
-                    Occurrence(
-                        key=key,
-                        object_id=object_id,
-                        indicator=True,
-                        campaign_id=owner,
-                        producer=_str(obj.get("created_by_ref")),
-                        tlp=_rank(obj, default_tlp),
-                        first_seen=first,
-                        last_seen=last,
-                        asn=None,
-                    )
-                )
-        elif isinstance(stix_type, str) and stix_type in values.SCO_TYPES:
-            keys = values.sco_keys(obj)
-            if not keys:
-                continue
-            indicator = based_on.get(object_id)
-            owner = campaign(indicates.get(indicator) if indicator else victim_of.get(object_id))
-            asn = None
-            for ref in obj.get("belongs_to_refs") or ():
-                number = (by_id.get(ref) or {}).get("number")
-                if isinstance(number, int):
-                    asn = number
-                    break
-            info = batch.campaigns.get(owner) if owner else None
-            for key in keys:
-                batch.occurrences.append(
-                    Occurrence(
-                        key=key,
-                        object_id=object_id,
-                        indicator=False,
-                        campaign_id=owner,
-                        producer=info.producer if info else None,
-                        tlp=_rank(obj, default_tlp),
-                        first_seen=info.first_seen if info else None,
-                        last_seen=info.last_seen if info else None,
-                        asn=asn,
-                    )
-                )
-    return _attach_asns(batch)
 
-
-def _attach_asns(batch: Batch) -> Batch:
-    """Give an indicator's occurrence the AS of the SCO carrying the same value."""
-    asn_of = {o.key: o.asn for o in batch.occurrences if o.asn is not None}
-    if asn_of:
-        batch.occurrences = [
-            o if o.asn is not None or o.key not in asn_of else _with_asn(o, asn_of[o.key])
-            for o in batch.occurrences
-        ]
+    for obj in indicators:
+        pattern = obj.get("pattern")
+        if obj.get("pattern_type", "stix") != "stix" or not isinstance(pattern, str):
+            continue
+        if obj.get("revoked"):
+            continue
+        object_id = obj["id"]
+        first = _micros(obj.get("valid_from")) or _micros(obj.get("created"))
+        owner = campaign(indicates.get(object_id))
+        info = batch.campaigns.get(owner) if owner else None
+        last = first
+        if info is not None and info.last_seen and first and info.last_seen > first:
+            last = info.last_seen
+        producer = _str(obj.get("created_by_ref"))
+        tlp = rank(obj)
+        asn = asn_of_indicator.get(object_id)
+        for key in values.pattern_keys(pattern):
+            occurrences.append(
+                Occurrence(key, object_id, True, owner, producer, tlp, first, last, asn)
+            )
     return batch
-
-
-def _with_asn(occurrence: Occurrence, asn: int | None) -> Occurrence:
-    return Occurrence(
-        occurrence.key,
-        occurrence.object_id,
-        occurrence.indicator,
-        occurrence.campaign_id,
-        occurrence.producer,
-        occurrence.tlp,
-        occurrence.first_seen,
-        occurrence.last_seen,
-        asn,
-    )

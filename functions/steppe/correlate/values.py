@@ -131,12 +131,20 @@ def _unquote(text: str) -> str:
     return text.replace("\\'", "'").replace("\\\\", "\\")
 
 
+# The single-value form steppe itself writes (and most producers): [type:value = '...'].
+_SIMPLE = re.compile(r"\[([a-z0-9-]+):value = '([^'\\]*)'\]")
+
+
 def pattern_keys(pattern: str) -> list[str]:
     """The values an indicator's STIX pattern names by equality (or ISSUBSET for a network).
 
     Comparisons that are negated, or that use other operators (LIKE, MATCHES,
     >, ...), name no single value and contribute nothing.
     """
+    simple = _SIMPLE.fullmatch(pattern)
+    if simple is not None:
+        key = value_key(simple.group(1), simple.group(2))
+        return [key] if key else []
     keys: list[str] = []
     for match in _COMPARISON.finditer(pattern):
         if "NOT" in match.group(0).split():
@@ -218,10 +226,12 @@ def probe_keys(key: str, prefixes: Mapping[str, Iterable[int]]) -> list[str]:
     `prefixes` is ObservableIndex.cidr_prefixes(): only prefix lengths the index
     holds are probed, so an address costs 1 + (a handful) key lookups.
     """
+    stix_type = split(key)[0]
+    if not prefixes.get(stix_type):
+        return [key]  # no network of this family is indexed: nothing else can contain it
     network = _network(key)
     if network is None:
         return [key]
-    stix_type = split(key)[0]
     probes = [key]
     for prefix in sorted(set(prefixes.get(stix_type, ())), reverse=True):
         if prefix >= network.prefixlen:
@@ -241,6 +251,9 @@ def contains(outer: str, inner: str) -> bool:
 
 def network_group(key: str) -> str | None:
     """The weak-evidence group of an address key: "net:<its /24 or /48>"; None otherwise."""
+    stix_type, value = split(key)
+    if stix_type == IPV4 and "/" not in value:
+        return "net:" + value.rsplit(".", 1)[0] + ".0/24"  # keys hold canonical dotted quads
     network = _network(key)
     if network is None:
         return None
