@@ -6,6 +6,10 @@
     steppe partner add|list|show|rotate|revoke|set
     steppe collection add|set|list
     steppe audit                      the TAXII requests partners made
+    steppe revoke indicator|submission ID --reason TEXT
+    steppe false-positive add VALUE --reason TEXT | list | remove VALUE
+    steppe lookup VALUE...            have we seen these values? (campaigns, indicators, when)
+    steppe campaign list|show ID      the campaigns steppe knows, and what links them
     steppe bootstrap                  create the API root, default collection and admin key
 
 Administrative commands talk to the store named by the environment (the
@@ -26,10 +30,13 @@ import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from steppe.config import Settings
 from steppe.errors import SteppeError
+
+if TYPE_CHECKING:
+    from steppe.store.port import Collection
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -265,8 +272,9 @@ def cmd_collection(args: argparse.Namespace) -> int:
             description=args.description or "",
             alias=args.alias,
             unmarked_tlp=args.unmarked_tlp,
+            active_only=args.active_only,
         )
-        print(f"{collection.id}  {collection.title}")
+        print(f"{collection.id}  {collection.title}{_collection_marks(collection)}")
     elif args.action == "set":
         ids = _resolve_collections(store, settings, [args.collection]) or []
         collection = update_collection(
@@ -275,12 +283,77 @@ def cmd_collection(args: argparse.Namespace) -> int:
             title=args.title,
             description=args.description,
             unmarked_tlp=args.unmarked_tlp,
+            active_only=args.active_only,
         )
-        print(f"{collection.id}  {collection.title}")
+        print(f"{collection.id}  {collection.title}{_collection_marks(collection)}")
     else:
         for collection in store.list_collections(settings.api_root):
-            mark = "  (default)" if collection.default else ""
-            print(f"{collection.id}  {collection.title}{mark}")
+            print(f"{collection.id}  {collection.title}{_collection_marks(collection)}")
+    return 0
+
+
+def _collection_marks(collection: Collection) -> str:
+    marks = [
+        mark
+        for mark, applies in (
+            ("default", collection.default),
+            ("active only", collection.active_only),
+        )
+        if applies
+    ]
+    return f"  ({', '.join(marks)})" if marks else ""
+
+
+def _console_analyst(name: str) -> Any:
+    """The operator at the console, by the name notes record: the admin role, full clearance."""
+    from steppe.access.caller import Caller
+    from steppe.stix import tlp
+
+    return Caller(name, "admin", tlp.RED.rank, frozenset(), frozenset(), None)
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    from steppe.lifecycle.service import LifecycleService
+
+    service = LifecycleService(_open_services())
+    caller = _console_analyst(args.analyst)
+    if args.what == "indicator":
+        outcome = service.revoke_indicator(args.id, args.reason, caller)
+        print(f"{outcome['indicator']}: {outcome['message']}")
+        for collection in outcome["collections"]:
+            print(f"  {collection['title']} ({collection['id']}): {collection['outcome']}")
+        return 0
+    status, outcome = service.revoke_submission(args.id, args.reason, caller)
+    if status == 202:
+        print(f"submission {args.id}: {outcome['message']}; the running server's worker does it")
+    else:
+        counts = outcome["counts"]
+        print(
+            f"submission {args.id}: {counts['revoked']} indicator(s) revoked, "
+            f"{counts['already_revoked']} already revoked"
+        )
+    return 0
+
+
+def cmd_false_positive(args: argparse.Namespace) -> int:
+    from steppe.lifecycle.service import LifecycleService
+
+    service = LifecycleService(_open_services())
+    caller = _console_analyst(args.analyst)
+    if args.action == "add":
+        _, outcome = service.mark_false_positive(args.value, args.reason, caller)
+        counts = outcome["indicators"]
+        values = ", ".join(str(entry["value"]) for entry in outcome["false_positives"])
+        print(
+            f"false positive: {values}; {counts['revoked']} indicator(s) revoked, "
+            f"{counts['already_revoked']} already revoked"
+        )
+    elif args.action == "remove":
+        outcome = service.remove_false_positive(args.value, caller)
+        print(f"no longer a false positive: {', '.join(outcome['removed'])}")
+    else:
+        for entry in service.list_false_positives(caller):
+            print(f"{entry['value']}  {entry['created']}  {entry['analyst']}  {entry['reason']}")
     return 0
 
 
@@ -298,6 +371,58 @@ def cmd_audit(args: argparse.Namespace) -> int:
             f"{format_taxii(r.time)}  {r.partner or '-':<16} {r.status}  {r.method:<6} "
             f"{r.path}  objects={r.objects}{'  ' + r.detail if r.detail else ''}"
         )
+    return 0
+
+
+# -- lookups and campaigns ------------------------------------------------------------
+
+
+def _operator() -> Any:
+    """The person at the terminal: they run the data dir, so they see everything."""
+    from steppe.access.caller import Caller
+    from steppe.stix import tlp
+
+    return Caller("operator", "admin", tlp.RED.rank, frozenset(), frozenset(), None)
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    from steppe.correlate.lookup import LookupService
+    from steppe.correlate.text import lookup_text
+
+    values = args.values
+    if values == ["-"]:
+        values = [line.strip() for line in sys.stdin if line.strip()]
+    results = LookupService(_open_services()).lookup(values, _operator())
+    if args.json:
+        found = sum(1 for result in results if result["found"])
+        answer = {"results": results, "count": len(results), "found": found}
+        print(json.dumps(answer, indent=2))
+    else:
+        print(lookup_text(results))
+    return 0 if all(result["recognised"] for result in results) else 1
+
+
+def cmd_campaign(args: argparse.Namespace) -> int:
+    from steppe.correlate.lookup import LookupService
+    from steppe.correlate.text import campaign_list_text, campaign_text
+
+    service = LookupService(_open_services())
+    if args.action == "show":
+        view = service.campaign(args.campaign_id, _operator())
+        print(json.dumps(view, indent=2) if args.json else campaign_text(view))
+        return 0
+    campaigns: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = service.list_campaigns(_operator(), limit=1000, after=after)
+        campaigns += page["campaigns"]
+        after = page["next"]
+        if after is None:
+            break
+    if args.json:
+        print(json.dumps({"campaigns": campaigns, "next": None}, indent=2))
+    else:
+        print(campaign_list_text(campaigns))
     return 0
 
 
@@ -367,11 +492,24 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--unmarked-tlp", default="green", help="TLP of objects posted without a TLP marking"
     )
+    add.add_argument(
+        "--active-only",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="serve only objects that are not revoked and not past their valid_until "
+        "(for SIEMs that cannot handle expiry themselves)",
+    )
     change = collection_actions.add_parser("set")
     change.add_argument("collection", help="id or title")
     change.add_argument("--title")
     change.add_argument("--description")
     change.add_argument("--unmarked-tlp")
+    change.add_argument(
+        "--active-only",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="serve only active objects (--no-active-only: serve every object)",
+    )
     collection_actions.add_parser("list")
     collection.set_defaults(func=cmd_collection)
 
@@ -380,6 +518,44 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--partner")
     audit.add_argument("--limit", type=int, default=50)
     audit.set_defaults(func=cmd_audit)
+
+    lookup = commands.add_parser(
+        "lookup", help="have we seen these values? ('-' reads them from stdin, one a line)"
+    )
+    lookup.add_argument("values", nargs="+", metavar="VALUE")
+    lookup.add_argument("--json", action="store_true", help="the API's JSON")
+    lookup.set_defaults(func=cmd_lookup)
+
+    campaign = commands.add_parser("campaign", help="the campaigns steppe knows")
+    campaign_actions = campaign.add_subparsers(dest="action", required=True)
+    campaign_list = campaign_actions.add_parser("list")
+    campaign_list.add_argument("--json", action="store_true", help="the API's JSON")
+    campaign_show = campaign_actions.add_parser("show")
+    campaign_show.add_argument("campaign_id")
+    campaign_show.add_argument("--json", action="store_true", help="the API's JSON")
+    campaign.set_defaults(func=cmd_campaign)
+
+    analyst = {"default": "operator", "help": "the name recorded as the analyst (default operator)"}
+    revoke = commands.add_parser("revoke", help="revoke an indicator or a whole submission")
+    revoke.add_argument("what", choices=["indicator", "submission"])
+    revoke.add_argument("id", help="the indicator id (indicator--...) or the submission id")
+    revoke.add_argument("--reason", required=True, help="why, for the partners who pull it")
+    revoke.add_argument("--analyst", **analyst)
+    revoke.set_defaults(func=cmd_revoke)
+
+    false_positive = commands.add_parser(
+        "false-positive", help="values never to publish again without an override"
+    )
+    fp_actions = false_positive.add_subparsers(dest="action", required=True)
+    fp_add = fp_actions.add_parser("add", help="mark a value and revoke its indicators")
+    fp_add.add_argument("value", help="an address, CIDR block, domain, URL, email, hash or ASN")
+    fp_add.add_argument("--reason", required=True)
+    fp_add.add_argument("--analyst", **analyst)
+    fp_actions.add_parser("list").add_argument("--analyst", **analyst)
+    fp_remove = fp_actions.add_parser("remove", help="let the value be published again")
+    fp_remove.add_argument("value")
+    fp_remove.add_argument("--analyst", **analyst)
+    false_positive.set_defaults(func=cmd_false_positive)
 
     commands.add_parser("bootstrap", help="first-start set-up (AWS)").set_defaults(
         func=cmd_bootstrap

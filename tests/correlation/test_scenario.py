@@ -248,3 +248,39 @@ def test_the_link_does_not_depend_on_which_came_first(app: App):
         and o["pattern"].split("'")[1] in SHARED_WITH_GEORGIA
     }
     assert sighted == kyrgyz_indicators
+
+
+def test_the_analyst_api_answers_the_question_and_keeps_the_amber_campaign_hidden(app: App):
+    """ "Have these IPs attacked before?", asked by an analyst and by the GREEN SIEM."""
+    story = load_story(app)
+    objects = pull(app, story["collection"])
+    georgia = campaign_id(objects, GEORGIA_CAMPAIGN)
+    kyrgyzstan = campaign_id(objects, KYRGYZSTAN_CAMPAIGN)
+    estonia = campaign_id(objects, ESTONIA_CAMPAIGN)
+
+    seen = app.request("GET", "/api/v1/observables", query={"value": "198.51.100.7"}).json()
+    assert seen["found"]
+    assert {c["id"] for c in seen["campaigns"]} == {georgia, kyrgyzstan}
+    assert seen["count"] >= 2
+
+    view = app.request("GET", f"/api/v1/campaigns/{kyrgyzstan}").json()
+    related = {(r["campaign"]["id"], r["strength"]): r for r in view["related"]}
+    exact = related[(georgia, "exact")]
+    assert exact["count"] == 3 and exact["evidence"] == "strong"
+    assert sorted(exact["shared"]) == sorted(SHARED_WITH_GEORGIA)
+    assert exact["confidence"] == confidence("exact", 3)
+    assert related[(estonia, "asn")]["evidence"] == "weak"
+    assert related[(estonia, "asn")]["shared"] == ["AS64500"]
+    assert (estonia, "exact") not in related
+
+    siem = story["siem"]
+    seen = app.request(
+        "GET", "/api/v1/observables", query={"value": "198.51.100.7"}, key=siem
+    ).json()
+    assert {c["id"] for c in seen["campaigns"]} == {kyrgyzstan}
+    view = app.request("GET", f"/api/v1/campaigns/{kyrgyzstan}", key=siem).json()
+    assert {r["campaign"]["id"] for r in view["related"]} == {estonia}
+    assert app.request("GET", f"/api/v1/campaigns/{georgia}", key=siem).status == 404
+    listed = app.request("GET", "/api/v1/campaigns", key=siem).json()["campaigns"]
+    assert {c["id"] for c in listed} == {estonia, kyrgyzstan}
+    assert "Georgia" not in json.dumps([seen, view, listed])

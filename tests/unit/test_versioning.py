@@ -178,6 +178,44 @@ def test_unversioned_objects_that_exist_stand_as_they_are():
     assert results[0].obj is sco
 
 
+def test_a_revoked_object_stands_as_it_is():
+    """STIX forbids new versions of a revoked object: whatever is desired, nothing is written."""
+    revoked = campaign(modified="2024-03-01T00:00:00.000Z", revoked=True)
+    for desired in (
+        campaign(modified="2024-04-01T00:00:00.000Z", name="Renamed"),
+        campaign(modified="2024-04-01T00:00:00.000Z", revoked=False),
+        campaign(modified="2024-04-01T00:00:00.000Z", object_marking_refs=[tlp.RED.marking_id]),
+        revoked,
+    ):
+        [result] = reconcile([desired], {revoked["id"]: revoked})
+        assert result == Reconciled(revoked, False)
+        assert result.obj is revoked
+    # Only the value true revokes: an object with revoked false is versioned as usual.
+    live = campaign(revoked=False)
+    [result] = reconcile(
+        [campaign(modified="2024-04-01T00:00:00.000Z", name="Renamed")], {live["id"]: live}
+    )
+    assert result.changed is True and result.obj["name"] == "Renamed"
+
+
+def test_a_revocation_is_a_new_version_and_the_last_one():
+    existing = campaign()
+    revocation = campaign(modified="2024-02-01T00:00:00.000Z", revoked=True)
+    [result] = reconcile([revocation], {existing["id"]: existing})
+    assert result.changed is True
+    assert result.obj["revoked"] is True
+    assert result.obj["modified"] == "2024-02-01T00:00:00.000Z"
+    assert result.obj["created"] == existing["created"]
+    assert validate_instance(result.obj, ValidationOptions(version="2.1")).errors == []
+    stix2.parse(result.obj, allow_custom=False)
+    # ... after which the object never changes again.
+    [later] = reconcile(
+        [campaign(modified="2024-03-01T00:00:00.000Z", name="Renamed")],
+        {existing["id"]: result.obj},
+    )
+    assert later == Reconciled(result.obj, False)
+
+
 def test_version_of():
     assert version_of(campaign(modified="2024-02-01T00:00:00.123456Z")) == parse_micros(
         "2024-02-01T00:00:00.123456Z"

@@ -28,6 +28,12 @@ def _unmarked(value: object) -> int:
         raise InvalidInput(str(problem), where="unmarked_tlp") from None
 
 
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{name} is true or false", where=name)
+    return value
+
+
 def add_collection(
     store: Store,
     api_root: str,
@@ -36,11 +42,14 @@ def add_collection(
     description: str = "",
     alias: str | None = None,
     unmarked_tlp: str = "green",
+    active_only: bool = False,
 ) -> Collection:
     """A new collection with a UUIDv4 id (Microsoft Sentinel accepts no other kind).
 
     Conflict if the title is taken in the API root (Cortex XSOAR finds
-    collections by title, so titles must be unique).
+    collections by title, so titles must be unique). active_only: serve only
+    objects that are not revoked and not past their valid_until, for SIEMs
+    that cannot handle expiry and revocation themselves.
     """
     collection = Collection(
         id=str(uuid.uuid4()),
@@ -50,6 +59,7 @@ def add_collection(
         alias=alias or None,
         created=now_micros(),
         unmarked_tlp=_unmarked(unmarked_tlp),
+        active_only=_flag(active_only, "active_only"),
     )
     store.create_collection(collection)
     return collection
@@ -63,6 +73,7 @@ def update_collection(
     description: str | None = None,
     alias: str | None = None,
     unmarked_tlp: str | None = None,
+    active_only: bool | None = None,
 ) -> Collection:
     collection = store.get_collection(collection_id)
     if collection is None:
@@ -76,6 +87,8 @@ def update_collection(
         changes["alias"] = alias or None
     if unmarked_tlp is not None:
         changes["unmarked_tlp"] = _unmarked(unmarked_tlp)
+    if active_only is not None:
+        changes["active_only"] = _flag(active_only, "active_only")
     updated = replace(collection, **changes)  # type: ignore[arg-type]
     store.update_collection(updated)
     return updated
@@ -90,5 +103,6 @@ def describe_collection(collection: Collection) -> dict[str, object]:
         "alias": collection.alias,
         "default": collection.default,
         "unmarked_tlp": tlp.BY_RANK[collection.unmarked_tlp].name,
+        "active_only": collection.active_only,
         "media_types": list(collection.media_types),
     }

@@ -185,6 +185,9 @@ class Correlator:
             return others[campaign_id]
 
         evidence: dict[tuple[str, str, Strength], set[str]] = defaultdict(set)
+        # The strictest TLP among the occurrences behind each piece of evidence: a
+        # relationship naming values is marked at least as strictly as they are.
+        strictest: dict[tuple[str, str, Strength], int] = defaultdict(int)
         sightings: dict[tuple[str, str], list[tuple[Occurrence, IndexedValue]]] = defaultdict(list)
         for occurrence in correlated:
             mine = occurrence.campaign_id
@@ -202,6 +205,9 @@ class Correlator:
                     if other(theirs) is None:
                         continue
                     evidence[(mine, theirs, "exact")].add(occurrence.key)
+                    strictest[(mine, theirs, "exact")] = max(
+                        strictest[(mine, theirs, "exact")], occurrence.tlp, seen.tlp
+                    )
                     outcome.matches += 1
                     if seen.source != source:
                         sightings[(seen.object_id, seen.collection_id)].append((occurrence, seen))
@@ -209,13 +215,16 @@ class Correlator:
             for hit in group_hits.get(member.group, ()):
                 if hit.campaign_id != member.campaign_id and other(hit.campaign_id) is not None:
                     strength: Strength = "network" if member.group.startswith("net:") else "asn"
-                    evidence[(member.campaign_id, hit.campaign_id, strength)].add(member.group)
+                    found = (member.campaign_id, hit.campaign_id, strength)
+                    evidence[found].add(member.group)
+                    strictest[found] = max(strictest[found], member.tlp, hit.tlp)
 
         desired: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # collection -> id -> obj
         for (mine, theirs, strength), shared in sorted(evidence.items()):
             record = other(theirs)
             assert record is not None
-            self._link(batch, collection.id, mine, record, strength, shared, now, desired)
+            floor = strictest[(mine, theirs, strength)]
+            self._link(batch, collection.id, mine, record, strength, shared, floor, now, desired)
             outcome.links += 1
         for (indicator_id, its_collection), found in sorted(sightings.items()):
             self._sighting(
@@ -304,7 +313,7 @@ class Correlator:
             for group in groups:
                 if group is not None:
                     members[(group, o.campaign_id, o.key)] = GroupMember(
-                        group, o.campaign_id, collection_id, info.tlp, o.key
+                        group, o.campaign_id, collection_id, max(info.tlp, o.tlp), o.key
                     )
         return list(members.values())
 
@@ -318,6 +327,7 @@ class Correlator:
         record: CampaignRecord,
         strength: Strength,
         shared: set[str],
+        floor: int,
         now: int,
         desired: dict[str, dict[str, dict[str, Any]]],
     ) -> None:
@@ -326,7 +336,7 @@ class Correlator:
         self.store.add_link_evidence(pair, strength, shared)
         count, sample = self.store.link_evidence(pair, strength, SAMPLE)
         info = batch.campaigns[mine]
-        rank = max(info.tlp, record.tlp)
+        rank = max(info.tlp, record.tlp, floor)
         names = {mine: info.name, theirs: record.name}
         rel_id = derived_id("relationship", "correlation", self.org_id, pair[0], pair[1], strength)
         score = confidence(strength, count)

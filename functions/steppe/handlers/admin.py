@@ -23,7 +23,7 @@ from steppe.store.port import Partner
 router = APIGatewayRouter()
 
 PARTNER_FIELDS = {"name", "role", "tlp", "read", "write"}
-COLLECTION_FIELDS = {"title", "description", "alias", "unmarked_tlp"}
+COLLECTION_FIELDS = {"title", "description", "alias", "unmarked_tlp", "active_only"}
 
 
 def _admin() -> Caller:
@@ -171,6 +171,7 @@ def add_collection() -> Response[dict]:
         description=str(document.get("description") or ""),
         alias=document.get("alias"),
         unmarked_tlp=document.get("unmarked_tlp", "green"),
+        active_only=document.get("active_only", False),
     )
     return json_response(201, collections.describe_collection(collection))
 
@@ -186,6 +187,7 @@ def update_collection(collection_id: str) -> Response[dict]:
         description=document.get("description"),
         alias=document.get("alias"),
         unmarked_tlp=document.get("unmarked_tlp"),
+        active_only=document.get("active_only"),
     )
     return json_response(200, collections.describe_collection(collection))
 

@@ -1,7 +1,191 @@
-"""Placeholder router (filled in by issue 4 work)."""
+"""The intelligence part of the analyst API: "have we seen this?" and the campaigns behind it.
+
+Every caller may ask (partners and their SIEMs too); every answer is filtered
+for the caller by steppe.correlate.lookup.
+"""
 
 from __future__ import annotations
 
+import orjson
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from steppe.access.caller import Caller
+from steppe.correlate.lookup import DETAILS, MAX_VALUES, LookupService, summary
+from steppe.errors import InvalidInput, PayloadTooLarge
+from steppe.handlers.common import JSON, caller_of, json_response, per_services, raw_body
+from steppe.runtime import services
+
 router = APIGatewayRouter()
+lookups = per_services(LookupService)
+
+MAX_CAMPAIGNS_PAGE = 1000
+# A synchronous Lambda response carries at most 6 MB; the embedded shape keeps the same rule.
+MAX_RESPONSE_BYTES = 5_500_000
+
+
+def _caller() -> Caller:
+    caller = caller_of(router.current_event.raw_event)
+    caller.require_authenticated()
+    return caller
+
+
+def _params(allowed: set[str]) -> dict[str, str]:
+    event = router.current_event
+    multi = event.multi_value_query_string_parameters or {}
+    params: dict[str, str] = {}
+    for name, values in multi.items():
+        if len(values) > 1:
+            raise InvalidInput(f"the query parameter '{name}' is given more than once", where=name)
+        params[name] = values[0]
+    if not multi:
+        params = dict(event.query_string_parameters or {})
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise InvalidInput(
+            f"unknown query parameter '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}",
+            where=unknown[0],
+        )
+    return params
+
+
+def _values_body() -> tuple[list[str], str]:
+    raw = raw_body(router.current_event.raw_event)
+    limit = services().settings.max_body_bytes
+    if len(raw) > limit:
+        raise PayloadTooLarge(
+            f"the body is {len(raw):,} bytes; the limit is {limit:,}", where="body"
+        )
+    if not raw.strip():
+        raise InvalidInput(
+            'the body is empty; send {"values": ["198.51.100.7", ...]}', where="body"
+        )
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as problem:
+        raise InvalidInput(f"the body is not valid JSON: {problem}", where="body") from None
+    if not isinstance(document, dict):
+        raise InvalidInput('the body must be a JSON object: {"values": [...]}', where="body")
+    unknown = sorted(set(document) - {"values", "detail"})
+    if unknown:
+        raise InvalidInput(
+            f"unknown field '{unknown[0]}'; allowed: values, detail", where=unknown[0]
+        )
+    detail = document.get("detail", "summary")
+    if detail not in DETAILS:
+        raise InvalidInput(
+            f"detail must be one of: {', '.join(DETAILS)}, not {detail!r}", where="detail"
+        )
+    values = document.get("values")
+    if not isinstance(values, list):
+        raise InvalidInput("values must be a list of strings", where="values")
+    if not values:
+        raise InvalidInput("values is empty; give at least one value to look up", where="values")
+    if len(values) > MAX_VALUES:
+        raise PayloadTooLarge(
+            f"{len(values):,} values in one request; the limit is {MAX_VALUES:,}: "
+            "split them into several requests",
+            where="values",
+        )
+    for index, value in enumerate(values):
+        if not isinstance(value, str):
+            raise InvalidInput(
+                f"values[{index}] is a {type(value).__name__}, not a string",
+                where=f"values[{index}]",
+            )
+    return values, detail
+
+
+@router.get(
+    "/api/v1/observables",
+    summary="Have we seen this value?",
+    description="`?value=` an IPv4/IPv6 address or CIDR block, a domain, a URL, an email "
+    "address, an MD5/SHA-1/SHA-256/SHA-512 hash or an AS number (AS64496). The answer lists "
+    "its exact matches, the indexed networks it lies within, what it contains (a network of "
+    "at most a /24 or /48, an AS), the campaigns, indicators, sources and producers behind "
+    "them with first/last seen, whether it is a false positive, and, apart, weak evidence "
+    "(campaigns with other addresses in its /24 or /48). Only what the caller may read, at "
+    "or below its TLP clearance. A value that is none of these kinds is a 400.",
+    tags=["intelligence"],
+)
+def lookup_observable() -> Response[dict]:
+    caller = _caller()
+    value = _params({"value"}).get("value")
+    if value is None or not value.strip():
+        raise InvalidInput("give the value to look up: ?value=198.51.100.7", where="value")
+    return json_response(200, lookups().lookup_one(value, caller))
+
+
+@router.post(
+    "/api/v1/observables/lookup",
+    summary="Have we seen these values? (bulk, for SIEM enrichment)",
+    description='Body: `{"values": ["198.51.100.7", "example.org", ...], "detail": '
+    '"summary"}`, at most 10,000 values. One answer per value, in the order sent: with '
+    '`detail: "summary"` (the default) whether it was seen, how often, first and last '
+    "seen, up to 10 campaigns and indicators and how many weak-evidence campaigns; with "
+    '`detail: "full"` each answer is shaped like GET /api/v1/observables. A value of no '
+    "known kind is answered `recognised: false, found: false` instead of failing the request.",
+    responses={
+        200: {"description": "one result per value"},
+        413: {"description": "more than 10,000 values, or an answer larger than a response"},
+    },
+    tags=["intelligence"],
+)
+def lookup_observables() -> Response[dict]:
+    caller = _caller()
+    values, detail = _values_body()
+    results = lookups().lookup(values, caller)
+    if detail == "summary":
+        results = [summary(result) for result in results]
+    found = sum(1 for result in results if result["found"])
+    body = orjson.dumps({"results": results, "count": len(results), "found": found})
+    if len(body) > MAX_RESPONSE_BYTES:
+        fits = max(1, len(values) * MAX_RESPONSE_BYTES // len(body) * 9 // 10)
+        raise PayloadTooLarge(
+            f"the answer to these {len(values):,} values ({found:,} of them seen) would be "
+            f"{len(body) / 1e6:.1f} MB, more than one response carries "
+            f"({MAX_RESPONSE_BYTES / 1e6:.1f} MB); send at most about {fits:,} values per request",
+            where="values",
+        )
+    return Response(status_code=200, content_type=JSON, body=body.decode("utf-8"))
+
+
+@router.get(
+    "/api/v1/campaigns",
+    summary="The campaigns the caller may see",
+    description="In id order, `?limit=` (1-1000, default 50) per page; `next` (and "
+    "`links.next`) is the `?after=` of the following page, null on the last.",
+    tags=["intelligence"],
+)
+def list_campaigns() -> Response[dict]:
+    caller = _caller()
+    params = _params({"after", "limit"})
+    raw_limit = params.get("limit", "50")
+    try:
+        limit = int(raw_limit)
+    except ValueError:
+        raise InvalidInput(f"limit must be an integer, not '{raw_limit}'", where="limit") from None
+    if not 1 <= limit <= MAX_CAMPAIGNS_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_CAMPAIGNS_PAGE}", where="limit")
+    page = lookups().list_campaigns(caller, limit=limit, after=params.get("after") or None)
+    if page["next"]:
+        page["links"] = {"next": f"/api/v1/campaigns?after={page['next']}&limit={limit}"}
+    return json_response(200, page)
+
+
+@router.get(
+    "/api/v1/campaigns/<campaign_id>",
+    summary="One campaign: its indicators, targets, timeline and related campaigns",
+    description="Related campaigns come with the strength of the link (exact, or weak: "
+    "network, asn), its confidence, how many values they share and a sample of them. A "
+    "campaign the caller may not see is answered 404, like one that does not exist.",
+    responses={
+        200: {"description": "the campaign view"},
+        404: {"description": "no such campaign, or not one the caller may see"},
+    },
+    tags=["intelligence"],
+)
+def get_campaign(campaign_id: str) -> Response[dict]:
+    caller = _caller()
+    _params(set())
+    return json_response(200, lookups().campaign(campaign_id, caller))

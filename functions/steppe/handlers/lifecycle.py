@@ -1,7 +1,132 @@
-"""Placeholder router (filled in by issue 4 work)."""
+"""The indicator lifecycle in the analyst API: revocation and false-positive values.
+
+    POST   /api/v1/indicators/{indicator_id}/revoke     {"reason": ...}
+    POST   /api/v1/submissions/{submission_id}/revoke   {"reason": ...}
+    GET    /api/v1/false-positives                      ?limit=
+    POST   /api/v1/false-positives                      {"value": ..., "reason": ...}
+    DELETE /api/v1/false-positives?value=...
+
+Analysts and admins only (partners get 403); the rules live in
+steppe.lifecycle.service.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from steppe.access.caller import Caller
+from steppe.errors import InvalidInput
+from steppe.handlers.common import caller_of, json_response, per_services, raw_body
+from steppe.lifecycle.service import MAX_LISTED, LifecycleService
+
 router = APIGatewayRouter()
+
+lifecycle = per_services(LifecycleService)
+
+
+def _staff() -> Caller:
+    caller = caller_of(router.current_event.raw_event)
+    caller.require_role("admin", "analyst")
+    return caller
+
+
+def _body(allowed: frozenset[str]) -> dict[str, Any]:
+    raw = raw_body(router.current_event.raw_event)
+    try:
+        document = orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError as problem:
+        raise InvalidInput(f"the body is not valid JSON: {problem}", where="body") from None
+    if not isinstance(document, dict):
+        raise InvalidInput("the body must be a JSON object", where="body")
+    unknown = sorted(set(document) - allowed)
+    if unknown:
+        raise InvalidInput(
+            f"unknown field '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}", where=unknown[0]
+        )
+    return document
+
+
+def _query() -> dict[str, str]:
+    return dict(router.current_event.query_string_parameters or {})
+
+
+@router.post(
+    "/api/v1/indicators/<indicator_id>/revoke",
+    summary="Revoke an indicator",
+    description='Body: {"reason": "..."}. In every collection you may write that holds it, '
+    "the indicator gets a revoked version and a note with the reason. Revoking it again "
+    "changes nothing.",
+    tags=["Lifecycle"],
+)
+def revoke_indicator(indicator_id: str) -> Response[dict]:
+    caller = _staff()
+    document = _body(frozenset({"reason"}))
+    outcome = lifecycle().revoke_indicator(indicator_id, document.get("reason"), caller)
+    return json_response(200, outcome)
+
+
+@router.post(
+    "/api/v1/submissions/<submission_id>/revoke",
+    summary="Revoke every indicator of a submission",
+    description='Body: {"reason": "..."}. 200 with the counts when done at once; 202 when '
+    "a large submission is revoked by the worker, chunk by chunk. 409 while the submission "
+    "is still being processed.",
+    tags=["Lifecycle"],
+)
+def revoke_submission(submission_id: str) -> Response[dict]:
+    caller = _staff()
+    document = _body(frozenset({"reason"}))
+    status, outcome = lifecycle().revoke_submission(submission_id, document.get("reason"), caller)
+    return json_response(status, outcome)
+
+
+@router.get(
+    "/api/v1/false-positives",
+    summary="List false-positive values",
+    description="Query parameter limit (1..1000).",
+    tags=["Lifecycle"],
+)
+def list_false_positives() -> Response[dict]:
+    caller = _staff()
+    raw = _query().get("limit", str(MAX_LISTED))
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise InvalidInput(f"limit must be an integer, not '{raw}'", where="limit") from None
+    if not 1 <= limit <= MAX_LISTED:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LISTED}", where="limit")
+    entries = lifecycle().list_false_positives(caller, limit)
+    return json_response(200, {"false_positives": entries})
+
+
+@router.post(
+    "/api/v1/false-positives",
+    summary="Declare a value a false positive",
+    description='Body: {"value": "198.51.100.7", "reason": "..."}. Revokes the indicators '
+    "known to carry the value; later submissions leave it out unless they say "
+    "override_false_positives. 201 when new, 200 when it replaces an entry.",
+    tags=["Lifecycle"],
+)
+def add_false_positive() -> Response[dict]:
+    caller = _staff()
+    document = _body(frozenset({"value", "reason"}))
+    status, outcome = lifecycle().mark_false_positive(
+        document.get("value"), document.get("reason"), caller
+    )
+    return json_response(status, outcome)
+
+
+@router.delete(
+    "/api/v1/false-positives",
+    summary="Let a false-positive value be published again",
+    description="Query parameter value: the value, as it was declared.",
+    tags=["Lifecycle"],
+)
+def remove_false_positive() -> Response[dict]:
+    caller = _staff()
+    value = _query().get("value")
+    return json_response(200, lifecycle().remove_false_positive(value, caller))

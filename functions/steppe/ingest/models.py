@@ -16,6 +16,8 @@ JSON form (POST a JSON object)
       "confidence": 60,                       (0..100; default: the kind's)
       "title": "report name (optional)",
       "valid_until": "2009-03-01T00:00:00Z",  (optional; overrides the kind's validity)
+      "override_false_positives": false,      (optional; publish values analysts
+                                               declared false positives after all)
       "source": {"name": "IntelFusion", "url": "https://example.org/post"},
       "attack": {"kind": "ddos", "first_seen": "...", "last_seen": "...",
                  "description": "..."},
@@ -67,7 +69,8 @@ kind, tlp, confidence, collection, title, valid_until, first_seen, last_seen,
 description (the attack's), campaign (its name), objective, source_name,
 source_url, target (one target's name), target_kind, target_country,
 target_sector (comma-separated), attribution (the intrusion set's name),
-attribution_country, attribution_confidence.
+attribution_country, attribution_confidence, override_false_positives
+(true or false).
 
 Where errors point: JSON paths ("observables[12].value", "attack.kind",
 "targets[0].sectors[1]", "body, line 3, column 7" for malformed JSON); for CSV
@@ -222,6 +225,8 @@ class Report:
     title: str | None = None
     observed_first: int | None = None
     observed_last: int | None = None
+    # Publish indicators of values analysts declared false positives (the analyst's say).
+    override_false_positives: bool = False
 
     def window(self) -> tuple[int | None, int | None]:
         """The earliest and latest instants the report knows of (attack and observables)."""
@@ -576,6 +581,12 @@ class _Fields:
             raise self.fail(key, f"must be a whole number from {low} to {high}, not {value!r}")
         return value
 
+    def boolean(self, key: str) -> bool | None:
+        value = self.data.get(key)
+        if value is None or type(value) is bool:
+            return value
+        raise self.fail(key, f"must be true or false, not {value!r}")
+
     def time(self, key: str) -> int | None:
         value = self.data.get(key)
         if value is None:
@@ -658,6 +669,7 @@ _TOP_FIELDS = frozenset(
         "targets",
         "attribution",
         "observables",
+        "override_false_positives",
     }
 )
 _ATTACK_FIELDS = frozenset({"kind", "first_seen", "last_seen", "description"})
@@ -755,6 +767,7 @@ def _parse_report(
         collection=top.text("collection"),
         valid_until=top.time("valid_until"),
         title=top.text("title"),
+        override_false_positives=bool(top.boolean("override_false_positives")),
     )
     return report, template
 
@@ -847,9 +860,12 @@ QUERY_PARAMETERS: dict[str, str] = {
     "attribution": "attribution.name",
     "attribution_country": "attribution.country",
     "attribution_confidence": "attribution.confidence",
+    "override_false_positives": "override_false_positives",
 }
 _PARAMETER_BY_PATH = {path: param for param, path in QUERY_PARAMETERS.items()}
 _INTEGER_PARAMETERS = frozenset({"confidence", "attribution_confidence"})
+_BOOLEAN_PARAMETERS = frozenset({"override_false_positives"})
+_BOOLEAN_TEXT = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 # A path without its own parameter is named by the one that creates it.
 _PARENT_PARAMETER = {
     "attack": "kind",
@@ -897,6 +913,13 @@ def _report_document(params: Mapping[str, str]) -> dict[str, Any]:
                     where=f"query parameter {param}",
                 )
             value = int(text)
+        elif param in _BOOLEAN_PARAMETERS:
+            value = _BOOLEAN_TEXT.get(raw.strip().lower())
+            if value is None:
+                raise InvalidInput(
+                    f"query parameter {param} must be true or false, not {raw!r}",
+                    where=f"query parameter {param}",
+                )
         elif param == "target_sector":
             value = [s for s in raw.split(",") if s.strip()]
         node = doc
@@ -1048,6 +1071,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "title": report.title,
         "observed_first": report.observed_first,
         "observed_last": report.observed_last,
+        "override_false_positives": report.override_false_positives,
     }
 
 
@@ -1075,6 +1099,7 @@ def report_from_dict(data: Mapping[str, Any]) -> Report:
         title=data.get("title"),
         observed_first=data.get("observed_first"),
         observed_last=data.get("observed_last"),
+        override_false_positives=bool(data.get("override_false_positives", False)),
     )
 
 

@@ -24,11 +24,13 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import orjson
 
 from steppe.access.caller import Caller
 from steppe.access.partners import org_identity_id
+from steppe.correlate.tasks import correlate_message
 from steppe.errors import Forbidden, InvalidInput, NotFound, UnsupportedMediaType
 from steppe.ingest.convert import ConversionContext, Converter, Producer
 from steppe.ingest.models import (
@@ -43,9 +45,11 @@ from steppe.ingest.models import (
     report_to_dict,
 )
 from steppe.ingest.templates import TemplateRegistry
+from steppe.lifecycle import publishing
 from steppe.runtime import Services
 from steppe.stix import tlp
 from steppe.stix.ids import derived_id
+from steppe.stix.lifecycle import lifecycle_of
 from steppe.stix.timestamps import format_stix, now_micros
 from steppe.stix.versioning import reconcile, version_of
 from steppe.store.port import ChunkResult, Collection, ObjectQuery, ObjectVersion, Submission
@@ -56,6 +60,7 @@ CSV_TYPES = ("text/csv", "application/csv")
 LOOKUP_BATCH = 900
 # The submission resource lists the ids of what a submission produced up to this many objects.
 MAX_LISTED_OBJECTS = 5000
+_NO_LIFECYCLE = (None, False)  # never expires, not revoked
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +242,15 @@ class IngestService:
         produced += self.converter.chunk_objects(report, observables, chunk, ctx)
         # The same object can come out twice (a country both a target's and a source's).
         desired = list({obj["id"]: obj for obj in reversed(produced)}.values())[::-1]
+        # Values analysts declared false positives stay out unless the report overrides.
+        skipped = 0
+        if not report.override_false_positives:
+            false_positives = publishing.false_positives_among(self.store, observables)
+            desired, skipped = publishing.drop_false_positives(desired, false_positives)
         existing = self._existing(submission.collection_id, desired)
+        if revoked := publishing.revoked_indicators(existing):
+            lookup = partial(self._existing_ids, submission.collection_id)
+            desired = publishing.reissue_revoked(desired, existing, revoked, lookup)
         to_write, bodies = self._versions_to_write(desired, existing, report.tlp.rank)
         outcome_of = {object_id: "unchanged" for object_id in existing}
         for put in self.store.put_objects(submission.collection_id, to_write):
@@ -256,10 +269,17 @@ class IngestService:
         counts = Counter(outcomes)
         counts.update(Counter("type:" + obj["type"] for obj in desired))
         counts["observables"] = len(observables)
+        if skipped:
+            counts["false_positive_skipped"] = skipped
         result = ChunkResult(
             chunk=chunk, counts=dict(counts), objects=tuple(zip(ids, outcomes, strict=True))
         )
         self.store.record_chunk(submission_id, result)
+        if self.settings.correlate:
+            # Correlation is a job of its own: retried, dead-lettered and timed apart.
+            self.services.queue.send(
+                [correlate_message("submission", submission_id=submission_id, chunk=chunk)]
+            )
         return result
 
     @staticmethod
@@ -270,6 +290,8 @@ class IngestService:
 
         Most objects of a bulk submission are new: they are serialised as they
         are, and only those the collection already holds go through reconcile.
+        Only objects that carry valid_until (indicators) or are revoked have a
+        lifecycle to read; the others keep ObjectVersion's defaults.
         """
         to_write: list[ObjectVersion] = []
         bodies: list[bytes] = []
@@ -290,6 +312,9 @@ class IngestService:
             rank = ranks.get(marking_key)
             if rank is None:
                 rank = ranks[marking_key] = tlp.rank_of_markings(markings, default_rank)
+            valid_until, revoked = (
+                lifecycle_of(obj) if "valid_until" in obj or obj.get("revoked") else _NO_LIFECYCLE
+            )
             to_write.append(
                 ObjectVersion(
                     object_id,
@@ -298,6 +323,8 @@ class IngestService:
                     obj.get("spec_version", "2.1"),
                     rank,
                     body,
+                    valid_until,
+                    revoked,
                 )
             )
             bodies.append(body)
@@ -311,7 +338,13 @@ class IngestService:
 
     def _existing(self, collection_id: str, desired: list[dict]) -> dict[str, tuple[dict, bytes]]:
         """The latest stored version of every desired versioned object, parsed and raw."""
-        ids = [o["id"] for o in desired if version_of(o) is not None]
+        return self._existing_ids(
+            collection_id, [o["id"] for o in desired if version_of(o) is not None]
+        )
+
+    def _existing_ids(
+        self, collection_id: str, ids: Sequence[str]
+    ) -> dict[str, tuple[dict, bytes]]:
         found: dict[str, tuple[dict, bytes]] = {}
         for start in range(0, len(ids), LOOKUP_BATCH):
             batch = frozenset(ids[start : start + LOOKUP_BATCH])
@@ -390,6 +423,8 @@ class IngestService:
                 "created": counts.get("created", 0),
                 "updated": counts.get("updated", 0),
                 "unchanged": counts.get("unchanged", 0),
+                # indicators of values analysts declared false positives, left out
+                "false_positive_skipped": counts.get("false_positive_skipped", 0),
                 "by_type": by_type,
             },
             # None when there are too many to list: the bundle parts have them all.

@@ -19,7 +19,10 @@ version. The rules go by property name, not by object type:
   later of the desired one and the existing one plus a millisecond.
 
 Objects without `modified` (SCOs, marking definitions) are not versioned: if
-one exists it stands as it is.
+one exists it stands as it is. Neither is a revoked object: STIX forbids new
+versions of an object once it is revoked, so a stored revoked object stands
+as it is whatever is desired (a desired object may itself be the revocation:
+`revoked` is then merged in like any other property).
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def reconcile(
         old = existing.get(obj["id"])
         if old is None:
             out.append(Reconciled(obj, True))
-        elif "modified" not in obj:
+        elif "modified" not in obj or old.get("revoked") is True:
             out.append(Reconciled(old, False))
         else:
             merged = merge(old, obj)

@@ -742,6 +742,19 @@ class ObservableIndex(ABC):
     @abstractmethod
     def get_campaign(self, campaign_id: str) -> CampaignRecord | None: ...
 
+    def get_campaigns(self, campaign_ids: Iterable[str]) -> dict[str, CampaignRecord]:
+        """The records of those of the campaigns that exist, by id.
+
+        For lookups that name many campaigns at once; an adapter may override
+        this to read them in batches (DynamoDB BatchGetItem, SQL IN).
+        """
+        found: dict[str, CampaignRecord] = {}
+        for campaign_id in dict.fromkeys(campaign_ids):
+            record = self.get_campaign(campaign_id)
+            if record is not None:
+                found[campaign_id] = record
+        return found
+
     @abstractmethod
     def list_campaigns(self, limit: int = 100, after: str | None = None) -> list[CampaignRecord]:
         """Campaigns ordered by id, after the id `after`."""

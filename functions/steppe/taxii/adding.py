@@ -11,6 +11,8 @@ the dict parsed from the request, never a re-serialisation by stix2.
 * TLP rank: the strictest TLP marking in object_marking_refs, else the
   collection's unmarked_tlp; marking definitions themselves are rank 0 (a
   consumer needs them to read any marked object);
+* lifecycle: the object's valid_until and revoked (steppe.stix.lifecycle), for
+  collections that serve only active objects;
 * an exact duplicate of a stored version is a success (section 5.5: no error).
 
 Envelopes of up to `sync_objects` objects are stored before the POST is
@@ -33,7 +35,9 @@ from typing import Any
 
 import orjson
 
+from steppe.correlate.tasks import correlate_message
 from steppe.errors import InvalidInput, NotFound, PayloadTooLarge
+from steppe.stix.lifecycle import lifecycle_of
 from steppe.stix.timestamps import format_stix, now_micros
 from steppe.stix.tlp import rank_of_markings
 from steppe.stix.versioning import version_of
@@ -107,6 +111,7 @@ def accept(
         part = store_objects(taxii.store, collection, 1, objects, now)
         taxii.store.create_status(record)
         taxii.store.record_status_part(record.id, part)
+        _correlate(taxii, record.id, part.successes)
         return record, [part]
     size = taxii.part_objects
     parts = [objects[i : i + size] for i in range(0, len(objects), size)]
@@ -146,7 +151,17 @@ def process_part(taxii: TaxiiService, status_id: str, part: int) -> StatusPart |
         outcome = store_objects(store, collection, part, objects, record.created)
     store.record_status_part(status_id, outcome)
     taxii.blobs.delete(part_key(status_id, part))
+    parts_total = int(record.meta.get("parts", 1))  # type: ignore[call-overload]
+    if len(store.status_parts(status_id)) >= parts_total:
+        # The envelope is all stored: correlate it as one (its relationships may
+        # span parts). Two parts finishing together both queue it: harmless.
+        _correlate(taxii, status_id, True)
     return outcome
+
+
+def _correlate(taxii: TaxiiService, status_id: str, stored_any: object) -> None:
+    if taxii.settings.correlate and stored_any:
+        taxii.queue.send([correlate_message("taxii", status_id=status_id)])
 
 
 def record_part_failure(taxii: TaxiiService, status_id: str, part: int, error: str) -> None:
@@ -205,7 +220,10 @@ def check_object(
         tlp = 0
     else:
         tlp = rank_of_markings(obj.get("object_marking_refs"), unmarked_tlp)
-    return ObjectVersion(object_id, stix_type, version, str(spec_version), tlp, body)
+    valid_until, revoked = lifecycle_of(obj)
+    return ObjectVersion(
+        object_id, stix_type, version, str(spec_version), tlp, body, valid_until, revoked
+    )
 
 
 def _identity(obj: dict[str, Any]) -> tuple[str, str]:

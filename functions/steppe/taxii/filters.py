@@ -138,8 +138,14 @@ class Filters:
         limit: int = MAX_PAGE,
         with_body: bool = True,
         object_id: str | None = None,
+        active_at: int | None = None,
     ) -> ObjectQuery:
-        """The store query for these filters (object_id: the object endpoints' {object-id})."""
+        """The store query for these filters (object_id: the object endpoints' {object-id}).
+
+        active_at: serve only versions active at this instant (an active_only
+        collection's reads); it is the collection's setting, not a filter of the
+        request, so paging tokens do not carry it.
+        """
         return ObjectQuery(
             added_after=self.added_after,
             after=after,
@@ -152,6 +158,7 @@ class Filters:
             # produces itself), so "no filter" returns exactly that.
             spec_versions=self.spec_versions,
             max_tlp=max_tlp,
+            active_at=active_at,
             limit=limit,
             max_bytes=MAX_PAGE_BYTES if with_body else None,
             with_body=with_body,

@@ -10,6 +10,17 @@ first and last record. An empty page has no records to take them from; it
 then carries both equal to where the request started (its added_after, or its
 `next` position, whichever is later) when it gave one, and neither otherwise:
 a client that pages with added_after = X-TAXII-Date-Added-Last keeps its place.
+
+A collection set to serve only active objects (Collection.active_only, for
+SIEMs that cannot handle expiry and revocation themselves) adds active_at =
+now to every read: the store leaves out versions that are revoked or past
+their valid_until, judged on the versions the request selects (with the
+default match[version]=last, an object whose latest version is revoked or
+expired is not served at all). Like the TLP filter, it is applied in the
+store's query, so paging stays exact across the rows it skips; it is not a
+request filter, so `next` tokens do not carry it, and each page is judged at
+the moment it is read (an indicator that expires while a client pages is
+not served on the later pages).
 """
 
 from __future__ import annotations
@@ -17,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from steppe.errors import InvalidInput
-from steppe.stix.timestamps import format_taxii
+from steppe.stix.timestamps import format_taxii, now_micros
 from steppe.store.port import ALL_VERSIONS, Collection, JoinedBodies, StoredObject
 from steppe.taxii import filters as taxii_filters
 from steppe.taxii.filters import Endpoint, Filters
@@ -41,6 +52,11 @@ class Page:
     @property
     def count(self) -> int:
         return self.joined.count if self.joined is not None else len(self.records)
+
+
+def served_at(collection: Collection) -> int | None:
+    """The instant an active_only collection judges its objects at (now); None for the others."""
+    return now_micros() if collection.active_only else None
 
 
 def read_page(
@@ -72,6 +88,7 @@ def read_page(
         limit=selection.limit,
         with_body=with_body,
         object_id=object_id,
+        active_at=served_at(collection),
     )
     page = taxii.store.list_objects(collection.id, query)
     next_token = None
@@ -110,10 +127,22 @@ def page_bodies(page: Page) -> bytes | list[bytes]:
 
 
 def object_is_visible(
-    taxii: TaxiiService, request: TaxiiRequest, collection: Collection, object_id: str
+    taxii: TaxiiService,
+    request: TaxiiRequest,
+    collection: Collection,
+    object_id: str,
+    *,
+    active_at: int | None = None,
 ) -> bool:
-    """Whether any version of the object exists that the caller may receive."""
+    """Whether any version of the object exists that the caller may receive.
+
+    active_at: count only versions active at that instant (see served_at).
+    """
     probe = Filters(versions=ALL_VERSIONS).query(
-        max_tlp=request.caller.clearance, limit=1, with_body=False, object_id=object_id
+        max_tlp=request.caller.clearance,
+        limit=1,
+        with_body=False,
+        object_id=object_id,
+        active_at=active_at,
     )
     return bool(taxii.store.list_objects(collection.id, probe).records)

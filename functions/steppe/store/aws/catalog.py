@@ -172,6 +172,7 @@ def _attributes(collection: Collection) -> Item:
         "created": n(collection.created),
         "is_default": boolean(collection.default),
         "unmarked_tlp": n(collection.unmarked_tlp),
+        "active_only": boolean(collection.active_only),
     }
     if collection.alias is not None:
         attributes["alias"] = s(collection.alias)
@@ -214,6 +215,8 @@ def _collection(item: Item) -> Collection:
         default=item["is_default"]["BOOL"],
         # Collections written before issue 3 have no unmarked_tlp: the port's default.
         unmarked_tlp=get_n(item, "unmarked_tlp", 1),  # type: ignore[arg-type]
+        # ... and those written before issue 4 no active_only: they serve everything.
+        active_only=item.get("active_only", {}).get("BOOL", False),
     )
 
 

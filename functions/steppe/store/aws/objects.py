@@ -10,9 +10,10 @@ Items (keys.py has the exact keys):
 * LISTING items, sort key = date_added, in one partition per (collection,
   view) and per (collection, view, type), for the views `all` (every
   version), `last` and `first` (one entry per object). A listing item carries
-  the version's metadata and size, so pages are selected and cut to
-  `max_bytes` from the listing alone; bodies are then read with
-  BatchGetItem. No GSI: GSIs are eventually consistent, listings are not.
+  the version's metadata and size (and its lifecycle: valid_until, revoked),
+  so pages are selected, filtered and cut to `max_bytes` from the listing
+  alone; bodies are then read with BatchGetItem. No GSI: GSIs are eventually
+  consistent, listings are not.
 
 The paging guarantee. Writers take turns on a collection under a lease
 (lease.py) that hands out date_added values from a reserved range, so they
@@ -43,6 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from steppe.stix.lifecycle import is_active
 from steppe.store.aws import keys
 from steppe.store.aws.lease import MAX_JOURNAL_BYTES, Leases, Ops, encode_journal
 from steppe.store.aws.table import Item, Table, b, boolean, get_n, n, s
@@ -65,7 +67,7 @@ _FIRST_READ_MIN = 16
 _READ_GROWTH = 4
 _READ_MAX = 10_000
 
-_META = "o, t, v, s, l, d, z, u"
+_META = "o, t, v, s, l, d, z, u, e, r"
 _BODY = "b, x"
 
 
@@ -80,6 +82,10 @@ class _Meta:
     tlp: int
     size: int
     date_added: int
+    # The lifecycle (steppe.stix.lifecycle); items written before it existed
+    # have neither attribute: never expiring, not revoked.
+    valid_until: int | None = None
+    revoked: bool = False
 
     @classmethod
     def from_version_item(cls, item: Item) -> _Meta:
@@ -91,6 +97,8 @@ class _Meta:
             tlp=int(item["l"]["N"]),
             size=int(item["z"]["N"]),
             date_added=int(item["d"]["N"]),
+            valid_until=get_n(item, "e"),
+            revoked="r" in item,
         )
 
     @classmethod
@@ -103,7 +111,21 @@ class _Meta:
             tlp=int(item["l"]["N"]),
             size=int(item["z"]["N"]),
             date_added=keys.unpad(item["sk"]["S"]),
+            valid_until=get_n(item, "e"),
+            revoked="r" in item,
         )
+
+    def lifecycle(self) -> Item:
+        """The lifecycle attributes of this version's items: e (valid_until), r (revoked).
+
+        Absent when they say nothing, so that the items of the common case stay as small.
+        """
+        attributes: Item = {}
+        if self.valid_until is not None:
+            attributes["e"] = n(self.valid_until)
+        if self.revoked:
+            attributes["r"] = boolean(True)
+        return attributes
 
     def listing_items(self, collection_id: str, view: str) -> list[Item]:
         attributes = {
@@ -113,6 +135,7 @@ class _Meta:
             "s": s(self.spec_version),
             "l": n(self.tlp),
             "z": n(self.size),
+            **self.lifecycle(),
         }
         return [
             {"pk": s(pk), "sk": s(sk), **attributes}
@@ -265,7 +288,17 @@ class DynamoObjects:
             stored[(obj.id, obj.version)] = stored[(obj.id, version)] = (version, added)
             versions = new.setdefault(obj.id, [])
             outcome = "created" if obj.id not in heads and not versions else "updated"
-            meta = _Meta(obj.id, obj.type, version, obj.spec_version, obj.tlp, len(obj.body), added)
+            meta = _Meta(
+                obj.id,
+                obj.type,
+                version,
+                obj.spec_version,
+                obj.tlp,
+                len(obj.body),
+                added,
+                obj.valid_until,
+                obj.revoked,
+            )
             versions.append((obj, meta))
             outcomes.append(PutOutcome(obj.id, version, added, outcome))
 
@@ -710,6 +743,7 @@ def _attributes_match(query: ObjectQuery, meta: _Meta, *, check_type: bool) -> b
         (not check_type or query.types is None or meta.type in query.types)
         and (query.spec_versions is None or meta.spec_version in query.spec_versions)
         and (query.max_tlp is None or meta.tlp <= query.max_tlp)
+        and (query.active_at is None or is_active(meta.valid_until, meta.revoked, query.active_at))
     )
 
 
@@ -724,6 +758,7 @@ def _version_item(collection_id: str, obj: ObjectVersion, meta: _Meta) -> Item:
         "l": n(obj.tlp),
         "d": n(meta.date_added),
         "z": n(meta.size),
+        **meta.lifecycle(),
     }
     if obj.version is None:
         item["u"] = boolean(True)

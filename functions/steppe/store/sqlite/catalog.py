@@ -11,12 +11,14 @@ from steppe.store.port import ApiRoot, Collection
 from steppe.store.sqlite.database import Database
 
 _COLLECTION_COLUMNS = (
-    "id, api_root, title, description, alias, media_types, created, is_default, unmarked_tlp"
+    "id, api_root, title, description, alias, media_types, created, is_default, unmarked_tlp, "
+    "active_only"
 )
 
 
 def _collection(row: tuple) -> Collection:
-    cid, api_root, title, description, alias, media_types, created, is_default, unmarked = row
+    cid, api_root, title, description, alias, media_types, created, is_default = row[:8]
+    unmarked, active = row[8:]
     return Collection(
         id=cid,
         api_root=api_root,
@@ -27,6 +29,7 @@ def _collection(row: tuple) -> Collection:
         created=created,
         default=bool(is_default),
         unmarked_tlp=unmarked,
+        active_only=bool(active),
     )
 
 
@@ -41,6 +44,7 @@ def _collection_params(collection: Collection) -> tuple:
         collection.created,
         int(collection.default),
         collection.unmarked_tlp,
+        int(collection.active_only),
     )
 
 
@@ -95,7 +99,7 @@ class SqliteCatalog:
                     raise Conflict(_title_message(collection))
                 conn.execute(
                     f"INSERT INTO collections ({_COLLECTION_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     _collection_params(collection),
                 )
         except sqlite3.IntegrityError as exc:
@@ -118,7 +122,8 @@ class SqliteCatalog:
                     raise Conflict(_title_message(collection))
                 conn.execute(
                     "UPDATE collections SET title = ?, description = ?, alias = ?, "
-                    "media_types = ?, created = ?, is_default = ?, unmarked_tlp = ? WHERE id = ?",
+                    "media_types = ?, created = ?, is_default = ?, unmarked_tlp = ?, "
+                    "active_only = ? WHERE id = ?",
                     (*_collection_params(collection)[2:], collection.id),
                 )
         except sqlite3.IntegrityError as exc:

@@ -67,6 +67,8 @@ ROW_FIELDS = (
     "unversioned",
     "body_start",
     "body_length",
+    "valid_until",
+    "revoked",
 )
 _ID, _VERSION, _IS_FIRST, _IS_LAST = 2, 3, 7, 8
 
@@ -137,6 +139,8 @@ def plan_batch(
                 int(unversioned),
                 body_start,
                 size,
+                obj.valid_until,
+                int(obj.revoked),
             ]
         )
         bodies.append(body)

@@ -80,7 +80,7 @@ _INSERT = f"""
 WITH new (row) AS MATERIALIZED (SELECT value FROM json_each(:rows))
 INSERT INTO objects (
     date_added, cid, id_key, id, version, type, spec_version, tlp,
-    is_first, is_last, unversioned, body
+    is_first, is_last, unversioned, body, valid_until, revoked
 )
 SELECT
     :base + {_FIELD["date_added"]}, :cid, {_FIELD["id_key"]}, {_FIELD["id"]},
@@ -88,7 +88,8 @@ SELECT
          ELSE {_FIELD["version"]} END,
     {_FIELD["type"]}, {_FIELD["spec_version"]}, {_FIELD["tlp"]}, {_FIELD["is_first"]},
     {_FIELD["is_last"]}, {_FIELD["unversioned"]},
-    substr(:bodies, {_FIELD["body_start"]}, {_FIELD["body_length"]})
+    substr(:bodies, {_FIELD["body_start"]}, {_FIELD["body_length"]}),
+    {_FIELD["valid_until"]}, {_FIELD["revoked"]}
 FROM new
 """
 # Stored versions that stop being the first or the last of their id, by rowid.

@@ -175,7 +175,114 @@ _V2 = (
     ) WITHOUT ROWID""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# Issue 4 (correlation): the observable index and what correlation keeps.
+# Every read is a probe or a range of a primary key or index; the counts of
+# group members and of link evidence are kept beside the sets, so that they
+# cost one row whatever the size of the set.
+_V3 = (
+    # One row per occurrence of a value; (key, collection, object, source)
+    # identifies it and the first write stands (INSERT OR IGNORE). In a table
+    # WITHOUT ROWID an index ends with the primary key's other columns, so
+    # these two read in (key, first_seen, collection, object, source) and
+    # (campaign, key, collection, object, source) order.
+    """CREATE TABLE value_index (
+        key TEXT NOT NULL,
+        collection_id TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        campaign_id TEXT,
+        producer TEXT NOT NULL,
+        tlp INTEGER NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        PRIMARY KEY (key, collection_id, object_id, source)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX value_index_by_first_seen ON value_index (key, first_seen)",
+    """CREATE INDEX value_index_by_campaign ON value_index (campaign_id, key)
+        WHERE campaign_id IS NOT NULL""",
+    """CREATE TABLE cidr_prefixes (
+        family TEXT NOT NULL,
+        prefix INTEGER NOT NULL,
+        PRIMARY KEY (family, prefix)
+    ) WITHOUT ROWID""",
+    # A campaign's members in a group (its /24 or /48, its autonomous system):
+    # one row per (group, campaign) with their number, and the members.
+    """CREATE TABLE group_campaigns (
+        grp TEXT NOT NULL,
+        campaign_id TEXT NOT NULL,
+        collection_id TEXT NOT NULL,
+        tlp INTEGER NOT NULL,
+        members INTEGER NOT NULL,
+        PRIMARY KEY (grp, campaign_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE group_members (
+        grp TEXT NOT NULL,
+        campaign_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        PRIMARY KEY (grp, campaign_id, key)
+    ) WITHOUT ROWID""",
+    # The keys two campaigns share at one strength (campaign_a < campaign_b),
+    # and their number.
+    """CREATE TABLE link_evidence_counts (
+        campaign_a TEXT NOT NULL,
+        campaign_b TEXT NOT NULL,
+        strength TEXT NOT NULL,
+        shared INTEGER NOT NULL,
+        PRIMARY KEY (campaign_a, campaign_b, strength)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE link_evidence (
+        campaign_a TEXT NOT NULL,
+        campaign_b TEXT NOT NULL,
+        strength TEXT NOT NULL,
+        key TEXT NOT NULL,
+        PRIMARY KEY (campaign_a, campaign_b, strength, key)
+    ) WITHOUT ROWID""",
+    # sample, collection_ids: JSON arrays of strings.
+    """CREATE TABLE campaign_links (
+        campaign_id TEXT NOT NULL,
+        other_id TEXT NOT NULL,
+        strength TEXT NOT NULL,
+        shared INTEGER NOT NULL,
+        sample TEXT NOT NULL,
+        confidence INTEGER NOT NULL,
+        relationship_id TEXT NOT NULL,
+        collection_ids TEXT NOT NULL,
+        tlp INTEGER NOT NULL,
+        modified INTEGER NOT NULL,
+        PRIMARY KEY (campaign_id, other_id, strength)
+    ) WITHOUT ROWID""",
+    # targets: a JSON array of strings.
+    """CREATE TABLE campaigns (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        collection_id TEXT NOT NULL,
+        tlp INTEGER NOT NULL,
+        producer TEXT NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        modified INTEGER NOT NULL,
+        value_count INTEGER NOT NULL,
+        targets TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE false_positives (
+        key TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        analyst TEXT NOT NULL,
+        created INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+)
+
+# Issue 4 (lifecycle): each stored version's valid_until (epoch µs, NULL:
+# never expires) and revoked flag, and the collections that serve only active
+# objects. Rows stored before: never expiring, not revoked; collections: all.
+# (Adding a column with a constant default does not rewrite the table.)
+_V4 = (
+    "ALTER TABLE objects ADD COLUMN valid_until INTEGER",
+    "ALTER TABLE objects ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE collections ADD COLUMN active_only INTEGER NOT NULL DEFAULT 0",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,7 +1,10 @@
 """{api_root}/collections/{id}/objects/{object_id}/ - get (5.6) and delete (5.7) an object.
 
 An object the caller may not receive (none of its versions at or below its
-TLP clearance) does not exist for it: 404, on GET and on DELETE.
+TLP clearance) does not exist for it: 404, on GET and on DELETE. A collection
+that serves only active objects does not serve an object none of whose
+versions is active either: GET answers 404 for it. DELETE ignores the
+lifecycle: expired and revoked objects can be deleted like any other.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from steppe.taxii import access
 from steppe.taxii import filters as taxii_filters
 from steppe.taxii.envelope import envelope
 from steppe.taxii.filters import MAX_PAGE, Endpoint
-from steppe.taxii.listing import object_is_visible, page_bodies, read_page
+from steppe.taxii.listing import object_is_visible, page_bodies, read_page, served_at
 from steppe.taxii.request import Reply, TaxiiRequest
 from steppe.taxii.service import TaxiiService
 
@@ -33,7 +36,9 @@ def get(
     if (
         not page.count
         and not page.more
-        and not object_is_visible(taxii, request, collection, object_id)
+        and not object_is_visible(
+            taxii, request, collection, object_id, active_at=served_at(collection)
+        )
     ):
         raise _not_found(collection_id, object_id)
     return Reply(

@@ -1,4 +1,14 @@
-"""GET {api_root}/collections/{id}/objects/{object_id}/versions/ (TAXII 2.1 section 5.8)."""
+"""GET {api_root}/collections/{id}/objects/{object_id}/versions/ (TAXII 2.1 section 5.8).
+
+A collection that serves only active objects (Collection.active_only) lists
+versions through the same lifecycle filter as its objects endpoint, applied
+to each version on its own (this endpoint selects every version): a version
+that is revoked or past its valid_until is not listed. A revoked object so
+lists the versions before its revocation but not the revocation itself, while
+the objects endpoint, whose default match[version]=last judges the latest
+version only, does not serve it at all. An object none of whose versions is
+active is not served: 404, as for an object the caller may not read.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +19,7 @@ from steppe.stix.timestamps import format_stix
 from steppe.taxii import access
 from steppe.taxii.envelope import paged
 from steppe.taxii.filters import Endpoint
-from steppe.taxii.listing import object_is_visible, read_page
+from steppe.taxii.listing import object_is_visible, read_page, served_at
 from steppe.taxii.request import Reply, TaxiiRequest
 from steppe.taxii.service import TaxiiService
 
@@ -25,7 +35,9 @@ def get(
     if (
         not page.records
         and not page.more
-        and not object_is_visible(taxii, request, collection, object_id)
+        and not object_is_visible(
+            taxii, request, collection, object_id, active_at=served_at(collection)
+        )
     ):
         raise NotFound(
             f"there is no object '{object_id}' in collection '{collection_id}' that you may read",

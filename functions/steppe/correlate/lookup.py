@@ -1,0 +1,696 @@
+"""Have we seen this? Lookups of values, and the campaigns behind them, as the caller may see them.
+
+For each value a lookup answers with its matches:
+
+* exact: the index holds the value itself;
+* within: the index holds a network that contains it ("within 198.51.100.0/24");
+* contains: the value is a network of at most a /24 (/48 in IPv6) or an
+  autonomous system, and campaigns have addresses inside it;
+
+and, kept apart and labelled as such, weak evidence: campaigns with other
+addresses in its /24 (/48). Weak evidence never counts as a match.
+
+Everything is filtered for the caller: an occurrence, a campaign or a link is
+seen only by a caller who may read its collection and is cleared for its TLP
+(admins read every collection). A campaign the caller may not see is not
+named, and is answered 404 like one that does not exist.
+
+The cost does not depend on the size of the index, and a bulk lookup makes a
+bounded number of store calls whatever the number of values: one
+cidr_prefixes(); find_values() over every probe key, then over what the
+queried networks contain and over the neighbours weak evidence would name, and
+find_groups() over every group, all in large batches; one
+find_false_positives() and one get_campaigns().
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from steppe.access.caller import Caller
+from steppe.correlate.values import (
+    AS,
+    IPV4,
+    NEIGHBOURHOOD,
+    asn_group,
+    contains,
+    display,
+    group_display,
+    network_group,
+    parse_query,
+    probe_keys,
+    split,
+)
+from steppe.errors import InvalidInput, NotFound, PayloadTooLarge
+from steppe.runtime import Services
+from steppe.stix import tlp
+from steppe.stix.timestamps import format_stix
+from steppe.store.port import CampaignLink, CampaignRecord, GroupHit, IndexedValue
+
+MAX_VALUES = 10_000  # values in one bulk lookup
+KEY_BATCH = 2_000  # keys per find_values / find_groups call
+OCCURRENCES_PER_KEY = 1_000
+LIST_CAP = 100  # ids listed per value and per match (counts stay exact up to OCCURRENCES_PER_KEY)
+# A /24 holds 256 addresses and 254 smaller networks: with this sample every
+# member of an IPv4 group is known, so what lies inside a queried network is exact.
+GROUP_SAMPLE = 512
+WEAK_SAMPLE = 10  # neighbouring values shown per weak-evidence entry
+# Occurrences read per neighbour to confirm the caller may see it in its campaign
+# (fewer than that confirm nothing: weak evidence errs towards saying less).
+NEIGHBOUR_OCCURRENCES = 100
+# The campaign view reads at most this many occurrences of a campaign.
+CAMPAIGN_SCAN = 20_000
+CAMPAIGN_PAGE = 1_000
+CAMPAIGN_ITEMS = 1_000  # indicators (and other objects) listed in the campaign view
+RELATED_SAMPLE = 20
+STRENGTHS = {"exact": 0, "network": 1, "asn": 2}
+MATCH_RANK = {"exact": 0, "within": 1, "contains": 2}
+
+RECOGNISED = (
+    "an IPv4 or IPv6 address or CIDR block, a domain name, a URL, an email address, "
+    "an MD5, SHA-1, SHA-256 or SHA-512 hash, or an autonomous system (AS64496)"
+)
+
+
+def may_see(caller: Caller, collection_id: str, tlp_rank: int) -> bool:
+    """Whether the caller may read the collection and is cleared for the TLP."""
+    return tlp_rank <= caller.clearance and caller.may_read(collection_id)
+
+
+def _stamp(micros: int | None) -> str | None:
+    return None if micros is None else format_stix(micros)
+
+
+def _tlp_name(rank: int) -> str:
+    level = tlp.BY_RANK.get(rank)
+    return level.name if level else str(rank)
+
+
+def _capped(items: Iterable[str]) -> list[str]:
+    return list(islice(items, LIST_CAP))
+
+
+def campaign_ref(record: CampaignRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "name": record.name,
+        "first_seen": _stamp(record.first_seen),
+        "last_seen": _stamp(record.last_seen),
+    }
+
+
+def describe_campaign(record: CampaignRecord) -> dict[str, Any]:
+    """A campaign as the listing shows it."""
+    return {
+        **campaign_ref(record),
+        "collection": record.collection_id,
+        "tlp": _tlp_name(record.tlp),
+        "producer": record.producer,
+        "modified": _stamp(record.modified),
+        "targets": list(record.targets),
+    }
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What a set of occurrences says: how often, when, in which campaigns, from whom."""
+
+    count: int = 0
+    first: int | None = None
+    last: int | None = None
+    campaigns: dict[str, None] = field(default_factory=dict)
+    indicators: dict[str, None] = field(default_factory=dict)
+    observables: dict[str, None] = field(default_factory=dict)
+    sources: dict[str, None] = field(default_factory=dict)
+    producers: dict[str, None] = field(default_factory=dict)
+    truncated: bool = False
+
+    def add(self, occurrence: IndexedValue, campaign_visible: bool) -> None:
+        self.count += 1
+        if self.first is None or occurrence.first_seen < self.first:
+            self.first = occurrence.first_seen
+        if self.last is None or occurrence.last_seen > self.last:
+            self.last = occurrence.last_seen
+        if occurrence.campaign_id and campaign_visible:
+            self.campaigns[occurrence.campaign_id] = None
+        if occurrence.object_id.startswith("indicator--"):
+            self.indicators[occurrence.object_id] = None
+        else:
+            self.observables[occurrence.object_id] = None
+        self.sources[occurrence.source] = None
+        self.producers[occurrence.producer] = None
+
+    def merge(self, other: _Tally) -> None:
+        self.count += other.count
+        for mine, theirs in (
+            (self.campaigns, other.campaigns),
+            (self.indicators, other.indicators),
+            (self.observables, other.observables),
+            (self.sources, other.sources),
+            (self.producers, other.producers),
+        ):
+            mine.update(theirs)
+        if other.first is not None and (self.first is None or other.first < self.first):
+            self.first = other.first
+        if other.last is not None and (self.last is None or other.last > self.last):
+            self.last = other.last
+        self.truncated = self.truncated or other.truncated
+
+    def fields(self) -> dict[str, Any]:
+        cut = (
+            len(self.indicators) > LIST_CAP
+            or len(self.observables) > LIST_CAP
+            or len(self.sources) > LIST_CAP
+            or len(self.producers) > LIST_CAP
+        )
+        return {
+            "count": self.count,
+            "first_seen": _stamp(self.first),
+            "last_seen": _stamp(self.last),
+            "indicators": _capped(self.indicators),
+            "observables": _capped(self.observables),
+            "sources": _capped(self.sources),
+            "producers": _capped(self.producers),
+            "truncated": self.truncated or cut,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What to ask the index about one key."""
+
+    key: str
+    probes: list[str]  # the key itself, then the indexed networks that could contain it
+    group: str | None  # the group whose members are its neighbours or its content
+    container: bool  # the group's members lie inside the key (a small network, an AS)
+
+    def inside(self, member: str) -> bool:
+        if member == self.key:
+            return False  # the value itself: an exact match, not something it contains
+        if split(self.key)[0] == AS:
+            return True
+        return self.container and contains(self.key, member)
+
+
+def _plan(key: str, prefixes: dict[str, frozenset[int]]) -> _Plan:
+    stix_type, value = split(key)
+    if stix_type == AS:
+        return _Plan(key, [key], asn_group(int(value)), True)
+    if stix_type not in NEIGHBOURHOOD:
+        return _Plan(key, [key], None, False)
+    if stix_type == IPV4 and "/" not in value:
+        return _ipv4_address_plan(key, value, prefixes.get(IPV4, frozenset()))
+    group = network_group(key)
+    return _Plan(key, probe_keys(key, prefixes), group, group is not None and "/" in value)
+
+
+def _ipv4_address_plan(key: str, address: str, prefixes: frozenset[int]) -> _Plan:
+    """probe_keys and network_group of an IPv4 address, by integer arithmetic.
+
+    The common case of a bulk lookup (SIEM enrichment is mostly addresses),
+    at a fraction of the cost of building ipaddress objects.
+    """
+    number = int.from_bytes(socket.inet_aton(address), "big")
+
+    def network(prefix: int) -> str:
+        mask = (0xFFFFFFFF << (32 - prefix)) & 0xFFFFFFFF
+        return f"{socket.inet_ntoa((number & mask).to_bytes(4, 'big'))}/{prefix}"
+
+    probes = [key] + [f"{IPV4}:{network(p)}" for p in sorted(prefixes, reverse=True) if p < 32]
+    return _Plan(key, probes, f"net:{network(NEIGHBOURHOOD[IPV4])}", False)
+
+
+@dataclass(slots=True)
+class _KeyAnswer:
+    matches: list[dict[str, Any]]
+    tally: _Tally
+    campaigns: dict[str, str]  # campaign id -> the strongest match kind
+    weak: list[dict[str, Any]]
+
+
+class LookupService:
+    def __init__(self, services: Services) -> None:
+        self.store = services.store
+
+    # -- values --------------------------------------------------------------------
+
+    def lookup_one(self, value: str, caller: Caller) -> dict[str, Any]:
+        """The answer for one value; InvalidInput if it is no value steppe recognises."""
+        if not parse_query(value):
+            shown = value if len(value) <= 100 else value[:100] + "..."
+            raise InvalidInput(
+                f"'{shown}' is not a value steppe can look up; give {RECOGNISED}", where="value"
+            )
+        return self.lookup([value], caller)[0]
+
+    def lookup(self, values: Sequence[str], caller: Caller) -> list[dict[str, Any]]:
+        """One answer per value, in the order given (unrecognised values: found false)."""
+        if len(values) > MAX_VALUES:
+            raise PayloadTooLarge(
+                f"{len(values):,} values in one lookup; the limit is {MAX_VALUES:,}: "
+                "split them into several requests",
+                where="values",
+            )
+        keys_of = {value: parse_query(value) for value in dict.fromkeys(values)}
+        keys = list(dict.fromkeys(key for found in keys_of.values() for key in found))
+        has_ip = any(split(key)[0] in NEIGHBOURHOOD for key in keys)
+        prefixes = self.store.cidr_prefixes() if has_ip else {}
+        plans = {key: _plan(key, prefixes) for key in keys}
+
+        probes = dict.fromkeys(probe for plan in plans.values() for probe in plan.probes)
+        occurrences = self._find_values(probes)
+        groups = list(dict.fromkeys(plan.group for plan in plans.values() if plan.group))
+        hits = {
+            group: [hit for hit in found if may_see(caller, hit.collection_id, hit.tlp)]
+            for group, found in self._find_groups(groups).items()
+        }
+        contents = {
+            key: sorted(
+                {
+                    member
+                    for hit in hits.get(plan.group or "", ())
+                    for member in hit.keys
+                    if plan.inside(member)
+                }
+            )
+            for key, plan in plans.items()
+            if plan.container
+        }
+        inside = {member for members in contents.values() for member in members}
+        # Group members carry their campaign's TLP, not their own: a neighbour is
+        # shown only once an occurrence of it the caller may see says so.
+        neighbours = {
+            member
+            for key, plan in plans.items()
+            if plan.group and split(key)[0] != AS
+            for hit in hits.get(plan.group, ())
+            for member in hit.keys
+            if not plan.inside(member)
+        }
+        occurrences.update(self._find_values(sorted(inside - probes.keys())))
+        occurrences.update(
+            self._find_values(sorted(neighbours - inside - probes.keys()), NEIGHBOUR_OCCURRENCES)
+        )
+
+        campaign_ids = dict.fromkeys(
+            occurrence.campaign_id
+            for found in occurrences.values()
+            for occurrence in found
+            if occurrence.campaign_id and may_see(caller, occurrence.collection_id, occurrence.tlp)
+        )
+        campaign_ids.update((hit.campaign_id, None) for found in hits.values() for hit in found)
+        records = {
+            campaign_id: record
+            for campaign_id, record in (
+                self.store.get_campaigns(campaign_ids) if campaign_ids else {}
+            ).items()
+            if may_see(caller, record.collection_id, record.tlp)
+        }
+        false_positives = self.store.find_false_positives(keys) if keys else {}
+
+        answers = {
+            key: self._answer_key(plan, occurrences, hits, contents.get(key, []), records, caller)
+            for key, plan in plans.items()
+        }
+        staff = caller.role in ("admin", "analyst")
+        results: dict[str, dict[str, Any]] = {}
+        for value, value_keys in keys_of.items():
+            if not value_keys:
+                results[value] = {
+                    "value": value,
+                    "recognised": False,
+                    "found": False,
+                    "problem": f"not a value steppe can look up; give {RECOGNISED}",
+                }
+                continue
+            results[value] = self._answer_value(
+                value, value_keys, answers, records, false_positives, staff
+            )
+        return [results[value] for value in values]
+
+    def _find_values(
+        self, keys: Iterable[str], per_key: int = OCCURRENCES_PER_KEY
+    ) -> dict[str, list[IndexedValue]]:
+        wanted = list(keys)
+        found: dict[str, list[IndexedValue]] = {}
+        for start in range(0, len(wanted), KEY_BATCH):
+            found.update(self.store.find_values(wanted[start : start + KEY_BATCH], per_key))
+        return found
+
+    def _find_groups(self, groups: list[str]) -> dict[str, list[GroupHit]]:
+        found: dict[str, list[GroupHit]] = {}
+        for start in range(0, len(groups), KEY_BATCH):
+            found.update(self.store.find_groups(groups[start : start + KEY_BATCH], GROUP_SAMPLE))
+        return found
+
+    def _answer_key(
+        self,
+        plan: _Plan,
+        occurrences: dict[str, list[IndexedValue]],
+        hits: dict[str, list[GroupHit]],
+        content: list[str],
+        records: dict[str, CampaignRecord],
+        caller: Caller,
+    ) -> _KeyAnswer:
+        matched: list[tuple[str, str]] = [(plan.key, "exact")]
+        matched += [(probe, "within") for probe in plan.probes[1:]]
+        matched += [(member, "contains") for member in content]
+        total = _Tally()
+        campaigns: dict[str, str] = {}
+        matches = []
+        for key, kind in matched:
+            tally = _Tally()
+            found = occurrences.get(key, [])
+            for occurrence in found:
+                if may_see(caller, occurrence.collection_id, occurrence.tlp):
+                    tally.add(occurrence, occurrence.campaign_id in records)
+            if not tally.count:
+                continue
+            tally.truncated = len(found) >= OCCURRENCES_PER_KEY
+            for campaign_id in tally.campaigns:
+                campaigns.setdefault(campaign_id, kind)
+            total.merge(tally)
+            matches.append(
+                {
+                    "match": kind,
+                    "value": display(key),
+                    "key": key,
+                    "description": _describe_match(kind, key),
+                    "campaigns": _capped(tally.campaigns),
+                    **tally.fields(),
+                }
+            )
+        weak = []
+        is_as = split(plan.key)[0] == AS
+        for hit in hits.get(plan.group or "", ()):
+            if is_as or hit.campaign_id not in records or hit.campaign_id in campaigns:
+                continue
+            outside = sorted(
+                member
+                for member in hit.keys
+                if member != plan.key
+                and not plan.inside(member)
+                and _seen_in(occurrences.get(member, ()), hit.campaign_id, caller)
+            )
+            others = len(outside)
+            if not others:
+                continue
+            record = records[hit.campaign_id]
+            weak.append(
+                {
+                    "evidence": "weak",
+                    "basis": "network",
+                    "group": hit.group.partition(":")[2],
+                    "campaign": campaign_ref(record),
+                    "count": others,
+                    "sample": [display(member) for member in outside[:WEAK_SAMPLE]],
+                    "description": (
+                        f"campaign '{record.name}' used {others} other "
+                        f"address{'es' if others != 1 else ''} in {group_display(hit.group)}; "
+                        "weak evidence, not a match"
+                    ),
+                }
+            )
+        if len(matches) > LIST_CAP:  # a network holding hundreds of indexed values
+            del matches[LIST_CAP:]
+            total.truncated = True
+        return _KeyAnswer(matches, total, campaigns, weak)
+
+    def _answer_value(
+        self,
+        value: str,
+        keys: list[str],
+        answers: dict[str, _KeyAnswer],
+        records: dict[str, CampaignRecord],
+        false_positives: dict[str, Any],
+        staff: bool,
+    ) -> dict[str, Any]:
+        if len(keys) == 1:  # the usual case: nothing to merge
+            answer = answers[keys[0]]
+            total, campaigns = answer.tally, answer.campaigns
+            matches, weak = answer.matches, answer.weak
+        else:
+            total, campaigns, matches, weak = _Tally(), {}, [], []
+            for key in keys:
+                answer = answers[key]
+                total.merge(answer.tally)
+                for campaign_id, kind in answer.campaigns.items():
+                    if MATCH_RANK[kind] < MATCH_RANK.get(campaigns.get(campaign_id, ""), 9):
+                        campaigns[campaign_id] = kind
+                matches += answer.matches
+                weak += answer.weak
+            weak = [entry for entry in weak if entry["campaign"]["id"] not in campaigns]
+        listed = sorted(
+            (records[campaign_id] for campaign_id in campaigns),
+            key=lambda record: (record.first_seen, record.id),
+        )
+        flagged = next((false_positives[key] for key in keys if key in false_positives), None)
+        false_positive = None
+        if flagged is not None:
+            false_positive = {"reason": flagged.reason, "since": _stamp(flagged.created)}
+            if staff:
+                false_positive["declared_by"] = flagged.analyst
+        fields = total.fields()
+        return {
+            "value": value,
+            "recognised": True,
+            "type": split(keys[0])[0],
+            "keys": keys,
+            "found": bool(matches or campaigns),
+            "false_positive": false_positive,
+            "count": fields.pop("count"),
+            "first_seen": fields.pop("first_seen"),
+            "last_seen": fields.pop("last_seen"),
+            "campaigns": [
+                {**campaign_ref(record), "match": campaigns[record.id]}
+                for record in listed[:LIST_CAP]
+            ],
+            **fields,
+            "truncated": fields["truncated"] or len(listed) > LIST_CAP,
+            "matches": matches,
+            "weak_evidence": weak,
+        }
+
+    # -- campaigns -----------------------------------------------------------------
+
+    def list_campaigns(
+        self, caller: Caller, limit: int = 50, after: str | None = None
+    ) -> dict[str, Any]:
+        """A page of the campaigns the caller may see, in id order; `next` continues it."""
+        visible: list[CampaignRecord] = []
+        cursor = after
+        while len(visible) <= limit:
+            batch = self.store.list_campaigns(limit=CAMPAIGN_PAGE, after=cursor)
+            visible += [r for r in batch if may_see(caller, r.collection_id, r.tlp)]
+            if len(batch) < CAMPAIGN_PAGE:
+                break
+            cursor = batch[-1].id
+        page = visible[:limit]
+        more = len(visible) > limit
+        return {
+            "campaigns": [describe_campaign(record) for record in page],
+            "next": page[-1].id if more and page else None,
+        }
+
+    def visible_campaign(self, campaign_id: str, caller: Caller) -> CampaignRecord:
+        record = self.store.get_campaign(campaign_id)
+        if record is None or not may_see(caller, record.collection_id, record.tlp):
+            raise NotFound(f"there is no campaign '{campaign_id}' that you may see", where="path")
+        return record
+
+    def campaign(self, campaign_id: str, caller: Caller) -> dict[str, Any]:
+        """The campaign view: its record, indicators, targets, timeline and related campaigns."""
+        record = self.visible_campaign(campaign_id, caller)
+        view = _CampaignView()
+        after: str | None = None
+        while True:
+            batch = self.store.campaign_values(campaign_id, limit=CAMPAIGN_PAGE, after=after)
+            for occurrence in batch:
+                if may_see(caller, occurrence.collection_id, occurrence.tlp):
+                    view.add(occurrence)
+            view.read += len(batch)
+            if len(batch) < CAMPAIGN_PAGE:
+                break
+            if view.read >= CAMPAIGN_SCAN:
+                view.complete = False
+                break
+            after = batch[-1].key
+        return {
+            **describe_campaign(record),
+            "values": len(view.keys),
+            "complete": view.complete,
+            "indicators": view.objects(indicators=True),
+            "observables": view.objects(indicators=False),
+            "timeline": view.timeline(),
+            "related": self._related(campaign_id, caller),
+        }
+
+    def _related(self, campaign_id: str, caller: Caller) -> list[dict[str, Any]]:
+        links = [
+            link
+            for link in self.store.campaign_links(campaign_id)
+            if link.tlp <= caller.clearance and all(map(caller.may_read, link.collection_ids))
+        ]
+        others = self.store.get_campaigns(link.other_id for link in links) if links else {}
+        shown: list[tuple[CampaignLink, CampaignRecord]] = [
+            (link, others[link.other_id])
+            for link in links
+            if link.other_id in others
+            and may_see(caller, others[link.other_id].collection_id, others[link.other_id].tlp)
+        ]
+        shown.sort(key=lambda pair: (STRENGTHS[pair[0].strength], -pair[0].confidence, pair[1].id))
+        return [
+            {
+                "campaign": campaign_ref(other),
+                "strength": link.strength,
+                "evidence": "strong" if link.strength == "exact" else "weak",
+                "confidence": link.confidence,
+                "count": link.count,
+                "shared": [shared_display(item) for item in link.sample[:RELATED_SAMPLE]],
+                "relationship_id": link.relationship_id,
+                "modified": _stamp(link.modified),
+            }
+            for link, other in shown
+        ]
+
+
+def _seen_in(occurrences: Iterable[IndexedValue], campaign_id: str, caller: Caller) -> bool:
+    """Whether the caller may see an occurrence of the value in that campaign."""
+    return any(
+        occurrence.campaign_id == campaign_id
+        and may_see(caller, occurrence.collection_id, occurrence.tlp)
+        for occurrence in occurrences
+    )
+
+
+def shared_display(item: str) -> str:
+    """What two campaigns share, as people write it: a value, a network, "AS64496".
+
+    Exact links share value keys; weak links share groups ("net:...", "asn:...").
+    """
+    kind, _, value = item.partition(":")
+    if kind == "net":
+        return value
+    if kind == "asn":
+        return f"AS{value}"
+    return display(item)
+
+
+def _describe_match(kind: str, key: str) -> str:
+    if kind == "within":
+        return f"within {display(key)}"
+    if kind == "contains":
+        return f"contains {display(key)}"
+    return "exact"
+
+
+@dataclass(slots=True)
+class _Seen:
+    first: int
+    last: int
+    keys: dict[str, None] = field(default_factory=dict)
+    producers: dict[str, None] = field(default_factory=dict)
+
+    def add(self, occurrence: IndexedValue) -> None:
+        self.first = min(self.first, occurrence.first_seen)
+        self.last = max(self.last, occurrence.last_seen)
+        self.keys[occurrence.key] = None
+        self.producers[occurrence.producer] = None
+
+
+@dataclass(slots=True)
+class _CampaignView:
+    """What a campaign's visible occurrences add up to, per object and per source."""
+
+    by_object: dict[str, _Seen] = field(default_factory=dict)
+    by_source: dict[str, _Seen] = field(default_factory=dict)
+    keys: dict[str, None] = field(default_factory=dict)
+    read: int = 0
+    complete: bool = True
+
+    def add(self, occurrence: IndexedValue) -> None:
+        self.keys[occurrence.key] = None
+        for table, name in (
+            (self.by_object, occurrence.object_id),
+            (self.by_source, occurrence.source),
+        ):
+            seen = table.get(name)
+            if seen is None:
+                seen = table[name] = _Seen(occurrence.first_seen, occurrence.last_seen)
+            seen.add(occurrence)
+
+    def objects(self, indicators: bool) -> dict[str, Any]:
+        chosen = sorted(
+            (
+                (seen.first, object_id, seen)
+                for object_id, seen in self.by_object.items()
+                if object_id.startswith("indicator--") == indicators
+            ),
+            key=lambda item: (item[0], item[1]),
+        )
+        return {
+            "total": len(chosen),
+            "items": [
+                {
+                    "id": object_id,
+                    "values": [display(key) for key in seen.keys],
+                    "first_seen": _stamp(seen.first),
+                    "last_seen": _stamp(seen.last),
+                }
+                for _, object_id, seen in chosen[:CAMPAIGN_ITEMS]
+            ],
+        }
+
+    def timeline(self) -> list[dict[str, Any]]:
+        ordered = sorted(self.by_source.items(), key=lambda item: (item[1].first, item[0]))
+        return [
+            {
+                "source": source,
+                "first_seen": _stamp(seen.first),
+                "last_seen": _stamp(seen.last),
+                "values": len(seen.keys),
+                "producers": list(seen.producers),
+            }
+            for source, seen in ordered
+        ]
+
+
+# What a bulk lookup answers per value: the summary a SIEM enriches an event
+# with (10,000 of them fit one response), or everything GET /observables says.
+DETAILS = ("summary", "full")
+SUMMARY_LIST = 10
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The compact form of one lookup answer: seen or not, when, in which campaigns."""
+    if not result.get("recognised"):
+        return result
+    brief: dict[str, Any] = {
+        "value": result["value"],
+        "recognised": True,
+        "type": result["type"],
+        "found": result["found"],
+    }
+    if result.get("false_positive"):
+        brief["false_positive"] = result["false_positive"]
+    if not result["found"] and not result.get("weak_evidence"):
+        return brief
+    campaigns = result.get("campaigns", [])
+    brief.update(
+        count=result["count"],
+        first_seen=result["first_seen"],
+        last_seen=result["last_seen"],
+        campaigns=[
+            {"id": c["id"], "name": c["name"], "match": c["match"]}
+            for c in campaigns[:SUMMARY_LIST]
+        ],
+        indicators=result.get("indicators", [])[:SUMMARY_LIST],
+        weak_evidence=len(result.get("weak_evidence", [])),
+    )
+    if len(campaigns) > SUMMARY_LIST or len(result.get("indicators", [])) > SUMMARY_LIST:
+        brief["truncated"] = True
+    return brief
