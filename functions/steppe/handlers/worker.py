@@ -3,7 +3,8 @@
 Messages are {"task": "process_chunk", "submission_id": ..., "chunk": n} (a chunk
 of an analyst submission) or {"task": "taxii_add", "status_id": ..., "part": n}
 (a part of an envelope posted over TAXII), or {"task": "correlate", ...}
-(steppe.correlate.tasks: a stored chunk or envelope against the index).
+(steppe.correlate.tasks: a stored chunk or envelope against the index), or
+{"task": "revoke_chunk", ...} (steppe.lifecycle: revoke what a chunk published).
 A job that fails is retried by the queue; on its last attempt the failure is
 also recorded (on the submission, whose status then says "failed" instead of
 staying pending, and whose raw body is archived for `steppe reprocess`; or as
@@ -28,6 +29,7 @@ from steppe.correlate.engine import Correlator
 from steppe.correlate.tasks import TASK as CORRELATE_TASK
 from steppe.handlers.common import per_services
 from steppe.ingest.service import IngestService
+from steppe.lifecycle.service import REVOKE_TASK, LifecycleService
 from steppe.taxii.adding import TASK as TAXII_TASK
 from steppe.taxii.adding import process_part, record_part_failure
 from steppe.taxii.service import TaxiiService
@@ -40,6 +42,7 @@ MAX_RECEIVES = 5
 ingest = per_services(IngestService)
 taxii = per_services(TaxiiService)
 correlators = per_services(Correlator)
+lifecycle = per_services(LifecycleService)
 
 
 def _last_attempt(record: SQSRecord) -> bool:
@@ -51,6 +54,18 @@ def handle_record(record: SQSRecord) -> None:
     task = message.get("task")
     if task == CORRELATE_TASK:
         handle_correlation(message)
+        return
+    if task == REVOKE_TASK:
+        counts = lifecycle().revoke_chunk(
+            str(message["submission_id"]),
+            int(message["chunk"]),
+            str(message["reason"]),
+            str(message["analyst"]),
+        )
+        logger.info(
+            "chunk revoked",
+            extra={"task_message": message, "revoked": len(counts.revoked)},
+        )
         return
     if task == TAXII_TASK:
         handle_taxii_part(record, str(message["status_id"]), int(message["part"]))
