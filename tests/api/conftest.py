@@ -18,12 +18,16 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
 
 @pytest.fixture(params=BACKENDS)
 def small_chunks(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
-    """Submissions above 40 observables go through the queue, in chunks of 40."""
+    """Submissions above 40 observables go through the queue, in chunks of 40.
+
+    Correlation is off: these tests are about chunking (tests/correlation covers it).
+    """
     opened = open_app(
         tmp_path / "data",
         request.param,
         STEPPE_SYNC_OBSERVABLES="40",
         STEPPE_CHUNK_OBSERVABLES="40",
+        STEPPE_CORRELATE="0",
     )
     yield opened
     opened.close()
