@@ -218,6 +218,14 @@ def test_revoking_a_submission_revokes_every_indicator_it_produced(app: App):
         "POST", f"/api/v1/submissions/{resource['id']}/revoke", json_body={"reason": "again"}
     )
     assert again.json()["counts"] == {"revoked": 0, "already_revoked": 5, "not_found": 0}
+    described = app.request("GET", f"/api/v1/submissions/{resource['id']}").json()
+    assert described["revoked"]["reason"] == "The whole report was a test upload"
+    before = stored_count(app)
+    reprocessed = app.request("POST", f"/api/v1/submissions/{resource['id']}/reprocess")
+    assert reprocessed.status == 409, reprocessed.body
+    assert reprocessed.json()["where"] == "submission_id"
+    assert "revoked" in reprocessed.json()["description"]
+    assert stored_count(app) == before  # nothing published again
 
 
 @pytest.fixture(params=["sqlite", "aws"])

@@ -31,7 +31,7 @@ import orjson
 from steppe.access.caller import Caller
 from steppe.access.partners import org_identity_id
 from steppe.correlate.tasks import correlate_message
-from steppe.errors import Forbidden, InvalidInput, NotFound, UnsupportedMediaType
+from steppe.errors import Conflict, Forbidden, InvalidInput, NotFound, UnsupportedMediaType
 from steppe.ingest.convert import ConversionContext, Converter, Producer
 from steppe.ingest.models import (
     Observable,
@@ -156,6 +156,13 @@ class IngestService:
         """Run an archived submission through the current templates again."""
         submission = self._submission(submission_id)
         meta = dict(submission.meta)
+        if meta.get("revoked"):
+            # Its indicators are revoked for good; reprocessing would publish them again.
+            raise Conflict(
+                f"submission '{submission_id}' was revoked; a revoked submission is not "
+                "processed again (submit the observations anew if they should be published)",
+                where="submission_id",
+            )
         raw = self.blobs.get(str(meta["raw_key"]))
         if raw is None:
             raise NotFound(f"the raw body of submission '{submission_id}' is missing")
@@ -430,6 +437,7 @@ class IngestService:
             # None when there are too many to list: the bundle parts have them all.
             "objects": listed,
             "errors": errors,
+            "revoked": _revocation(submission.meta.get("revoked")),
             "links": {
                 "self": self_url,
                 "bundle": f"{self_url}/bundle",
@@ -455,6 +463,18 @@ class IngestService:
         identity = caller.identity_id or org_id
         name = self.settings.org_name if identity == org_id else (caller.partner or "unknown")
         return Producer(identity_id=identity, name=name)
+
+
+def _revocation(recorded: object) -> dict[str, object] | None:
+    """How a revoked submission says so: the reason, who and when (None if it was not)."""
+    if not isinstance(recorded, dict):
+        return None
+    at = recorded.get("at")
+    return {
+        "reason": recorded.get("reason"),
+        "analyst": recorded.get("analyst"),
+        "at": format_stix(at) if isinstance(at, int) else None,
+    }
 
 
 def bundle_key(submission_id: str, part: int) -> str:

@@ -242,13 +242,14 @@ class LifecycleService:
             )
         analyst = caller.partner or ""
         now = now_micros()
-        self.store.update_submission_meta(
-            submission_id,
-            {
-                **submission.meta,
-                "revoked": {"reason": text, "analyst": analyst, "at": now},
-            },
-        )
+        if not submission.meta.get("revoked"):  # the first revocation's reason stands
+            self.store.update_submission_meta(
+                submission_id,
+                {
+                    **submission.meta,
+                    "revoked": {"reason": text, "analyst": analyst, "at": now},
+                },
+            )
         chunks = [result.chunk for result in results if result.error is None]
         body: dict[str, object] = {
             "submission_id": submission_id,
