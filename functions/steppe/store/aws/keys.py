@@ -26,6 +26,9 @@ One place names them all, so the layout can be read (and changed) at once:
     AUDIT#<UTC day YYYY-MM-DD>           <time>#<request id>     audit record (TTL: a year)
     SECRETS                              <name>                  server secret (32 bytes)
 
+The observable index (VAL#, CVAL#, CIDR, GRP#, GRPK#, LEV#, LNK#, CAMPAIGNS,
+FALSEPOS) builds its keys in store/aws/index.py, whose docstring lays them out.
+
 Numbers in sort keys are zero-padded so that string order is numeric order.
 """
 
