@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import stix2
@@ -102,3 +103,57 @@ def test_the_cli_submits_a_file_and_adds_an_analyst(tmp_path: Path):
         )
         assert refused.returncode == 1
         assert "row 2, column value" in refused.stderr
+
+
+def test_a_running_server_correlates_in_the_background_and_answers_lookups(tmp_path: Path):
+    """Two reports sharing a source address: the server's own worker links them, and both
+    the API and `steppe lookup` on the same data dir say where the address was seen."""
+    data = tmp_path / "data"
+    admin_key = "stp_e2e-correlation-key-0123456789"
+    first = json.loads(EXAMPLE.read_text())
+    second = json.loads(EXAMPLE.read_text())
+    second["campaign"]["name"] = "Kyrgyzstan ISP DDoS, second wave"
+    second["observables"] = [o for o in second["observables"] if o["value"] == "198.51.100.7"]
+    with steppe_serve(data, STEPPE_ADMIN_KEY=admin_key) as server:
+        for report in (first, second):
+            status, _ = server.json(
+                "POST",
+                "/api/v1/observations",
+                admin_key,
+                body=json.dumps(report).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            assert status == 201
+        deadline = time.monotonic() + 60
+        while True:  # correlation is a background job of the server's worker
+            status, seen = server.json("GET", "/api/v1/observables?value=198.51.100.7", admin_key)
+            assert status == 200
+            if len(seen["campaigns"]) == 2:
+                break
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.1)
+        names = {c["name"] for c in seen["campaigns"]}
+        assert names == {first["campaign"]["name"], second["campaign"]["name"]}
+        campaign = next(
+            c["id"] for c in seen["campaigns"] if c["name"] == first["campaign"]["name"]
+        )
+        while True:
+            status, view = server.json("GET", f"/api/v1/campaigns/{campaign}", admin_key)
+            if view["related"]:
+                break
+            assert time.monotonic() < deadline, view
+            time.sleep(0.1)
+        [related] = [r for r in view["related"] if r["strength"] == "exact"]
+        assert related["shared"] == ["198.51.100.7"]
+
+        port = int(server.url.rsplit(":", 1)[1])
+        printed = subprocess.run(
+            [sys.executable, "-m", "steppe.cli", "lookup", "198.51.100.7", "192.0.2.99"],
+            env=steppe_env(data, port, STEPPE_ADMIN_KEY=admin_key),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert printed.returncode == 0, printed.stderr
+        assert first["campaign"]["name"] in printed.stdout
+        assert second["campaign"]["name"] in printed.stdout

@@ -4,11 +4,13 @@ One batch at a time (a chunk of an analyst submission, or an envelope a
 partner posted over TAXII), in the worker:
 
 1. read its values and their campaigns (steppe.correlate.extract);
-2. look them up in the index *before* adding them: an exact value, or an
-   address inside an indexed network, that another campaign was reported
-   with is an exact match; a campaign with addresses in the same /24 (/48)
-   or the same autonomous system is weak evidence, kept apart;
-3. index the batch (values, network/AS groups, the campaign);
+2. index the batch (values, network/AS groups, the campaign) *before* looking
+   anything up, so that of two batches sharing a value and correlated at the
+   same moment, the later to index always finds the other;
+3. look its values up: an exact value, or an address inside an indexed
+   network, that another campaign was reported with is an exact match; a
+   campaign with addresses in the same /24 (/48) or the same autonomous
+   system is weak evidence, kept apart;
 4. for each campaign pair, add the shared keys to the pair's evidence (a set:
    retrying adds nothing) and (re)write one `related-to` relationship per
    strength, whose description lists what they share and whose confidence
@@ -158,24 +160,26 @@ class Correlator:
 
         keys = sorted({o.key for o in batch.occurrences})
         false_positives = self.store.find_false_positives(keys) if keys else {}
-        prefixes = self.store.cidr_prefixes()
         correlated = [
             o
             for o in batch.occurrences
             if o.indicator and o.campaign_id is not None and o.key not in false_positives
         ]
+        members = self._members(batch, correlated, collection.id)
+        # Index first, look up after: of two batches sharing a value and correlated
+        # at the same moment, the second to index always finds the first.
+        self._index(batch, collection.id, source, now)
+        self.store.index_groups(members)
+
+        prefixes = self.store.cidr_prefixes()
         probes: dict[str, list[str]] = {}
         for occurrence in correlated:
             if occurrence.key not in probes:
                 probes[occurrence.key] = values.probe_keys(occurrence.key, prefixes)
         all_probes = sorted({p for ps in probes.values() for p in ps})
         prior = self.store.find_values(all_probes, PER_KEY) if all_probes else {}
-        members = self._members(batch, correlated, collection.id)
         groups = sorted({m.group for m in members})
         group_hits = self.store.find_groups(groups) if groups else {}
-
-        self._index(batch, collection.id, source, now)
-        self.store.index_groups(members)
 
         others: dict[str, CampaignRecord | None] = {}
 
