@@ -45,13 +45,13 @@ from steppe.stix import tlp as tlp_levels
 from steppe.stix.ids import derived_id
 from steppe.stix.timestamps import format_stix, now_micros
 from steppe.stix.versioning import reconcile, version_of
+from steppe.store.latest import latest_versions
 from steppe.store.port import (
     CampaignLink,
     CampaignRecord,
     Collection,
     GroupMember,
     IndexedValue,
-    ObjectQuery,
     ObjectVersion,
     Strength,
 )
@@ -60,7 +60,6 @@ from steppe.store.port import (
 SAMPLE = 20
 # Occurrences of one key read per lookup: enough to find every other campaign in practice.
 PER_KEY = 500
-FETCH_BATCH = 900
 MILLISECOND = 1000
 
 # Confidence (STIX 0-100) by strength: a floor, and how far overlap can lift it.
@@ -486,21 +485,10 @@ class Correlator:
 
     def _fetch(self, collection_id: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The latest stored version of each id (those the collection has), parsed."""
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), FETCH_BATCH):
-            batch = frozenset(ids[start : start + FETCH_BATCH])
-            after = None
-            while True:
-                page = self.store.list_objects(
-                    collection_id, ObjectQuery(ids=batch, after=after, limit=len(batch))
-                )
-                for record in page.records:
-                    assert record.body is not None
-                    found[record.id] = orjson.loads(record.body)
-                if not page.more:
-                    break
-                after = page.last_position
-        return found
+        return {
+            object_id: orjson.loads(record.body)  # type: ignore[arg-type]
+            for object_id, record in latest_versions(self.store, collection_id, ids).items()
+        }
 
 
 def describe(

@@ -52,12 +52,11 @@ from steppe.stix.ids import derived_id
 from steppe.stix.lifecycle import lifecycle_of
 from steppe.stix.timestamps import format_stix, now_micros
 from steppe.stix.versioning import reconcile, version_of
-from steppe.store.port import ChunkResult, Collection, ObjectQuery, ObjectVersion, Submission
+from steppe.store.latest import latest_versions
+from steppe.store.port import ChunkResult, Collection, ObjectVersion, Submission
 
 JSON_TYPES = ("application/json", "application/stix+json")
 CSV_TYPES = ("text/csv", "application/csv")
-# Lookups of existing objects go to the store in batches of this many ids.
-LOOKUP_BATCH = 900
 # The submission resource lists the ids of what a submission produced up to this many objects.
 MAX_LISTED_OBJECTS = 5000
 _NO_LIFECYCLE = (None, False)  # never expires, not revoked
@@ -352,21 +351,10 @@ class IngestService:
     def _existing_ids(
         self, collection_id: str, ids: Sequence[str]
     ) -> dict[str, tuple[dict, bytes]]:
-        found: dict[str, tuple[dict, bytes]] = {}
-        for start in range(0, len(ids), LOOKUP_BATCH):
-            batch = frozenset(ids[start : start + LOOKUP_BATCH])
-            after = None
-            while True:
-                page = self.store.list_objects(
-                    collection_id, ObjectQuery(ids=batch, after=after, limit=len(batch))
-                )
-                for record in page.records:
-                    assert record.body is not None
-                    found[record.id] = (orjson.loads(record.body), record.body)
-                if not page.more:
-                    break
-                after = page.last_position
-        return found
+        return {
+            object_id: (orjson.loads(record.body), record.body)  # type: ignore[arg-type]
+            for object_id, record in latest_versions(self.store, collection_id, ids).items()
+        }
 
     # -- reading -------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from steppe.access.caller import Caller
 from steppe.access.partners import org_identity_id
 from steppe.correlate.values import display, parse_query
 from steppe.errors import Conflict, Forbidden, InvalidInput, NotFound
-from steppe.ingest.service import LOOKUP_BATCH, bundle_key
+from steppe.ingest.service import bundle_key
 from steppe.lifecycle.revocation import (
     MAX_REASON,
     note_id,
@@ -48,10 +48,11 @@ from steppe.stix import tlp
 from steppe.stix.lifecycle import valid_until_of
 from steppe.stix.timestamps import format_stix, format_taxii, now_micros
 from steppe.stix.versioning import version_of
+from steppe.store.latest import BATCH as LOOKUP_BATCH
+from steppe.store.latest import latest_versions
 from steppe.store.port import (
     Collection,
     FalsePositive,
-    ObjectQuery,
     ObjectVersion,
     StoredObject,
     Submission,
@@ -422,18 +423,7 @@ class LifecycleService:
 
     def _latest(self, collection_id: str, ids: Sequence[str]) -> dict[str, StoredObject]:
         """The latest stored version of each of `ids` that the collection holds."""
-        batch = frozenset(ids)
-        found: dict[str, StoredObject] = {}
-        after = None
-        while batch:
-            page = self.store.list_objects(
-                collection_id, ObjectQuery(ids=batch, after=after, limit=len(batch))
-            )
-            found.update((record.id, record) for record in page.records)
-            if not page.more:
-                break
-            after = page.last_position
-        return found
+        return latest_versions(self.store, collection_id, ids)
 
     def _submission(self, submission_id: str) -> Submission:
         submission = self.store.get_submission(submission_id)
