@@ -16,9 +16,10 @@ partner posted over TAXII), in the worker:
    strength, whose description lists what they share and whose confidence
    grows with how much; for each matched indicator, a `sighting` of it by
    the batch's producer;
-5. store those objects in the collections of what they link, marked at the
-   stricter TLP of what they link, so no partner learns through them of an
-   object it may not see.
+5. store those objects in the collection of what they link (only when it is
+   one collection: a TAXII reader of one collection must not learn of a
+   campaign kept in another), marked at the stricter TLP of what they link,
+   so no partner learns through them of an object it may not see.
 
 Running a batch again changes nothing: every id is derived from what the
 object is about, evidence is a set, and unchanged objects are not rewritten
@@ -359,8 +360,12 @@ class Correlator:
             "object_marking_refs": [tlp_levels.BY_RANK[rank].marking_id],
         }
         collections = tuple(sorted({collection_id, record.collection_id}))
-        for target in collections:
-            self._add(desired, target, relationship, rank)
+        # Only into a collection that holds both campaigns: TAXII cannot hide from a
+        # reader of one collection a link to a campaign kept in another it may not
+        # read. Links across collections are kept in the index, for the API (which
+        # checks both) to show.
+        if len(collections) == 1:
+            self._add(desired, collection_id, relationship, rank)
         for a, b in ((mine, theirs), (theirs, mine)):
             self.store.put_campaign_link(
                 CampaignLink(
@@ -419,8 +424,8 @@ class Correlator:
             ),
             "object_marking_refs": [tlp_levels.BY_RANK[rank].marking_id],
         }
-        for target in sorted({collection_id, its_collection}):
-            self._add(desired, target, sighting, rank)
+        if its_collection == collection_id:  # as for links: never across collections
+            self._add(desired, collection_id, sighting, rank)
 
     def _add(
         self,
