@@ -235,3 +235,20 @@ def test_nothing_is_written_before_a_submission_is_valid(app: App):
     assert reply.status == 400
     assert app.blob_keys() == files_before
     assert stored_count(app) == 0
+
+
+def test_a_long_running_server_keeps_accepting_submissions(tmp_path):
+    """Metrics are off in the embedded shape; Powertools then never clears them, and the
+    100th value of one metric used to fail the request that added it."""
+    from support.app import open_app
+
+    app = open_app(tmp_path / "data", "sqlite", STEPPE_CORRELATE="0")
+    try:
+        for n in range(120):
+            report = example()
+            report["campaign"]["name"] = f"Kyrgyzstan ISP DDoS, wave {n}"
+            report["observables"] = report["observables"][:1]
+            reply = app.submit(report)
+            assert reply.status == 201, (n, reply.body)
+    finally:
+        app.close()

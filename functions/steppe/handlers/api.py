@@ -8,6 +8,7 @@ Idempotency-Key header, or the body itself when there is none).
 from __future__ import annotations
 
 import hashlib
+import os
 import warnings
 from typing import Any
 
@@ -38,7 +39,9 @@ from steppe.ingest.service import IngestService
 from steppe.runtime import Services, services
 
 logger = Logger()
-metrics = Metrics()
+# The template sets the namespace on Lambda; the embedded server has none, and a
+# metric set that reaches 100 values is serialised, which needs one.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "steppe")
 # Requests that add no metric (reads, refusals) are normal, not worth a warning.
 warnings.filterwarnings("ignore", "No application metrics to publish")
 app = APIGatewayRestResolver()
@@ -241,3 +244,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             'server; it has been logged","http_status":"500"}',
             "isBase64Encoded": False,
         }
+    finally:
+        if _metrics_disabled():
+            # Powertools flushes (and so clears) only enabled metrics: a long-running
+            # embedded server would otherwise keep every value it ever added.
+            metrics.clear_metrics()
+
+
+def _metrics_disabled() -> bool:
+    return os.environ.get("POWERTOOLS_METRICS_DISABLED", "").strip().lower() in {"1", "true"}
