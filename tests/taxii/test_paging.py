@@ -9,16 +9,19 @@ from steppe.stix.timestamps import parse_micros
 
 
 def _check_pages(replies, limit):
+    sizes = []
     for reply in replies:
         assert reply.status == 200
         body = reply.json()
-        listed = body.get("objects", body.get("versions", []))
-        assert 1 <= len(listed) <= limit
+        sizes.append(len(body.get("objects", body.get("versions", []))))
         if body.get("more"):
             assert body["next"], "more: true without a next"
         else:
             assert "next" not in body
     assert replies[-1].json()["more"] is False
+    # Full pages of `limit` (these objects are far from the byte bound), then the rest.
+    full, rest = divmod(sum(sizes), limit)
+    assert sizes == [limit] * full + ([rest] if rest else [])
 
 
 @pytest.mark.parametrize("limit", [1, 4])
