@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from steppe.access import collections, partners
 from steppe.access.caller import Caller
 from steppe.errors import InvalidInput
-from steppe.handlers.common import caller_of, json_response, raw_body
+from steppe.handlers.common import caller_of, json_fields, json_response
 from steppe.runtime import services
 from steppe.stix import tlp
 from steppe.stix.timestamps import format_taxii, parse_micros
@@ -30,25 +29,6 @@ def _admin() -> Caller:
     caller = caller_of(router.current_event.raw_event)
     caller.require_role("admin")
     return caller
-
-
-def _body(allowed: set[str], required: frozenset[str] = frozenset()) -> dict[str, Any]:
-    raw = raw_body(router.current_event.raw_event)
-    try:
-        document = orjson.loads(raw) if raw else {}
-    except orjson.JSONDecodeError as problem:
-        raise InvalidInput(f"the body is not valid JSON: {problem}", where="body") from None
-    if not isinstance(document, dict):
-        raise InvalidInput("the body must be a JSON object", where="body")
-    unknown = sorted(set(document) - allowed)
-    if unknown:
-        raise InvalidInput(
-            f"unknown field '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}", where=unknown[0]
-        )
-    missing = sorted(required - set(document))
-    if missing:
-        raise InvalidInput(f"the field '{missing[0]}' is required", where=missing[0])
-    return document
 
 
 def _string_list(document: dict[str, Any], name: str) -> list[str] | None:
@@ -91,7 +71,7 @@ def list_partners() -> Response[dict]:
 @router.post("/api/v1/admin/partners")
 def add_partner() -> Response[dict]:
     _admin()
-    document = _body(PARTNER_FIELDS, frozenset({"name"}))
+    document = json_fields(router.current_event.raw_event, PARTNER_FIELDS, {"name"})
     issued = partners.add_partner(
         services().store,
         str(document["name"]),
@@ -117,7 +97,7 @@ def get_partner(name: str) -> Response[dict]:
 @router.patch("/api/v1/admin/partners/<name>")
 def update_partner(name: str) -> Response[dict]:
     _admin()
-    document = _body(PARTNER_FIELDS - {"name"})
+    document = json_fields(router.current_event.raw_event, PARTNER_FIELDS - {"name"})
     partner = partners.update_partner(
         services().store,
         name,
@@ -163,7 +143,7 @@ def list_collections() -> Response[dict]:
 @router.post("/api/v1/admin/collections")
 def add_collection() -> Response[dict]:
     _admin()
-    document = _body(COLLECTION_FIELDS, frozenset({"title"}))
+    document = json_fields(router.current_event.raw_event, COLLECTION_FIELDS, {"title"})
     collection = collections.add_collection(
         services().store,
         services().settings.api_root,
@@ -179,7 +159,7 @@ def add_collection() -> Response[dict]:
 @router.patch("/api/v1/admin/collections/<collection_id>")
 def update_collection(collection_id: str) -> Response[dict]:
     _admin()
-    document = _body(COLLECTION_FIELDS)
+    document = json_fields(router.current_event.raw_event, COLLECTION_FIELDS)
     collection = collections.update_collection(
         services().store,
         collection_id,

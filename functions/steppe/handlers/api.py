@@ -32,6 +32,7 @@ from steppe.handlers.common import (
     header,
     json_response,
     per_services,
+    query_params,
     raw_body,
 )
 from steppe.handlers.openapi import openapi_document
@@ -55,18 +56,6 @@ IDEMPOTENCY_HOURS = 24
 ingest = per_services(IngestService)
 
 
-def _query_params() -> dict[str, str]:
-    multi = app.current_event.multi_value_query_string_parameters or {}
-    params = {}
-    for name, values in multi.items():
-        if len(values) > 1:
-            raise InvalidInput(f"the query parameter '{name}' is given more than once", where=name)
-        params[name] = values[0]
-    if not multi:
-        params = dict(app.current_event.query_string_parameters or {})
-    return params
-
-
 def _make_idempotent_submit(current: Services) -> tuple[Any, IdempotencyConfig]:
     config = IdempotencyConfig(
         event_key_jmespath="key",
@@ -85,7 +74,7 @@ def _make_idempotent_submit(current: Services) -> tuple[Any, IdempotencyConfig]:
         accepted = ingest().submit(
             body=raw_body(event),
             content_type=header(event, "content-type"),
-            params=_query_params(),
+            params=query_params(app.current_event.raw_event),
             caller=caller_of(event),
         )
         return {"submission_id": accepted.submission_id, "status_code": accepted.status_code}
@@ -108,7 +97,7 @@ def submit_observations() -> Response[dict]:
             f"the body is {len(body):,} bytes; the limit is {limit:,}", where="body"
         )
     content_type = header(event, "content-type") or ""
-    params = _query_params()
+    params = query_params(app.current_event.raw_event)
     digest = hashlib.sha256(
         content_type.encode() + b"\0" + repr(sorted(params.items())).encode() + b"\0" + body
     ).hexdigest()
@@ -146,7 +135,7 @@ def submit_observations() -> Response[dict]:
 def list_submissions() -> Response[dict]:
     caller = caller_of(app.current_event.raw_event)
     caller.require_authenticated()
-    params = _query_params()
+    params = query_params(app.current_event.raw_event)
     try:
         limit = int(params.get("limit", "50"))
     except ValueError:
@@ -173,7 +162,7 @@ def get_submission(submission_id: str) -> Response[dict]:
 def get_bundle(submission_id: str) -> Response[dict]:
     service = ingest()
     submission = service.visible_submission(submission_id, caller_of(app.current_event.raw_event))
-    raw_part = _query_params().get("part", "1")
+    raw_part = query_params(app.current_event.raw_event).get("part", "1")
     try:
         part = int(raw_part)
     except ValueError:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 import orjson
 from aws_lambda_powertools.event_handler import Response
 
 from steppe.access.caller import Caller
-from steppe.errors import SteppeError
+from steppe.errors import InvalidInput, SteppeError
 from steppe.runtime import Services, services
 
 JSON = "application/json"
@@ -55,6 +55,54 @@ def raw_body(event: Mapping[str, Any]) -> bytes:
     if event.get("isBase64Encoded"):
         return base64.b64decode(body)
     return body.encode("utf-8")
+
+
+def json_fields(
+    event: Mapping[str, Any], allowed: Collection[str], required: Collection[str] = ()
+) -> dict[str, Any]:
+    """The body as a JSON object of `allowed` fields ({} when there is none).
+
+    400 naming the problem when it is not JSON, not an object, has a field not
+    allowed or lacks a required one.
+    """
+    raw = raw_body(event)
+    try:
+        document = orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError as problem:
+        raise InvalidInput(f"the body is not valid JSON: {problem}", where="body") from None
+    if not isinstance(document, dict):
+        raise InvalidInput("the body must be a JSON object", where="body")
+    unknown = sorted(set(document) - set(allowed))
+    if unknown:
+        raise InvalidInput(
+            f"unknown field '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}", where=unknown[0]
+        )
+    missing = sorted(set(required) - set(document))
+    if missing:
+        raise InvalidInput(f"the field '{missing[0]}' is required", where=missing[0])
+    return document
+
+
+def query_params(
+    event: Mapping[str, Any], allowed: Collection[str] | None = None
+) -> dict[str, str]:
+    """The query string as a dict; 400 for a parameter given twice or (with `allowed`) unknown."""
+    multi = event.get("multiValueQueryStringParameters") or {}
+    params: dict[str, str] = {}
+    for name, values in multi.items():
+        if len(values) > 1:
+            raise InvalidInput(f"the query parameter '{name}' is given more than once", where=name)
+        params[name] = values[0]
+    if not multi:
+        params = dict(event.get("queryStringParameters") or {})
+    if allowed is not None:
+        unknown = sorted(set(params) - set(allowed))
+        if unknown:
+            raise InvalidInput(
+                f"unknown query parameter '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}",
+                where=unknown[0],
+            )
+    return params
 
 
 def header(event: Mapping[str, Any], name: str) -> str | None:

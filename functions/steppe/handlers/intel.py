@@ -13,7 +13,14 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from steppe.access.caller import Caller
 from steppe.correlate.lookup import DETAILS, MAX_VALUES, LookupService, summary
 from steppe.errors import InvalidInput, PayloadTooLarge
-from steppe.handlers.common import JSON, caller_of, json_response, per_services, raw_body
+from steppe.handlers.common import (
+    JSON,
+    caller_of,
+    json_response,
+    per_services,
+    query_params,
+    raw_body,
+)
 from steppe.runtime import services
 
 router = APIGatewayRouter()
@@ -28,25 +35,6 @@ def _caller() -> Caller:
     caller = caller_of(router.current_event.raw_event)
     caller.require_authenticated()
     return caller
-
-
-def _params(allowed: set[str]) -> dict[str, str]:
-    event = router.current_event
-    multi = event.multi_value_query_string_parameters or {}
-    params: dict[str, str] = {}
-    for name, values in multi.items():
-        if len(values) > 1:
-            raise InvalidInput(f"the query parameter '{name}' is given more than once", where=name)
-        params[name] = values[0]
-    if not multi:
-        params = dict(event.query_string_parameters or {})
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise InvalidInput(
-            f"unknown query parameter '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}",
-            where=unknown[0],
-        )
-    return params
 
 
 def _values_body() -> tuple[list[str], str]:
@@ -110,7 +98,7 @@ def _values_body() -> tuple[list[str], str]:
 )
 def lookup_observable() -> Response[dict]:
     caller = _caller()
-    value = _params({"value"}).get("value")
+    value = query_params(router.current_event.raw_event, {"value"}).get("value")
     if value is None or not value.strip():
         raise InvalidInput("give the value to look up: ?value=198.51.100.7", where="value")
     return json_response(200, lookups().lookup_one(value, caller))
@@ -159,7 +147,7 @@ def lookup_observables() -> Response[dict]:
 )
 def list_campaigns() -> Response[dict]:
     caller = _caller()
-    params = _params({"after", "limit"})
+    params = query_params(router.current_event.raw_event, {"after", "limit"})
     raw_limit = params.get("limit", "50")
     try:
         limit = int(raw_limit)
@@ -187,5 +175,5 @@ def list_campaigns() -> Response[dict]:
 )
 def get_campaign(campaign_id: str) -> Response[dict]:
     caller = _caller()
-    _params(set())
+    query_params(router.current_event.raw_event, set())
     return json_response(200, lookups().campaign(campaign_id, caller))

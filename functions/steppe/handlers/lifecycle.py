@@ -12,15 +12,18 @@ steppe.lifecycle.service.
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from steppe.access.caller import Caller
 from steppe.errors import InvalidInput
-from steppe.handlers.common import caller_of, json_response, per_services, raw_body
+from steppe.handlers.common import (
+    caller_of,
+    json_fields,
+    json_response,
+    per_services,
+    query_params,
+)
 from steppe.lifecycle.service import MAX_LISTED, LifecycleService
 
 router = APIGatewayRouter()
@@ -34,26 +37,6 @@ def _staff() -> Caller:
     return caller
 
 
-def _body(allowed: frozenset[str]) -> dict[str, Any]:
-    raw = raw_body(router.current_event.raw_event)
-    try:
-        document = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError as problem:
-        raise InvalidInput(f"the body is not valid JSON: {problem}", where="body") from None
-    if not isinstance(document, dict):
-        raise InvalidInput("the body must be a JSON object", where="body")
-    unknown = sorted(set(document) - allowed)
-    if unknown:
-        raise InvalidInput(
-            f"unknown field '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}", where=unknown[0]
-        )
-    return document
-
-
-def _query() -> dict[str, str]:
-    return dict(router.current_event.query_string_parameters or {})
-
-
 @router.post(
     "/api/v1/indicators/<indicator_id>/revoke",
     summary="Revoke an indicator",
@@ -64,7 +47,7 @@ def _query() -> dict[str, str]:
 )
 def revoke_indicator(indicator_id: str) -> Response[dict]:
     caller = _staff()
-    document = _body(frozenset({"reason"}))
+    document = json_fields(router.current_event.raw_event, frozenset({"reason"}))
     outcome = lifecycle().revoke_indicator(indicator_id, document.get("reason"), caller)
     return json_response(200, outcome)
 
@@ -79,7 +62,7 @@ def revoke_indicator(indicator_id: str) -> Response[dict]:
 )
 def revoke_submission(submission_id: str) -> Response[dict]:
     caller = _staff()
-    document = _body(frozenset({"reason"}))
+    document = json_fields(router.current_event.raw_event, frozenset({"reason"}))
     status, outcome = lifecycle().revoke_submission(submission_id, document.get("reason"), caller)
     return json_response(status, outcome)
 
@@ -92,7 +75,7 @@ def revoke_submission(submission_id: str) -> Response[dict]:
 )
 def list_false_positives() -> Response[dict]:
     caller = _staff()
-    raw = _query().get("limit", str(MAX_LISTED))
+    raw = query_params(router.current_event.raw_event).get("limit", str(MAX_LISTED))
     try:
         limit = int(raw)
     except ValueError:
@@ -113,7 +96,7 @@ def list_false_positives() -> Response[dict]:
 )
 def add_false_positive() -> Response[dict]:
     caller = _staff()
-    document = _body(frozenset({"value", "reason"}))
+    document = json_fields(router.current_event.raw_event, frozenset({"value", "reason"}))
     status, outcome = lifecycle().mark_false_positive(
         document.get("value"), document.get("reason"), caller
     )
@@ -128,5 +111,5 @@ def add_false_positive() -> Response[dict]:
 )
 def remove_false_positive() -> Response[dict]:
     caller = _staff()
-    value = _query().get("value")
+    value = query_params(router.current_event.raw_event).get("value")
     return json_response(200, lifecycle().remove_false_positive(value, caller))
