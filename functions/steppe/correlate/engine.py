@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -41,6 +41,7 @@ import orjson
 from steppe.access.partners import org_identity_id
 from steppe.correlate import values
 from steppe.correlate.extract import Batch, Occurrence, read_batch
+from steppe.ingest.service import bundle_key
 from steppe.runtime import Services
 from steppe.stix import tlp as tlp_levels
 from steppe.stix.ids import derived_id
@@ -61,7 +62,6 @@ from steppe.store.port import (
 SAMPLE = 20
 # Occurrences of one key read per lookup: enough to find every other campaign in practice.
 PER_KEY = 500
-MILLISECOND = 1000
 
 # Confidence (STIX 0-100) by strength: a floor, and how far overlap can lift it.
 _CONFIDENCE = {"exact": (50, 45), "network": (15, 15), "asn": (5, 10)}
@@ -84,7 +84,6 @@ class Outcome:
     links: int = 0
     sightings: int = 0
     written: int = 0
-    collections: set[str] = field(default_factory=set)
 
 
 class Correlator:
@@ -98,8 +97,6 @@ class Correlator:
 
     def correlate_chunk(self, submission_id: str, chunk: int) -> Outcome:
         """A chunk of an analyst submission, read from the bundle it produced."""
-        from steppe.ingest.service import bundle_key
-
         submission = self.store.get_submission(submission_id)
         if submission is None:
             return Outcome()
@@ -192,7 +189,7 @@ class Correlator:
         # The strictest TLP among the occurrences behind each piece of evidence: a
         # relationship naming values is marked at least as strictly as they are.
         strictest: dict[tuple[str, str, Strength], int] = defaultdict(int)
-        sightings: dict[tuple[str, str], list[tuple[Occurrence, IndexedValue]]] = defaultdict(list)
+        sightings: dict[str, list[tuple[Occurrence, IndexedValue]]] = defaultdict(list)
         for occurrence in correlated:
             mine = occurrence.campaign_id
             assert mine is not None
@@ -213,8 +210,9 @@ class Correlator:
                         strictest[(mine, theirs, "exact")], occurrence.tlp, seen.tlp
                     )
                     outcome.matches += 1
-                    if seen.source != source:
-                        sightings[(seen.object_id, seen.collection_id)].append((occurrence, seen))
+                    # Sightings, like links, never cross collections (see _link).
+                    if seen.source != source and seen.collection_id == collection.id:
+                        sightings[seen.object_id].append((occurrence, seen))
         for member in members:
             for hit in group_hits.get(member.group, ()):
                 if hit.campaign_id != member.campaign_id and other(hit.campaign_id) is not None:
@@ -223,35 +221,27 @@ class Correlator:
                     evidence[found].add(member.group)
                     strictest[found] = max(strictest[found], member.tlp, hit.tlp)
 
-        desired: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # collection -> id -> obj
+        desired: dict[str, dict[str, Any]] = {}  # id -> object, for this batch's collection
         for (mine, theirs, strength), shared in sorted(evidence.items()):
             record = other(theirs)
             assert record is not None
             floor = strictest[(mine, theirs, strength)]
             self._link(batch, collection.id, mine, record, strength, shared, floor, now, desired)
             outcome.links += 1
-        for (indicator_id, its_collection), found in sorted(sightings.items()):
-            self._sighting(
-                batch, collection.id, indicator_id, its_collection, found, batch_key, now, desired
-            )
+        for indicator_id, found in sorted(sightings.items()):
+            self._sighting(batch, indicator_id, found, batch_key, now, desired)
             outcome.sightings += 1
-        for collection_id, objs in desired.items():
-            outcome.written += self._write(collection_id, list(objs.values()))
-            outcome.collections.add(collection_id)
+        if desired:
+            outcome.written = self._write(collection.id, list(desired.values()))
         return outcome
 
     # -- indexing ----------------------------------------------------------------
 
     def _index(self, batch: Batch, collection_id: str, source: str, now: int) -> None:
         entries = []
-        # An attacker value is carried by its indicator and its SCO: the indicator's
-        # entry stands for both (the SCO's id follows from the value).
-        carried = {(o.key, o.campaign_id) for o in batch.occurrences if o.indicator}
         seen: set[tuple[str, str]] = set()
         for o in batch.occurrences:
             if (o.key, o.object_id) in seen:
-                continue
-            if not o.indicator and (o.key, o.campaign_id) in carried:
                 continue
             seen.add((o.key, o.object_id))
             first = o.first_seen or now
@@ -333,7 +323,7 @@ class Correlator:
         shared: set[str],
         floor: int,
         now: int,
-        desired: dict[str, dict[str, dict[str, Any]]],
+        desired: dict[str, dict[str, Any]],
     ) -> None:
         theirs = record.id
         pair = (min(mine, theirs), max(mine, theirs))
@@ -365,7 +355,7 @@ class Correlator:
         # read. Links across collections are kept in the index, for the API (which
         # checks both) to show.
         if len(collections) == 1:
-            self._add(desired, collection_id, relationship, rank)
+            self._add(desired, relationship, rank)
         for a, b in ((mine, theirs), (theirs, mine)):
             self.store.put_campaign_link(
                 CampaignLink(
@@ -385,13 +375,11 @@ class Correlator:
     def _sighting(
         self,
         batch: Batch,
-        collection_id: str,
         indicator_id: str,
-        its_collection: str,
         found: list[tuple[Occurrence, IndexedValue]],
         batch_key: str,
         now: int,
-        desired: dict[str, dict[str, dict[str, Any]]],
+        desired: dict[str, dict[str, Any]],
     ) -> None:
         ours = {o.key: o for o, _ in found}
         rank = max([o.tlp for o in ours.values()] + [seen.tlp for _, seen in found])
@@ -424,17 +412,9 @@ class Correlator:
             ),
             "object_marking_refs": [tlp_levels.BY_RANK[rank].marking_id],
         }
-        if its_collection == collection_id:  # as for links: never across collections
-            self._add(desired, collection_id, sighting, rank)
+        self._add(desired, sighting, rank)
 
-    def _add(
-        self,
-        desired: dict[str, dict[str, dict[str, Any]]],
-        collection_id: str,
-        obj: dict,
-        rank: int,
-    ) -> None:
-        into = desired[collection_id]
+    def _add(self, into: dict[str, dict[str, Any]], obj: dict, rank: int) -> None:
         into[obj["id"]] = obj
         marking = tlp_levels.BY_RANK[rank].marking_definition()
         into.setdefault(marking["id"], marking)
