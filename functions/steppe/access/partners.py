@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from steppe.access.caller import ROLES
 from steppe.access.keys import generate_key, hash_key
 from steppe.errors import Conflict, InvalidInput, NotFound
 from steppe.stix import tlp
 from steppe.stix.ids import derived_id
-from steppe.stix.timestamps import now_micros
+from steppe.stix.timestamps import format_stix, now_micros
 from steppe.store.port import Partner, Store
 
 # Default clearance per role: staff see everything; outside partners start at GREEN.
@@ -20,6 +21,22 @@ DEFAULT_CLEARANCE = {"admin": tlp.RED.rank, "analyst": tlp.RED.rank, "partner": 
 def org_identity_id(org_name: str) -> str:
     """The STIX identity of the organisation running steppe (the producer of submissions)."""
     return derived_id("identity", "organisation", org_name)
+
+
+def org_identity(org_name: str, stamp: int) -> dict[str, Any]:
+    """The organisation's identity object, for a collection that does not hold it yet."""
+    text = format_stix(stamp)
+    return {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": org_identity_id(org_name),
+        "created_by_ref": org_identity_id(org_name),
+        "created": text,
+        "modified": text,
+        "name": org_name,
+        "identity_class": "organization",
+        "object_marking_refs": [tlp.CLEAR.marking_id],
+    }
 
 
 def partner_identity_id(name: str) -> str:

@@ -38,7 +38,7 @@ from typing import Any
 
 import orjson
 
-from steppe.access.partners import org_identity_id
+from steppe.access.partners import org_identity, org_identity_id
 from steppe.correlate import values
 from steppe.correlate.extract import Batch, Occurrence, read_batch
 from steppe.ingest.service import bundle_key
@@ -355,7 +355,7 @@ class Correlator:
         # read. Links across collections are kept in the index, for the API (which
         # checks both) to show.
         if len(collections) == 1:
-            self._add(desired, relationship, rank)
+            self._add(desired, relationship, rank, now)
         for a, b in ((mine, theirs), (theirs, mine)):
             self.store.put_campaign_link(
                 CampaignLink(
@@ -412,24 +412,14 @@ class Correlator:
             ),
             "object_marking_refs": [tlp_levels.BY_RANK[rank].marking_id],
         }
-        self._add(desired, sighting, rank)
+        self._add(desired, sighting, rank, now)
 
-    def _add(self, into: dict[str, dict[str, Any]], obj: dict, rank: int) -> None:
+    def _add(self, into: dict[str, dict[str, Any]], obj: dict, rank: int, now: int) -> None:
         into[obj["id"]] = obj
         marking = tlp_levels.BY_RANK[rank].marking_definition()
         into.setdefault(marking["id"], marking)
-        identity = {
-            "type": "identity",
-            "spec_version": "2.1",
-            "id": self.org_id,
-            "created_by_ref": self.org_id,
-            "created": obj["created"],
-            "modified": obj["created"],
-            "name": self.settings.org_name,
-            "identity_class": "organization",
-            "object_marking_refs": [tlp_levels.CLEAR.marking_id],
-        }
-        into.setdefault(self.org_id, identity)
+        if self.org_id not in into:
+            into[self.org_id] = org_identity(self.settings.org_name, now)
         clear = tlp_levels.CLEAR.marking_definition()
         into.setdefault(clear["id"], clear)
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from steppe.stix import tlp
 from steppe.stix.ids import derived_id
 from steppe.stix.timestamps import format_stix
 
@@ -78,19 +77,3 @@ def revocation_note(
     if markings:
         note["object_marking_refs"] = list(markings)
     return note
-
-
-def producer_identity(producer_id: str, name: str, stamp: int) -> dict[str, Any]:
-    """The organisation's identity, for a collection that does not hold it yet."""
-    stamp_text = format_stix(stamp)
-    return {
-        "type": "identity",
-        "spec_version": "2.1",
-        "id": producer_id,
-        "created_by_ref": producer_id,
-        "created": stamp_text,
-        "modified": stamp_text,
-        "name": name,
-        "identity_class": "organization",
-        "object_marking_refs": [tlp.CLEAR.marking_id],
-    }

@@ -31,14 +31,13 @@ from dataclasses import dataclass, field
 import orjson
 
 from steppe.access.caller import Caller
-from steppe.access.partners import org_identity_id
+from steppe.access.partners import org_identity, org_identity_id
 from steppe.correlate.values import display, parse_query
 from steppe.errors import Conflict, Forbidden, InvalidInput, NotFound
 from steppe.ingest.service import bundle_key
 from steppe.lifecycle.revocation import (
     MAX_REASON,
     note_id,
-    producer_identity,
     revocation_note,
     revocation_stamp,
     revoked_version,
@@ -413,7 +412,7 @@ class LifecycleService:
             counts.revoked.append((record.id, format_stix(stamp)))
         if to_write:
             if self.producer_id not in self._latest(collection_id, [self.producer_id]):
-                identity = producer_identity(self.producer_id, self.settings.org_name, now)
+                identity = org_identity(self.settings.org_name, now)
                 to_write[:0] = [
                     _version(tlp.CLEAR.marking_definition(), tlp.CLEAR.rank),
                     _version(identity, tlp.CLEAR.rank),
