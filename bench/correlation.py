@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from bench.common import ADMIN_KEY, Server, embedded_server, heading, row
-from bench.ingest import submission
+from bench.ingest import submission, submit_until_complete
 from steppe.access.bootstrap import ensure_bootstrapped
 from steppe.config import Settings
 from steppe.runtime import build_services
@@ -55,15 +55,8 @@ def ingest(body: bytes, correlate: bool) -> tuple[float, float, float]:
     """(observables/s until complete, until correlated, peak MB)."""
     with embedded_server(STEPPE_CORRELATE="1" if correlate else "0") as server:
         started = time.perf_counter()
-        resource = server.json(
-            "POST", "/api/v1/observations", body, headers={"Content-Type": "application/json"}
-        )
-        while resource["status"] == "pending":
-            time.sleep(0.05)
-            resource = server.json("GET", resource["links"]["self"])
+        resource = submit_until_complete(server, body)
         complete = time.perf_counter() - started
-        if resource["status"] != "complete":
-            raise RuntimeError(f"submission ended {resource['status']}: {resource['errors']}")
         while pending_jobs(server.data_dir):
             time.sleep(0.05)
         correlated = time.perf_counter() - started

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from bench.common import embedded_server, heading, row
+from bench.common import Server, embedded_server, heading, row
 from steppe.ingest.convert import ConversionContext, Converter, Producer
 from steppe.ingest.models import parse_json
 from steppe.ingest.templates import TemplateRegistry
@@ -93,18 +93,24 @@ def ceiling(body: bytes) -> tuple[float, int]:
     return len(observables) / elapsed, produced
 
 
+def submit_until_complete(server: Server, body: bytes) -> dict[str, Any]:
+    """POST the submission and poll it until it is complete (an error if it fails)."""
+    resource = server.json(
+        "POST", "/api/v1/observations", body, headers={"Content-Type": "application/json"}
+    )
+    while resource["status"] == "pending":
+        time.sleep(0.05)
+        resource = server.json("GET", resource["links"]["self"])
+    if resource["status"] != "complete":
+        raise RuntimeError(f"submission ended {resource['status']}: {resource['errors']}")
+    return resource
+
+
 def end_to_end(body: bytes) -> tuple[float, float, dict[str, Any]]:
     with embedded_server() as server:
         started = time.perf_counter()
-        resource = server.json(
-            "POST", "/api/v1/observations", body, headers={"Content-Type": "application/json"}
-        )
-        while resource["status"] == "pending":
-            time.sleep(0.05)
-            resource = server.json("GET", resource["links"]["self"])
+        resource = submit_until_complete(server, body)
         elapsed = time.perf_counter() - started
-        if resource["status"] != "complete":
-            raise RuntimeError(f"submission ended {resource['status']}: {resource['errors']}")
         return resource["observables"] / elapsed, server.peak_rss_mb(), resource
 
 
