@@ -169,7 +169,7 @@ class LifecycleService:
         for collection in self.store.list_collections(self.settings.api_root):
             if not (caller.may_read(collection.id) or caller.may_write(collection.id)):
                 continue
-            found = self._latest(collection.id, [indicator_id]).get(indicator_id)
+            found = latest_versions(self.store, collection.id, [indicator_id]).get(indicator_id)
             if found is not None and found.type == "indicator" and found.tlp <= caller.clearance:
                 holders.append((collection, found))
         if not holders:
@@ -367,7 +367,7 @@ class LifecycleService:
         counts = RevokeCounts()
         for start in range(0, len(indicator_ids), LOOKUP_BATCH):
             batch = indicator_ids[start : start + LOOKUP_BATCH]
-            found = self._latest(collection_id, batch)
+            found = latest_versions(self.store, collection_id, batch)
             counts.missing += [i for i in batch if i not in found]
             records = [found[i] for i in batch if i in found and found[i].type == "indicator"]
             counts.add(
@@ -411,7 +411,9 @@ class LifecycleService:
             to_write.append(_version(revoked, record.tlp, record.spec_version, revoked=True))
             counts.revoked.append((record.id, format_stix(stamp)))
         if to_write:
-            if self.producer_id not in self._latest(collection_id, [self.producer_id]):
+            if self.producer_id not in latest_versions(
+                self.store, collection_id, [self.producer_id]
+            ):
                 identity = org_identity(self.settings.org_name, now)
                 to_write[:0] = [
                     _version(tlp.CLEAR.marking_definition(), tlp.CLEAR.rank),
@@ -419,10 +421,6 @@ class LifecycleService:
                 ]
             self.store.put_objects(collection_id, to_write)
         return counts
-
-    def _latest(self, collection_id: str, ids: Sequence[str]) -> dict[str, StoredObject]:
-        """The latest stored version of each of `ids` that the collection holds."""
-        return latest_versions(self.store, collection_id, ids)
 
     def _submission(self, submission_id: str) -> Submission:
         submission = self.store.get_submission(submission_id)
