@@ -14,3 +14,16 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_SECURITY_TOKEN", "testing")
 os.environ.setdefault("AWS_SESSION_TOKEN", "testing")
 os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+
+# Hypothesis: a fixed seed (derandomize) and no per-example deadline, so property-based tests
+# explore the same examples on every run and on a loaded machine; each test sets its budget.
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "steppe",
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.load_profile("steppe")
