@@ -7,6 +7,7 @@ import pytest
 from steppe.access.auth import parse_authorization
 from steppe.access.caller import Caller
 from steppe.access.keys import KEY_PREFIX, generate_key, hash_key
+from steppe.access.partners import name_problem
 from steppe.errors import Forbidden, Unauthenticated
 
 
@@ -54,11 +55,35 @@ def test_refused_authorization_forms_say_why(header, says):
 
 def test_caller_survives_the_trip_through_api_gateway_context():
     caller = Caller(
-        "cert-kg", "partner", 1, frozenset({"c1", "c2"}), frozenset({"c2"}), "identity--x"
+        "cert-kg",
+        "partner",
+        1,
+        frozenset({"c1", "c2"}),
+        frozenset({"c2"}),
+        "identity--x",
+        partner_id="6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
     )
     context = caller.to_context()
     assert all(isinstance(value, str) for value in context.values())
+    assert context["partner_id"] == caller.partner_id
     assert Caller.from_context({**context, "principalId": "cert-kg"}) == caller
+
+
+def test_ownership_is_by_stable_id_not_by_name():
+    owner_id = "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+    owner = Caller("ana", "analyst", 4, frozenset(), frozenset(), None, partner_id=owner_id)
+    same_name = Caller("ana", "analyst", 4, frozenset(), frozenset(), None, partner_id="other")
+    console = Caller("ana", "admin", 4, frozenset(), frozenset(), None)
+    assert owner.owns(owner_id)
+    assert not same_name.owns(owner_id) and not same_name.owns("ana")
+    assert not console.owns(None) and not console.owns("")
+
+
+def test_partner_names_are_sane_and_never_reserved_words():
+    for good in ("cert-kg", "a", "soc@cert.ee", "x_1.2", "N" * 64):
+        assert name_problem(good) is None, good
+    for bad in ("None", "null", "NULL", "true", "", "-x", ".", "a b", "a:b", "n" * 65, 5):
+        assert name_problem(bad) is not None, bad
 
 
 def test_anonymous_caller_keeps_the_reason_and_is_refused():
