@@ -85,9 +85,7 @@ def test_only_the_submitter_or_an_admin_can_see_revoke_or_reprocess_a_submission
         assert reply.json()["where"] == "submission_id"
         # the same answer as for an id that does not exist: nothing confirms it
         assert reply.json()["description"] == f"there is no submission '{sid}'"
-    assert app.request("GET", "/api/v1/submissions", key=bob["key"]).json() == {
-        "submissions": []
-    }
+    assert app.request("GET", "/api/v1/submissions", key=bob["key"]).json() == {"submissions": []}
     # bob's attempts changed nothing
     after = app.request("GET", f"/api/v1/submissions/{sid}", key=alice["key"]).json()
     assert after["revoked"] is None

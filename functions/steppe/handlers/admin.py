@@ -93,6 +93,16 @@ def _admin() -> Caller:
     return caller
 
 
+def _path(name: str, captured: str) -> str:
+    """A path parameter as the client meant it.
+
+    API Gateway's pathParameters are decoded ('steppe%20indicators' is the
+    title 'steppe indicators'); the route's own capture would not be.
+    """
+    decoded = (router.current_event.raw_event.get("pathParameters") or {}).get(name)
+    return str(decoded) if decoded is not None else captured
+
+
 def _no_query() -> None:
     query_params(router.current_event.raw_event, allowed=())
 
@@ -144,7 +154,7 @@ def add_partner() -> Response[dict]:
 def get_partner(name: str) -> Response[dict]:
     _admin()
     _no_query()
-    return json_response(200, describe_partner(_service().partner(name)))
+    return json_response(200, describe_partner(_service().partner(_path("name", name))))
 
 
 @router.patch(
@@ -154,6 +164,7 @@ def get_partner(name: str) -> Response[dict]:
 def update_partner(name: str) -> Response[dict]:
     _admin()
     _no_query()
+    name = _path("name", name)
     service = _service()
     service.partner(name)  # a bad or unknown name first, then the body
     return json_response(200, describe_partner(service.update_partner(name, _body(PartnerUpdate))))
@@ -165,7 +176,7 @@ def update_partner(name: str) -> Response[dict]:
 def delete_partner(name: str) -> Response[dict]:
     caller = _admin()
     _no_query()
-    deleted = _service().delete_partner(name, by=caller)
+    deleted = _service().delete_partner(_path("name", name), by=caller)
     return json_response(200, {"deleted": deleted.name, "id": deleted.id})
 
 
@@ -176,7 +187,7 @@ def delete_partner(name: str) -> Response[dict]:
 def rotate(name: str) -> Response[dict]:
     _admin()
     _no_query()
-    issued = _service().rotate_key(name)
+    issued = _service().rotate_key(_path("name", name))
     return json_response(200, {**describe_partner(issued.partner), "key": issued.key})
 
 
@@ -187,7 +198,7 @@ def revoke(name: str) -> Response[dict]:
     _admin()
     _no_query()
     service = _service()
-    partner = service.partner(name)
+    partner = service.partner(_path("name", name))
     count = service.revoke_keys(partner.name)
     return json_response(200, {"name": partner.name, "revoked_keys": count})
 
@@ -223,6 +234,7 @@ def add_collection() -> Response[dict]:
 def update_collection(collection_id: str) -> Response[dict]:
     _admin()
     _no_query()
+    collection_id = _path("collection_id", collection_id)
     service = _service()
     service.collection(collection_id)
     updated = service.update_collection(collection_id, _body(CollectionUpdate))
