@@ -1,14 +1,17 @@
 """Credentials: header parsing and the caller context the authorizer hands over."""
 
 import base64
+import uuid
 
 import pytest
 
+from contract.adapters import aws_store, sqlite_store
 from steppe.access.auth import parse_authorization
 from steppe.access.caller import Caller
 from steppe.access.keys import KEY_PREFIX, generate_key, hash_key
-from steppe.access.partners import name_problem
+from steppe.access.partners import add_partner, name_problem
 from steppe.errors import Forbidden, Unauthenticated
+from steppe.store.port import Partner, Submission, legacy_partner_id
 
 
 def basic(user: str, key: str) -> str:
@@ -100,3 +103,52 @@ def test_roles_and_collection_rights():
     assert partner.may_read("c1") and not partner.may_read("c2") and not partner.may_write("c1")
     admin = Caller("a", "admin", 4, frozenset(), frozenset(), None)
     assert admin.may_write("anything") and admin.may_read("anything")
+
+
+def _forget_ids(store) -> None:
+    """Make the records look as they did before partners had ids."""
+    if hasattr(store, "_db"):
+        with store._db.write() as conn:
+            conn.execute("UPDATE partners SET id = NULL")
+            conn.execute("UPDATE submissions SET submitter_id = NULL")
+        return
+    from steppe.store.aws import keys
+
+    table = store._table
+    for partner in store.list_partners():
+        table.client.update_item(
+            TableName=table.name,
+            Key={"pk": {"S": keys.PARTNERS}, "sk": {"S": partner.name}},
+            UpdateExpression="REMOVE id",
+        )
+    for submission in store.list_submissions():
+        table.client.update_item(
+            TableName=table.name,
+            Key={"pk": {"S": keys.submission(submission.id)}, "sk": {"S": keys.SUBMISSION_SK}},
+            UpdateExpression="REMOVE submitter_id",
+        )
+
+
+@pytest.mark.parametrize("opener", [sqlite_store, aws_store], ids=["sqlite", "aws"])
+def test_records_stored_before_partners_had_ids_still_load(opener, tmp_path):
+    with opener(tmp_path) as store:
+        store.put_partner(Partner(name="ana", role="analyst", id=str(uuid.uuid4())))
+        store.create_submission(
+            Submission(
+                id="s1",
+                collection_id="c",
+                submitter="ana",
+                created=1,
+                chunks_total=1,
+                observables=1,
+                submitter_id="x",
+            )
+        )
+        _forget_ids(store)
+        legacy = store.get_partner("ana")
+        assert legacy.id == legacy_partner_id("ana")
+        assert store.get_submission("s1").submitter_id == legacy.id  # still its own
+        # a partner created under that name from now on has a UUIDv4: not the owner
+        store.delete_partner("ana")
+        recreated = add_partner(store, "ana", "analyst", org_name="steppe").partner
+        assert uuid.UUID(recreated.id).version == 4 and recreated.id != legacy.id
