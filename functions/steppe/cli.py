@@ -3,7 +3,7 @@
     steppe serve                      the embedded service (what `make run` runs)
     steppe submit FILE                post a JSON report or a CSV of observables
     steppe reprocess ID               run an archived submission again
-    steppe partner add|list|show|rotate|revoke|set
+    steppe partner add|list|show|rotate|revoke|set|delete
     steppe collection add|set|list
     steppe audit                      the TAXII requests partners made
     steppe revoke indicator|submission ID --reason TEXT
@@ -190,104 +190,94 @@ def _partner_line(partner: Any) -> str:
     from steppe.stix import tlp
 
     return (
-        f"{partner.name}  role={partner.role}  tlp={tlp.BY_RANK[partner.tlp_clearance].name}  "
+        f"{partner.name}  id={partner.id}  role={partner.role}  "
+        f"tlp={tlp.BY_RANK[partner.tlp_clearance].name}  "
         f"read={','.join(sorted(partner.can_read)) or '-'}  "
         f"write={','.join(sorted(partner.can_write)) or '-'}"
     )
 
 
-def _resolve_collections(
-    store: Any, settings: Settings, refs: list[str] | None
-) -> list[str] | None:
-    if refs is None:
-        return None
-    ids = []
-    for ref in refs:
-        collection = store.get_collection(ref) or store.find_collection_by_title(
-            settings.api_root, ref
-        )
-        if collection is None:
-            raise SteppeError(f"there is no collection with the id or title '{ref}'")
-        ids.append(collection.id)
-    return ids
+def _administration() -> Any:
+    from steppe.access.administration import Administration
+
+    return Administration(_open_services().store, _settings())
+
+
+def _given(**fields: Any) -> dict[str, Any]:
+    """The options given on the command line (argparse leaves the others None)."""
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 def cmd_partner(args: argparse.Namespace) -> int:
-    from steppe.access import partners
+    from steppe.access.admin_models import PartnerCreate, PartnerUpdate, parse
     from steppe.access.bootstrap import default_collection
 
-    settings = _settings()
-    store = _open_services().store
+    admin = _administration()
     if args.action == "add":
-        read = _resolve_collections(store, settings, args.read)
-        write = _resolve_collections(store, settings, args.write)
+        read, write = args.read, args.write
         if read is None and write is None and args.role in ("admin", "analyst"):
-            default = default_collection(store, settings.api_root)
+            default = default_collection(admin.store, admin.settings.api_root)
             read = write = [default.id] if default else []
-        issued = partners.add_partner(
-            store,
-            args.name,
-            args.role,
-            org_name=settings.org_name,
-            clearance=args.tlp,
-            can_read=read or [],
-            can_write=write or [],
+        spec = parse(
+            PartnerCreate,
+            _given(name=args.name, role=args.role, tlp=args.tlp, read=read, write=write),
         )
+        issued = admin.add_partner(spec)
         print(_partner_line(issued.partner))
         print(f"key (shown once): {issued.key}")
     elif args.action == "list":
-        for partner in store.list_partners():
+        for partner in admin.list_partners():
             print(_partner_line(partner))
     elif args.action == "show":
-        print(_partner_line(partners.get_partner(store, args.name)))
+        print(_partner_line(admin.partner(args.name)))
     elif args.action == "set":
-        partner = partners.update_partner(
-            store,
-            args.name,
-            role=args.role,
-            clearance=args.tlp,
-            can_read=_resolve_collections(store, settings, args.read),
-            can_write=_resolve_collections(store, settings, args.write),
+        changes = parse(
+            PartnerUpdate, _given(role=args.role, tlp=args.tlp, read=args.read, write=args.write)
         )
-        print(_partner_line(partner))
+        print(_partner_line(admin.update_partner(args.name, changes)))
     elif args.action == "rotate":
-        issued = partners.rotate_key(store, args.name)
+        issued = admin.rotate_key(args.name)
         print(f"new key for {args.name} (shown once; older keys no longer work): {issued.key}")
     elif args.action == "revoke":
-        count = partners.revoke(store, args.name)
+        count = admin.revoke_keys(args.name)
         print(f"revoked {count} key(s) of {args.name}")
+    elif args.action == "delete":
+        deleted = admin.delete_partner(args.name)
+        print(f"deleted {deleted.name} ({deleted.id}) and its keys")
     return 0
 
 
 def cmd_collection(args: argparse.Namespace) -> int:
-    from steppe.access.collections import add_collection, update_collection
+    from steppe.access.admin_models import CollectionCreate, CollectionUpdate, parse
 
-    settings = _settings()
-    store = _open_services().store
+    admin = _administration()
     if args.action == "add":
-        collection = add_collection(
-            store,
-            settings.api_root,
-            args.title,
-            description=args.description or "",
-            alias=args.alias,
-            unmarked_tlp=args.unmarked_tlp,
-            active_only=args.active_only,
+        spec = parse(
+            CollectionCreate,
+            _given(
+                title=args.title,
+                description=args.description,
+                alias=args.alias,
+                unmarked_tlp=args.unmarked_tlp,
+                active_only=args.active_only,
+            ),
         )
+        collection = admin.add_collection(spec)
         print(f"{collection.id}  {collection.title}{_collection_marks(collection)}")
     elif args.action == "set":
-        ids = _resolve_collections(store, settings, [args.collection]) or []
-        collection = update_collection(
-            store,
-            ids[0],
-            title=args.title,
-            description=args.description,
-            unmarked_tlp=args.unmarked_tlp,
-            active_only=args.active_only,
+        changes = parse(
+            CollectionUpdate,
+            _given(
+                title=args.title,
+                description=args.description,
+                unmarked_tlp=args.unmarked_tlp,
+                active_only=args.active_only,
+            ),
         )
+        collection = admin.update_collection(args.collection, changes)
         print(f"{collection.id}  {collection.title}{_collection_marks(collection)}")
     else:
-        for collection in store.list_collections(settings.api_root):
+        for collection in admin.list_collections():
             print(f"{collection.id}  {collection.title}{_collection_marks(collection)}")
     return 0
 
@@ -358,15 +348,15 @@ def cmd_false_positive(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from steppe.stix.timestamps import format_taxii, parse_micros
+    from steppe.access.admin_models import AuditQuery, parse
+    from steppe.stix.timestamps import format_taxii
 
-    store = _open_services().store
-    records = store.list_audit(
-        since=parse_micros(args.since) if args.since else None,
-        partner=args.partner,
-        limit=args.limit,
+    query = parse(
+        AuditQuery,
+        _given(since=args.since, partner=args.partner, limit=args.limit),
+        noun="option",
     )
-    for r in records:
+    for r in _administration().audit(query):
         print(
             f"{format_taxii(r.time)}  {r.partner or '-':<16} {r.status}  {r.method:<6} "
             f"{r.path}  objects={r.objects}{'  ' + r.detail if r.detail else ''}"
@@ -479,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("--read", nargs="*", metavar="COLLECTION")
         action.add_argument("--write", nargs="*", metavar="COLLECTION")
     actions.add_parser("list")
-    for name in ("show", "rotate", "revoke"):
+    for name in ("show", "rotate", "revoke", "delete"):
         actions.add_parser(name).add_argument("name")
     partner.set_defaults(func=cmd_partner)
 

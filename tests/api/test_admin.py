@@ -57,7 +57,7 @@ def test_bad_partner_requests_say_what_is_wrong(app: App):
     cases = [
         ({"name": "x", "tlp": "purple"}, 400, "tlp"),
         ({"name": "x", "role": "god"}, 400, "role"),
-        ({"name": "x", "read": ["no such feed"]}, 400, "read"),
+        ({"name": "x", "read": ["no such feed"]}, 400, "read[0]"),
         ({"name": "x", "colour": "red"}, 400, "colour"),
         ({"tlp": "green"}, 400, "name"),
         ({"name": "has space"}, 400, "name"),

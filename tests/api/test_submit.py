@@ -206,8 +206,9 @@ def test_analysts_see_their_own_submissions_only(app: App):
     assert app.request("GET", "/api/v1/submissions", key=bob).json() == {"submissions": []}
     listed = app.request("GET", "/api/v1/submissions").json()["submissions"]
     assert [s["id"] for s in listed] == [mine["id"]]  # the admin sees everyone's
-    refused = app.request("POST", f"{mine['links']['self']}/reprocess", key=alice)
-    assert refused.status == 403
+    # its submitter may reprocess it (issue 8); another analyst does not learn it exists
+    assert app.request("POST", f"{mine['links']['self']}/reprocess", key=alice).status == 201
+    assert app.request("POST", f"{mine['links']['self']}/reprocess", key=bob).status == 404
 
 
 def test_openapi_document_describes_the_api(app: App):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from steppe.errors import Conflict
-from steppe.store.port import Partner
+from steppe.store.port import Partner, legacy_partner_id
 
 FEED = "7d1b3c0e-5c8a-4b7e-9a51-0f2e4d6c8b10"
 OTHER = "2a9c4e61-3b7d-4f0a-8c25-9e1d7b3f5a42"
@@ -20,16 +22,42 @@ def test_partner_round_trip_and_replace(store):
         can_write=frozenset({FEED}),
         created=1_231_977_600_000_000,
         identity_id="identity--b3bca3c2-1f3d-4b54-b44f-dac42c3a8f01",
+        id="5b0c2d9e-8a41-4f3e-b7c6-1d2e3f4a5b6c",
     )
     store.put_partner(cert)
     assert store.get_partner("cert-kg") == cert
-    plain = Partner(name="siem", role="partner")
+    plain = Partner(name="siem", role="partner", id="0e6f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b")
     store.put_partner(plain)
     assert store.get_partner("siem") == plain
-    narrowed = Partner(name="cert-kg", role="partner", tlp_clearance=1, can_read=frozenset({FEED}))
+    narrowed = Partner(
+        name="cert-kg",
+        role="partner",
+        tlp_clearance=1,
+        can_read=frozenset({FEED}),
+        id=cert.id,
+    )
     store.put_partner(narrowed)
     assert store.get_partner("cert-kg") == narrowed
     assert store.get_partner("nobody") is None
+
+
+def test_a_partner_recreated_under_its_name_has_the_new_id(store):
+    first = Partner(name="cert-kg", role="partner", id="5b0c2d9e-8a41-4f3e-b7c6-1d2e3f4a5b6c")
+    store.put_partner(first)
+    store.delete_partner("cert-kg")
+    second = Partner(name="cert-kg", role="partner", id="9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a")
+    store.put_partner(second)
+    assert store.get_partner("cert-kg").id == second.id
+    assert [p.id for p in store.list_partners()] == [second.id]
+
+
+def test_a_partner_stored_without_an_id_loads_with_its_legacy_id(store):
+    # What a record written before partners had ids reads as: stable, and never a UUIDv4
+    # (the kind every partner created since gets), so no new partner can hold it.
+    store.put_partner(Partner(name="old-cert", role="partner"))
+    loaded = store.get_partner("old-cert")
+    assert loaded.id == legacy_partner_id("old-cert") == store.list_partners()[0].id
+    assert uuid.UUID(loaded.id).version == 5
 
 
 def test_partners_listed_by_name(store):

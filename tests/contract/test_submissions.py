@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from steppe.errors import Conflict, NotFound
-from steppe.store.port import ChunkResult, Submission
+from steppe.store.port import ChunkResult, Submission, legacy_partner_id
 
 COLLECTION = "7d1b3c0e-5c8a-4b7e-9a51-0f2e4d6c8b10"
+SUBMITTER_ID = "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7"
 
 
 def submission(sid: str, created: int, **fields) -> Submission:
@@ -15,11 +16,22 @@ def submission(sid: str, created: int, **fields) -> Submission:
         id=sid,
         collection_id=COLLECTION,
         submitter="analyst-bishkek",
+        submitter_id=fields.pop("submitter_id", SUBMITTER_ID),
         created=created,
         chunks_total=fields.pop("chunks_total", 3),
         observables=fields.pop("observables", 2_500),
         **fields,
     )
+
+
+def test_the_owner_is_the_submitters_stable_id(store):
+    store.create_submission(submission("s1", 10))
+    assert store.get_submission("s1").submitter_id == SUBMITTER_ID
+    assert [s.submitter_id for s in store.list_submissions()] == [SUBMITTER_ID]
+    # written without one (before partners had ids): the submitter's legacy id, which
+    # only a partner record stored without an id has, never one created since
+    store.create_submission(submission("s0", 5, submitter_id=""))
+    assert store.get_submission("s0").submitter_id == legacy_partner_id("analyst-bishkek")
 
 
 def test_round_trip_with_meta(store):

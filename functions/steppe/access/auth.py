@@ -75,4 +75,5 @@ def identify(store: AccessStore, header: str | None) -> Caller:
         can_read=partner.can_read,
         can_write=partner.can_write,
         identity_id=partner.identity_id,
+        partner_id=partner.id,
     )

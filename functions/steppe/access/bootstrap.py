@@ -1,8 +1,14 @@
-"""First start: one API root, one default collection and the admin credential.
+"""First start: one API root, one default collection and the first admin.
 
-Idempotent: run on every start, it only creates what is missing. The admin
-key is STEPPE_ADMIN_KEY when set; otherwise one is generated on first start,
-returned once (the caller prints it) and written to the data dir with mode 0600.
+Run on every start, it only creates what is missing, and the first admin only
+once: the API root is written last, so a store that has one has finished its
+first start. After that STEPPE_ADMIN_KEY is ignored: it never re-creates a
+deleted admin, never gives back a key that was rotated or revoked and never
+adds a key (an admin who lost every key gets one with `steppe partner rotate`).
+
+The first admin's key is STEPPE_ADMIN_KEY when set; otherwise one is
+generated, returned once (the caller prints it) and written to the data dir
+with mode 0600.
 """
 
 from __future__ import annotations
@@ -12,7 +18,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from steppe.access.keys import hash_key
 from steppe.access.partners import add_partner
 from steppe.config import Settings
 from steppe.stix.timestamps import now_micros
@@ -43,21 +48,12 @@ def ensure_bootstrapped(
     admin_key = admin_key if admin_key is not None else os.environ.get("STEPPE_ADMIN_KEY") or None
     now = now_micros()
     root = store.get_api_root(settings.api_root)
-    if root is None:
-        root = ApiRoot(
-            id=settings.api_root,
-            title=f"{settings.org_name} indicator sharing",
-            description="STIX 2.1 indicators, campaigns and their context, shared by "
-            f"{settings.org_name}.",
-            created=now,
-        )
-        store.put_api_root(root)
-
-    collection = default_collection(store, root.id)
+    first_start = root is None
+    collection = default_collection(store, settings.api_root)
     if collection is None:
         collection = Collection(
             id=str(uuid.uuid4()),
-            api_root=root.id,
+            api_root=settings.api_root,
             title=DEFAULT_COLLECTION_TITLE,
             description="Indicators and campaigns produced from analyst submissions.",
             created=now,
@@ -67,7 +63,9 @@ def ensure_bootstrapped(
 
     issued_key: str | None = None
     key_file: Path | None = None
-    if store.get_partner(ADMIN_NAME) is None:
+    # Only on the first start; a first start cut short before its API root was
+    # written finds the admin it already made and leaves it (and its key) alone.
+    if first_start and store.get_partner(ADMIN_NAME) is None:
         issued = add_partner(
             store,
             ADMIN_NAME,
@@ -80,10 +78,16 @@ def ensure_bootstrapped(
         issued_key = issued.key
         if admin_key is None and settings.backend == "sqlite":
             key_file = _write_key_file(settings.data_dir, issued.key)
-    elif admin_key is not None and store.find_credential(hash_key(admin_key)) is None:
-        # STEPPE_ADMIN_KEY changed between starts: the configured key becomes valid too.
-        store.add_credential(hash_key(admin_key), ADMIN_NAME, now)
-        issued_key = admin_key
+
+    if root is None:
+        root = ApiRoot(
+            id=settings.api_root,
+            title=f"{settings.org_name} indicator sharing",
+            description="STIX 2.1 indicators, campaigns and their context, shared by "
+            f"{settings.org_name}.",
+            created=now,
+        )
+        store.put_api_root(root)
     return BootstrapResult(root, collection, issued_key, key_file)
 
 

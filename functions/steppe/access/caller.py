@@ -26,6 +26,9 @@ class Caller:
     can_write: frozenset[str]
     identity_id: str | None
     problem: str | None = None  # why the caller is not authenticated
+    # The partner's stable id (Partner.id): what ownership is keyed by, never the name,
+    # which can be deleted and given to someone else. None for the console operator.
+    partner_id: str | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -41,6 +44,7 @@ class Caller:
         return {
             "authenticated": "true",
             "partner": self.partner or "",
+            "partner_id": self.partner_id or "",
             "role": self.role or "",
             "clearance": str(self.clearance),
             "can_read": ",".join(sorted(self.can_read)),
@@ -64,6 +68,7 @@ class Caller:
             can_read=_split(context.get("can_read")),
             can_write=_split(context.get("can_write")),
             identity_id=str(context.get("identity") or "") or None,
+            partner_id=str(context.get("partner_id") or "") or None,
         )
 
     @classmethod
@@ -86,6 +91,10 @@ class Caller:
                 f"this needs the {' or '.join(roles)} role; '{self.partner}' has the role "
                 f"'{self.role}'"
             )
+
+    def owns(self, owner_id: str | None) -> bool:
+        """Whether a record owned by `owner_id` (a stable partner id) is the caller's own."""
+        return self.partner_id is not None and owner_id == self.partner_id
 
     def may_write(self, collection_id: str) -> bool:
         return self.role == "admin" or collection_id in self.can_write

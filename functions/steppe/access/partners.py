@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -39,8 +41,24 @@ def org_identity(org_name: str, stamp: int) -> dict[str, Any]:
     }
 
 
-def partner_identity_id(name: str) -> str:
-    return derived_id("identity", "partner", name)
+def partner_identity_id(partner_id: str) -> str:
+    """The STIX identity steppe gives a partner's objects: derived from its stable id.
+
+    Not from its name: a name deleted and created again would otherwise get the
+    old partner's identity, and with it the right to add versions of the old
+    partner's objects (a producer owns what carries its created_by_ref).
+    """
+    return derived_id("identity", "partner", partner_id)
+
+
+# Partner names: they appear in URLs (/api/v1/admin/partners/<name>), in Basic
+# credentials (so no ':'), on the command line (so no leading '-') and in JSON.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+MAX_NAME = 64
+# Words that read as "no value" in JSON, Python or JavaScript: a partner named
+# "None" or "null" is a bug waiting in every report and log that shows it.
+RESERVED_NAMES = frozenset({"none", "null", "nil", "undefined", "true", "false", "nan"})
+_NAME = re.compile(NAME_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +67,22 @@ class IssuedKey:
     key: str  # shown once, never stored
 
 
-def _check_name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > 100 or ":" in name or any(c.isspace() for c in name):
-        raise InvalidInput(
-            "a partner name is 1 to 100 characters with no spaces and no ':'", where="name"
+def name_problem(name: object) -> str | None:
+    """Why `name` cannot name a new partner, or None when it can."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        return (
+            f"a partner name is 1 to {MAX_NAME} letters, digits and '.', '-', '_', '@', "
+            "starting with a letter or digit"
         )
+    if name.lower() in RESERVED_NAMES:
+        return f"'{name}' is a reserved word and cannot name a partner"
+    return None
+
+
+def _check_name(name: str) -> str:
+    problem = name_problem(name)
+    if problem is not None:
+        raise InvalidInput(problem, where="name")
     return name
 
 
@@ -90,9 +118,8 @@ def add_partner(
     if store.get_partner(name) is not None:
         raise Conflict(f"a partner named '{name}' already exists", where="name")
     rank = DEFAULT_CLEARANCE[role] if clearance is None else _rank(clearance)
-    identity = (
-        org_identity_id(org_name) if role in ("admin", "analyst") else partner_identity_id(name)
-    )
+    partner_id = str(uuid.uuid4())
+    identity = _identity(role, partner_id, org_name)
     partner = Partner(
         name=name,
         role=role,  # type: ignore[arg-type]
@@ -101,6 +128,7 @@ def add_partner(
         can_write=_check_collections(store, can_write, "write"),
         created=now_micros(),
         identity_id=identity,
+        id=partner_id,
     )
     store.put_partner(partner)
     issued = key or generate_key()
@@ -112,15 +140,23 @@ def update_partner(
     store: Store,
     name: str,
     *,
+    org_name: str | None = None,
     role: str | None = None,
     clearance: str | None = None,
     can_read: Iterable[str] | None = None,
     can_write: Iterable[str] | None = None,
 ) -> Partner:
+    """Change what is given; the id never changes.
+
+    With org_name, a change of role also changes the STIX identity the partner
+    writes as: staff write as the organisation, partners as themselves.
+    """
     partner = get_partner(store, name)
     changes: dict[str, object] = {}
     if role is not None:
         changes["role"] = _check_role(role)
+        if org_name is not None and role != partner.role:
+            changes["identity_id"] = _identity(role, partner.id, org_name)
     if clearance is not None:
         changes["tlp_clearance"] = _rank(clearance)
     if can_read is not None:
@@ -130,6 +166,14 @@ def update_partner(
     updated = replace(partner, **changes)  # type: ignore[arg-type]
     store.put_partner(updated)
     return updated
+
+
+def _identity(role: str, partner_id: str, org_name: str) -> str:
+    return (
+        org_identity_id(org_name)
+        if role in ("admin", "analyst")
+        else partner_identity_id(partner_id)
+    )
 
 
 def get_partner(store: Store, name: str) -> Partner:

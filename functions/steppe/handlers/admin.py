@@ -1,28 +1,90 @@
 """The admin part of the analyst API: partners, their keys, collections, the audit trail.
 
-Every route here needs the admin role. Keys are returned once, when issued.
+A thin shell over steppe.access.administration (which the CLI calls too):
+check the admin role, parse the body, path and query into the models of
+steppe.access.admin_models (400 naming the field), call, shape the answer.
+Every route needs the admin role, checked before anything is parsed. Keys are
+returned once, when issued. The models are stated in the OpenAPI document.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+import orjson
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import BaseModel
 
-from steppe.access import collections, partners
+from steppe.access.admin_models import (
+    AuditQuery,
+    CollectionCreate,
+    CollectionUpdate,
+    PartnerCreate,
+    PartnerUpdate,
+    parse,
+)
+from steppe.access.administration import (
+    Administration,
+    describe_audit,
+    describe_collection,
+    describe_partner,
+)
 from steppe.access.caller import Caller
-from steppe.errors import InvalidInput
-from steppe.handlers.common import caller_of, json_fields, json_response
-from steppe.runtime import services
-from steppe.stix import tlp
-from steppe.stix.timestamps import format_taxii, parse_micros
-from steppe.store.port import Partner
+from steppe.errors import InvalidInput, PayloadTooLarge
+from steppe.handlers.common import caller_of, json_response, per_services, query_params, raw_body
 
 router = APIGatewayRouter()
+administration = per_services(lambda current: Administration(current.store, current.settings))
 
-PARTNER_FIELDS = {"name", "role", "tlp", "read", "write"}
-COLLECTION_FIELDS = {"title", "description", "alias", "unmarked_tlp", "active_only"}
+MAX_BODY = 256 * 1024  # the largest body: two lists of 1,000 collection references
+TAGS = ["Administration"]
+M = TypeVar("M", bound=BaseModel)
+
+_DESCRIBED = {
+    200: {"description": "done"},
+    403: {"description": "the caller is not an admin"},
+}
+
+
+def _docs(
+    summary: str,
+    *,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    status: int = 200,
+    missing: bool = False,
+    conflict: bool = False,
+) -> dict[str, Any]:
+    """The route's OpenAPI entry: its models (inline: they nest nothing) and answers."""
+    responses: dict[int, dict[str, str]] = {**_DESCRIBED}
+    if status != 200:
+        responses[status] = responses.pop(200)
+    if missing:
+        responses[404] = {"description": "no such partner or collection"}
+    if conflict:
+        responses[409] = {"description": "the name or title is taken"}
+    if body is not None:
+        responses[413] = {"description": f"the body is larger than {MAX_BODY:,} bytes"}
+    extensions: dict[str, Any] = {}
+    if body is not None:
+        extensions["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body.model_json_schema()}},
+        }
+    if query is not None:
+        schema = query.model_json_schema()
+        extensions["parameters"] = [
+            {"name": name, "in": "query", "required": False, "schema": field}
+            for name, field in schema["properties"].items()
+        ]
+    return {
+        "summary": summary,
+        "description": (body or query).__doc__ if (body or query) else None,
+        "tags": TAGS,
+        "responses": responses,
+        "openapi_extensions": extensions or None,
+    }
 
 
 def _admin() -> Caller:
@@ -31,56 +93,56 @@ def _admin() -> Caller:
     return caller
 
 
-def _string_list(document: dict[str, Any], name: str) -> list[str] | None:
-    value = document.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise InvalidInput(f"{name} must be a list of collection ids or titles", where=name)
-    store = services().store
-    root = services().settings.api_root
-    ids = []
-    for ref in value:
-        found = store.get_collection(ref) or store.find_collection_by_title(root, ref)
-        if found is None:
-            raise InvalidInput(f"there is no collection with the id or title '{ref}'", where=name)
-        ids.append(found.id)
-    return ids
+def _path(name: str, captured: str) -> str:
+    """A path parameter as the client meant it.
+
+    API Gateway's pathParameters are decoded ('steppe%20indicators' is the
+    title 'steppe indicators'); the route's own capture would not be.
+    """
+    decoded = (router.current_event.raw_event.get("pathParameters") or {}).get(name)
+    return str(decoded) if decoded is not None else captured
 
 
-def describe_partner(partner: Partner) -> dict[str, object]:
-    return {
-        "name": partner.name,
-        "role": partner.role,
-        "tlp": tlp.BY_RANK[partner.tlp_clearance].name,
-        "read": sorted(partner.can_read),
-        "write": sorted(partner.can_write),
-        "identity": partner.identity_id,
-        "created": format_taxii(partner.created),
-    }
+def _no_query() -> None:
+    query_params(router.current_event.raw_event, allowed=())
 
 
-@router.get("/api/v1/admin/partners")
+def _body(model: type[M]) -> M:
+    raw = raw_body(router.current_event.raw_event)
+    if len(raw) > MAX_BODY:
+        raise PayloadTooLarge(
+            f"the body is {len(raw):,} bytes; the limit is {MAX_BODY:,}", where="body"
+        )
+    try:
+        document = orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError as problem:
+        raise InvalidInput(f"the body is not valid JSON: {problem}", where="body") from None
+    if not isinstance(document, dict):
+        raise InvalidInput("the body must be a JSON object", where="body")
+    return parse(model, document)
+
+
+def _service() -> Administration:
+    return administration()
+
+
+@router.get("/api/v1/admin/partners", **_docs("List partners"))
 def list_partners() -> Response[dict]:
     _admin()
+    _no_query()
     return json_response(
-        200, {"partners": [describe_partner(p) for p in services().store.list_partners()]}
+        200, {"partners": [describe_partner(p) for p in _service().list_partners()]}
     )
 
 
-@router.post("/api/v1/admin/partners")
+@router.post(
+    "/api/v1/admin/partners",
+    **_docs("Add a partner and issue its first key", body=PartnerCreate, status=201, conflict=True),
+)
 def add_partner() -> Response[dict]:
     _admin()
-    document = json_fields(router.current_event.raw_event, PARTNER_FIELDS, {"name"})
-    issued = partners.add_partner(
-        services().store,
-        str(document["name"]),
-        str(document.get("role", "partner")),
-        org_name=services().settings.org_name,
-        clearance=document.get("tlp"),
-        can_read=_string_list(document, "read") or [],
-        can_write=_string_list(document, "write") or [],
-    )
+    _no_query()
+    issued = _service().add_partner(_body(PartnerCreate))
     return json_response(
         201,
         {**describe_partner(issued.partner), "key": issued.key},
@@ -88,132 +150,100 @@ def add_partner() -> Response[dict]:
     )
 
 
-@router.get("/api/v1/admin/partners/<name>")
+@router.get("/api/v1/admin/partners/<name>", **_docs("Show a partner", missing=True))
 def get_partner(name: str) -> Response[dict]:
     _admin()
-    return json_response(200, describe_partner(partners.get_partner(services().store, name)))
+    _no_query()
+    return json_response(200, describe_partner(_service().partner(_path("name", name))))
 
 
-@router.patch("/api/v1/admin/partners/<name>")
+@router.patch(
+    "/api/v1/admin/partners/<name>",
+    **_docs("Change a partner's role, clearance or rights", body=PartnerUpdate, missing=True),
+)
 def update_partner(name: str) -> Response[dict]:
     _admin()
-    document = json_fields(router.current_event.raw_event, PARTNER_FIELDS - {"name"})
-    partner = partners.update_partner(
-        services().store,
-        name,
-        role=document.get("role"),
-        clearance=document.get("tlp"),
-        can_read=_string_list(document, "read"),
-        can_write=_string_list(document, "write"),
-    )
-    return json_response(200, describe_partner(partner))
+    _no_query()
+    name = _path("name", name)
+    service = _service()
+    service.partner(name)  # a bad or unknown name first, then the body
+    return json_response(200, describe_partner(service.update_partner(name, _body(PartnerUpdate))))
 
 
-@router.delete("/api/v1/admin/partners/<name>")
+@router.delete(
+    "/api/v1/admin/partners/<name>", **_docs("Delete a partner and its keys", missing=True)
+)
 def delete_partner(name: str) -> Response[dict]:
     caller = _admin()
-    if name == caller.partner:
-        raise InvalidInput("an admin cannot delete itself", where="name")
-    partners.get_partner(services().store, name)
-    services().store.delete_partner(name)
-    return json_response(200, {"deleted": name})
+    _no_query()
+    deleted = _service().delete_partner(_path("name", name), by=caller)
+    return json_response(200, {"deleted": deleted.name, "id": deleted.id})
 
 
-@router.post("/api/v1/admin/partners/<name>/rotate")
+@router.post(
+    "/api/v1/admin/partners/<name>/rotate",
+    **_docs("Issue a new key; older keys stop working", missing=True),
+)
 def rotate(name: str) -> Response[dict]:
     _admin()
-    issued = partners.rotate_key(services().store, name)
+    _no_query()
+    issued = _service().rotate_key(_path("name", name))
     return json_response(200, {**describe_partner(issued.partner), "key": issued.key})
 
 
-@router.post("/api/v1/admin/partners/<name>/revoke")
+@router.post(
+    "/api/v1/admin/partners/<name>/revoke", **_docs("Revoke every key of a partner", missing=True)
+)
 def revoke(name: str) -> Response[dict]:
     _admin()
-    count = partners.revoke(services().store, name)
-    return json_response(200, {"name": name, "revoked_keys": count})
+    _no_query()
+    service = _service()
+    partner = service.partner(_path("name", name))
+    count = service.revoke_keys(partner.name)
+    return json_response(200, {"name": partner.name, "revoked_keys": count})
 
 
-@router.get("/api/v1/admin/collections")
+@router.get("/api/v1/admin/collections", **_docs("List collections"))
 def list_collections() -> Response[dict]:
     _admin()
-    found = services().store.list_collections(services().settings.api_root)
-    return json_response(200, {"collections": [collections.describe_collection(c) for c in found]})
+    _no_query()
+    found = _service().list_collections()
+    return json_response(200, {"collections": [describe_collection(c) for c in found]})
 
 
-@router.post("/api/v1/admin/collections")
+@router.post(
+    "/api/v1/admin/collections",
+    **_docs("Add a collection", body=CollectionCreate, status=201, conflict=True),
+)
 def add_collection() -> Response[dict]:
     _admin()
-    document = json_fields(router.current_event.raw_event, COLLECTION_FIELDS, {"title"})
-    collection = collections.add_collection(
-        services().store,
-        services().settings.api_root,
-        document["title"],
-        description=str(document.get("description") or ""),
-        alias=document.get("alias"),
-        unmarked_tlp=document.get("unmarked_tlp", "green"),
-        active_only=document.get("active_only", False),
-    )
-    return json_response(201, collections.describe_collection(collection))
+    _no_query()
+    collection = _service().add_collection(_body(CollectionCreate))
+    return json_response(201, describe_collection(collection))
 
 
-@router.patch("/api/v1/admin/collections/<collection_id>")
+@router.patch(
+    "/api/v1/admin/collections/<collection_id>",
+    **_docs(
+        "Change a collection (named by id or title)",
+        body=CollectionUpdate,
+        missing=True,
+        conflict=True,
+    ),
+)
 def update_collection(collection_id: str) -> Response[dict]:
     _admin()
-    document = json_fields(router.current_event.raw_event, COLLECTION_FIELDS)
-    collection = collections.update_collection(
-        services().store,
-        collection_id,
-        title=document.get("title"),
-        description=document.get("description"),
-        alias=document.get("alias"),
-        unmarked_tlp=document.get("unmarked_tlp"),
-        active_only=document.get("active_only"),
-    )
-    return json_response(200, collections.describe_collection(collection))
+    _no_query()
+    collection_id = _path("collection_id", collection_id)
+    service = _service()
+    service.collection(collection_id)
+    updated = service.update_collection(collection_id, _body(CollectionUpdate))
+    return json_response(200, describe_collection(updated))
 
 
-def _time_param(name: str) -> int | None:
-    value = (router.current_event.query_string_parameters or {}).get(name)
-    if value is None:
-        return None
-    try:
-        return parse_micros(value)
-    except ValueError as problem:
-        raise InvalidInput(str(problem), where=name) from None
-
-
-@router.get("/api/v1/admin/audit")
+@router.get("/api/v1/admin/audit", **_docs("The TAXII requests partners made", query=AuditQuery))
 def list_audit() -> Response[dict]:
     _admin()
-    params = router.current_event.query_string_parameters or {}
-    try:
-        limit = int(params.get("limit", "100"))
-    except ValueError:
-        raise InvalidInput("limit must be an integer", where="limit") from None
-    if not 1 <= limit <= 1000:
-        raise InvalidInput("limit must be between 1 and 1000", where="limit")
-    records = services().store.list_audit(
-        since=_time_param("since"),
-        until=_time_param("until"),
-        partner=params.get("partner"),
-        limit=limit,
-    )
-    return json_response(
-        200,
-        {
-            "records": [
-                {
-                    "time": format_taxii(r.time),
-                    "request_id": r.request_id,
-                    "partner": r.partner,
-                    "method": r.method,
-                    "path": r.path,
-                    "status": r.status,
-                    "collection": r.collection_id,
-                    "objects": r.objects,
-                    "detail": r.detail,
-                }
-                for r in records
-            ]
-        },
-    )
+    query = parse(AuditQuery, query_params(router.current_event.raw_event), noun="query parameter")
+    records = _service().audit(query)
+    return json_response(200, {"records": [describe_audit(r) for r in records]})

@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from steppe.access.ownership import may_see_submission
 from steppe.errors import Conflict, InvalidInput, PayloadTooLarge, SteppeError
 from steppe.handlers import admin, intel, lifecycle
 from steppe.handlers.common import (
@@ -102,10 +103,12 @@ def submit_observations() -> Response[dict]:
         content_type.encode() + b"\0" + repr(sorted(params.items())).encode() + b"\0" + body
     ).hexdigest()
     supplied_key = header(event, "idempotency-key")
+    # Scoped by the stable partner id: a name deleted and created again is a new
+    # id, and cannot replay (or read) the old holder's submissions.
     key = (
-        f"{caller.partner}:key:{supplied_key}"
+        f"{caller.partner_id}:key:{supplied_key}"
         if supplied_key
-        else f"{caller.partner}:body:{digest}"
+        else f"{caller.partner_id}:body:{digest}"
     )
     submit, config = _idempotent_submit()
     config.register_lambda_context(app.lambda_context)
@@ -146,7 +149,7 @@ def list_submissions() -> Response[dict]:
     visible = [
         s
         for s in services().store.list_submissions(limit=limit if caller.role == "admin" else 500)
-        if caller.role == "admin" or s.submitter == caller.partner
+        if may_see_submission(caller, s)
     ][:limit]
     return json_response(200, {"submissions": [service.describe(s) for s in visible]})
 
@@ -184,8 +187,9 @@ def get_bundle(submission_id: str) -> Response[dict]:
 @app.post("/api/v1/submissions/<submission_id>/reprocess")
 def reprocess(submission_id: str) -> Response[dict]:
     caller = caller_of(app.current_event.raw_event)
-    caller.require_role("admin")
+    caller.require_role("admin", "analyst")
     service = ingest()
+    service.visible_submission(submission_id, caller)  # its submitter or an admin
     accepted = service.reprocess(submission_id)
     return json_response(
         accepted.status_code, service.describe(service.visible_submission(submission_id, caller))

@@ -29,6 +29,7 @@ from functools import partial
 import orjson
 
 from steppe.access.caller import Caller
+from steppe.access.ownership import visible_submission
 from steppe.access.partners import org_identity_id
 from steppe.correlate.tasks import correlate_message
 from steppe.errors import Conflict, Forbidden, InvalidInput, NotFound, UnsupportedMediaType
@@ -149,7 +150,14 @@ class IngestService:
             "sha256": body_digest(body),
             "producer": _producer_dict(self._producer(caller)),
         }
-        return self._start(submission_id, collection, caller.partner or "", request, meta)
+        return self._start(
+            submission_id,
+            collection,
+            caller.partner or "",
+            request,
+            meta,
+            submitter_id=caller.partner_id or "",
+        )
 
     def reprocess(self, submission_id: str) -> Accepted:
         """Run an archived submission through the current templates again."""
@@ -183,6 +191,7 @@ class IngestService:
         request: SubmissionRequest,
         meta: dict[str, object],
         existing: Submission | None = None,
+        submitter_id: str = "",
     ) -> Accepted:
         size = self.settings.chunk_observables
         observables = request.observables
@@ -206,6 +215,7 @@ class IngestService:
                     id=submission_id,
                     collection_id=collection.id,
                     submitter=submitter,
+                    submitter_id=submitter_id,
                     created=int(meta["now"]),  # type: ignore[arg-type]
                     chunks_total=len(chunks),
                     observables=len(observables),
@@ -365,12 +375,7 @@ class IngestService:
         return submission
 
     def visible_submission(self, submission_id: str, caller: Caller) -> Submission:
-        caller.require_authenticated()
-        submission = self._submission(submission_id)
-        if caller.role != "admin" and submission.submitter != caller.partner:
-            # Not "forbidden": whether it exists is not the caller's business.
-            raise NotFound(f"there is no submission '{submission_id}'", where="submission_id")
-        return submission
+        return visible_submission(self.store, submission_id, caller)
 
     def describe(self, submission: Submission) -> dict[str, object]:
         """The submission resource. Cheap to poll: object ids are listed only for

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from steppe.access.caller import Caller
+from steppe.access.ownership import visible_submission
 from steppe.access.partners import org_identity, org_identity_id
 from steppe.correlate.values import display, parse_query
 from steppe.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -221,17 +222,16 @@ class LifecycleService:
     ) -> tuple[int, dict]:
         """Revoke what a submission produced: at once (200), or by the worker (202)."""
         caller.require_role("admin", "analyst")
+        # Its submitter or an admin; to anyone else it does not exist (404).
+        submission = visible_submission(self.store, submission_id, caller)
         text = check_reason(reason)
-        submission = self._submission(submission_id)
         collection_id = submission.collection_id
         if not caller.may_write(collection_id):
-            if caller.may_read(collection_id):
-                raise Forbidden(
-                    f"'{caller.partner}' may not write to the collection of submission "
-                    f"'{submission_id}'",
-                    where="submission_id",
-                )
-            raise NotFound(f"there is no submission '{submission_id}'", where="submission_id")
+            raise Forbidden(
+                f"'{caller.partner}' may no longer write to the collection of submission "
+                f"'{submission_id}'",
+                where="submission_id",
+            )
         results = self.store.chunk_results(submission_id, with_objects=False)
         if submission.status_override is None and len(results) < submission.chunks_total:
             raise Conflict(

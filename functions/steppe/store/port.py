@@ -25,6 +25,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
+from uuid import NAMESPACE_URL, uuid5
 
 # --------------------------------------------------------------------------
 # Objects (what TAXII serves)
@@ -315,6 +316,10 @@ Role = Literal["admin", "analyst", "partner"]
 class Partner:
     """Someone who holds credentials: an admin, an analyst or a partner CERT/SIEM.
 
+    id: a UUIDv4 given once, when the partner is created, and never again: what
+      ownership (submissions, TAXII statuses, idempotency records, the audit
+      trail) is keyed by. A name can be deleted and created again; the new
+      partner gets a new id and reaches nothing of the old one.
     tlp_clearance: the highest TLP rank the partner may receive.
     can_read / can_write: collection ids.
     """
@@ -326,6 +331,16 @@ class Partner:
     can_write: frozenset[str] = frozenset()
     created: int = 0
     identity_id: str | None = None  # the STIX identity steppe uses as this producer
+    id: str = ""  # adapters fill it (legacy_partner_id) for records stored without one
+
+
+def legacy_partner_id(name: str) -> str:
+    """The id of a partner stored before partners had ids: stable while its record lives.
+
+    New partners get a UUIDv4, never this (a version-5 UUID), so a name that
+    is deleted and created again never gets the id of its legacy holder.
+    """
+    return str(uuid5(NAMESPACE_URL, f"steppe:partner:{name}"))
 
 
 class AccessStore(ABC):
@@ -395,12 +410,15 @@ class Submission:
 
     id: str
     collection_id: str
-    submitter: str
+    submitter: str  # the submitter's name, as it was when it submitted (for display)
     created: int
     chunks_total: int
     observables: int
     meta: dict[str, object] = field(default_factory=dict)
     status_override: SubmissionStatus | None = None  # e.g. failed before any chunk ran
+    # The owner: the submitter's stable partner id. Adapters fill it for rows stored
+    # before ids existed (legacy_partner_id of the submitter's name).
+    submitter_id: str = ""
 
 
 class SubmissionStore(ABC):
@@ -463,7 +481,7 @@ class StatusRecord:
     """
 
     id: str  # a UUIDv4
-    owner: str  # the partner that posted; only it may read the status
+    owner: str  # the stable id of the partner that posted; only it may read the status
     collection_id: str
     created: int  # µs; the request_timestamp of the status resource
     total: int  # objects in the envelope
@@ -520,6 +538,7 @@ class AuditRecord:
     collection_id: str | None = None
     objects: int = 0  # objects returned or received
     detail: str = ""  # e.g. the query, or why the request was refused
+    partner_id: str | None = None  # the partner's stable id (names can be reused)
 
 
 class AuditStore(ABC):
@@ -535,8 +554,11 @@ class AuditStore(ABC):
         until: int | None = None,
         partner: str | None = None,
         limit: int = 100,
+        partner_id: str | None = None,
     ) -> list[AuditRecord]:
         """Records with since <= time < until, newest first, at most `limit`.
+
+        partner / partner_id: only that partner's records (by name, or by stable id).
 
         The cost does not grow with the total number of records kept (both
         adapters read a time-ordered index from `until` backwards).

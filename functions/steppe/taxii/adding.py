@@ -96,7 +96,10 @@ def parse_envelope(body: bytes, max_bytes: int) -> list[Any]:
 def accept(
     taxii: TaxiiService, owner: str, collection: Collection, body: bytes
 ) -> tuple[StatusRecord, list[StatusPart]]:
-    """Take a posted envelope: store it now or queue it; the status record and its parts."""
+    """Take a posted envelope: store it now or queue it; the status record and its parts.
+
+    owner: the stable id of the posting partner (Caller.partner_id): only it reads the status.
+    """
     objects = parse_envelope(body, taxii.settings.max_body_bytes)
     now = now_micros()
     record = StatusRecord(

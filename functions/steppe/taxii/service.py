@@ -84,6 +84,7 @@ class TaxiiService:
             time=now_micros(),
             request_id=request.request_id,
             partner=request.caller.partner,
+            partner_id=request.caller.partner_id,
             method=request.method,
             path=request.path,
             status=reply.status,

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from steppe.errors import Conflict
 from steppe.store.aws import keys
 from steppe.store.aws.table import Item, Table, get_s, n, s, strings
-from steppe.store.port import Partner
+from steppe.store.port import Partner, legacy_partner_id
 
 _ATTEMPTS = 3
 
@@ -34,6 +34,7 @@ class DynamoAccess:
             "can_read": strings(sorted(partner.can_read)),
             "can_write": strings(sorted(partner.can_write)),
             "created": n(partner.created),
+            "id": s(partner.id or legacy_partner_id(partner.name)),
         }
         if partner.identity_id is not None:
             item["identity_id"] = s(partner.identity_id)
@@ -115,4 +116,5 @@ def _partner(item: Item) -> Partner:
         can_write=frozenset(v["S"] for v in item["can_write"]["L"]),
         created=int(item["created"]["N"]),
         identity_id=get_s(item, "identity_id"),
+        id=get_s(item, "id") or legacy_partner_id(item["sk"]["S"]),
     )

@@ -12,7 +12,7 @@ about 370 Queries; days are read a few at a time, in parallel, once the
 first ones come up short. Records with the same time come back in
 descending request_id order.
 
-A partner filter is a FilterExpression: DynamoDB reads, and bills, every
+A partner filter (by name or by id) is a FilterExpression: DynamoDB reads, and bills, every
 record of the walked days within the time range, matching or not, and only
 then drops the other partners' records. Listing a rare partner's requests
 costs about as much as listing everyone's over the same days.
@@ -51,6 +51,8 @@ def _item(record: AuditRecord) -> Item:
     }
     if record.partner is not None:
         item["partner"] = s(record.partner)
+    if record.partner_id is not None:
+        item["partner_id"] = s(record.partner_id)
     if record.collection_id is not None:
         item["collection_id"] = s(record.collection_id)
     return item
@@ -67,6 +69,7 @@ def _record(item: Item) -> AuditRecord:
         collection_id=get_s(item, "collection_id"),
         objects=get_n(item, "objects", 0) or 0,
         detail=get_s(item, "detail", "") or "",
+        partner_id=get_s(item, "partner_id"),
     )
 
 
@@ -85,6 +88,7 @@ class DynamoAudit:
         until: int | None = None,
         partner: str | None = None,
         limit: int = 100,
+        partner_id: str | None = None,
     ) -> list[AuditRecord]:
         if limit < 1 or (since is not None and until is not None and since >= until):
             return []
@@ -96,7 +100,7 @@ class DynamoAudit:
         day, window = newest, 1
         while day >= oldest and len(found) < limit:
             days = list(range(day, max(day - window, oldest - 1), -1))
-            read = partial(self._audit_day, since, until, partner, limit - len(found))
+            read = partial(self._audit_day, since, until, partner, partner_id, limit - len(found))
             for items in self._table.map(read, days):
                 found.extend(items)
                 if len(found) >= limit:
@@ -106,7 +110,13 @@ class DynamoAudit:
         return [_record(item) for item in found[:limit]]
 
     def _audit_day(
-        self, since: int | None, until: int | None, partner: str | None, wanted: int, day: int
+        self,
+        since: int | None,
+        until: int | None,
+        partner: str | None,
+        partner_id: str | None,
+        wanted: int,
+        day: int,
     ) -> list[Item]:
         """Up to `wanted` records of one day within [since, until), newest first."""
         start = day * keys.DAY_MICROS
@@ -117,9 +127,18 @@ class DynamoAudit:
             end = min(end, until)
         # Every sort key of an instant t is pad(t) + "#" + id, and "$" sorts after "#".
         between = (keys.pad(start), keys.pad(end - 1) + "$")
-        where: tuple[str, dict[str, Any]] | None = None
+        conditions: list[str] = []
+        values: dict[str, Any] = {}
+        names: dict[str, str] = {}
         if partner is not None:
-            where = ("#partner = :partner", {":partner": s(partner)})
+            conditions.append("#partner = :partner")
+            values[":partner"] = s(partner)
+            names["#partner"] = "partner"
+        if partner_id is not None:
+            conditions.append("#partner_id = :partner_id")
+            values[":partner_id"] = s(partner_id)
+            names["#partner_id"] = "partner_id"
+        where = (" AND ".join(conditions), values) if conditions else None
         found: list[Item] = []
         cursor: Item | None = None
         while len(found) < wanted:
@@ -130,7 +149,7 @@ class DynamoAudit:
                 start=cursor,
                 limit=page if where is None else max(page, _FILTERED_PAGE),
                 forward=False,
-                names={"#partner": "partner"} if where is not None else None,
+                names=names or None,
                 where=where,
             )
             found.extend(items)

@@ -21,7 +21,7 @@ from steppe.errors import Conflict, NotFound
 from steppe.stix.timestamps import now_micros
 from steppe.store.aws import keys
 from steppe.store.aws.table import Item, Table, b, get_s, n, s
-from steppe.store.port import ChunkResult, Submission, SubmissionStatus
+from steppe.store.port import ChunkResult, Submission, SubmissionStatus, legacy_partner_id
 
 SPILL_BYTES = 300_000  # compressed chunk results above this go to S3
 
@@ -43,6 +43,7 @@ class DynamoSubmissions:
             "sk": s(keys.SUBMISSION_SK),
             "collection_id": s(submission.collection_id),
             "submitter": s(submission.submitter),
+            "submitter_id": s(submission.submitter_id or legacy_partner_id(submission.submitter)),
             "created": n(submission.created),
             "chunks_total": n(submission.chunks_total),
             "observables": n(submission.observables),
@@ -208,4 +209,5 @@ def _submission(item: Item) -> Submission:
         observables=int(item["observables"]["N"]),
         meta=json.loads(item["meta"]["S"]),
         status_override=get_s(item, "status_override"),  # type: ignore[arg-type]
+        submitter_id=get_s(item, "submitter_id") or legacy_partner_id(item["submitter"]["S"]),
     )

@@ -7,14 +7,14 @@ from collections.abc import Iterable
 import orjson
 
 from steppe.errors import Conflict
-from steppe.store.port import Partner
+from steppe.store.port import Partner, legacy_partner_id
 from steppe.store.sqlite.database import Database
 
-_PARTNER_COLUMNS = "name, role, tlp_clearance, can_read, can_write, created, identity_id"
+_PARTNER_COLUMNS = "name, role, tlp_clearance, can_read, can_write, created, identity_id, id"
 
 
 def _partner(row: tuple) -> Partner:
-    name, role, clearance, can_read, can_write, created, identity_id = row
+    name, role, clearance, can_read, can_write, created, identity_id, partner_id = row
     return Partner(
         name=name,
         role=role,
@@ -23,6 +23,7 @@ def _partner(row: tuple) -> Partner:
         can_write=frozenset(orjson.loads(can_write)),
         created=created,
         identity_id=identity_id,
+        id=partner_id or legacy_partner_id(name),
     )
 
 
@@ -40,7 +41,7 @@ class SqliteAccess:
         with self._db.write() as conn:
             conn.execute(
                 f"INSERT OR REPLACE INTO partners ({_PARTNER_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     partner.name,
                     partner.role,
@@ -49,6 +50,7 @@ class SqliteAccess:
                     _id_set(partner.can_write),
                     partner.created,
                     partner.identity_id,
+                    partner.id or legacy_partner_id(partner.name),
                 ),
             )
 

@@ -282,7 +282,19 @@ _V4 = (
     "ALTER TABLE collections ADD COLUMN active_only INTEGER NOT NULL DEFAULT 0",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+# Issue 8 (ownership by a stable partner id): each partner's UUIDv4, the owner
+# id of each submission and the partner id of each audit record. Rows stored
+# before have NULL; the adapters read a partner's or a submission's NULL as
+# legacy_partner_id(name), which no partner created from now on can have.
+_V5 = (
+    "ALTER TABLE partners ADD COLUMN id TEXT",
+    "CREATE UNIQUE INDEX partners_by_id ON partners (id) WHERE id IS NOT NULL",
+    "ALTER TABLE submissions ADD COLUMN submitter_id TEXT",
+    "ALTER TABLE audit ADD COLUMN partner_id TEXT",
+    "CREATE INDEX audit_by_partner_id ON audit (partner_id, time)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

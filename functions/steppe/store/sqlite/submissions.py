@@ -13,10 +13,13 @@ from operator import itemgetter
 import orjson
 
 from steppe.errors import Conflict, NotFound
-from steppe.store.port import ChunkResult, Submission, SubmissionStatus
+from steppe.store.port import ChunkResult, Submission, SubmissionStatus, legacy_partner_id
 from steppe.store.sqlite.database import Database
 
-_COLUMNS = "id, collection_id, submitter, created, chunks_total, observables, meta, status_override"
+_COLUMNS = (
+    "id, collection_id, submitter, created, chunks_total, observables, meta, status_override, "
+    "submitter_id"
+)
 # Chunk results as one JSON array of [chunk, counts, error(, objects)]. counts
 # and objects are stored as JSON text (record_chunk writes them), so they are
 # spliced in as they are rather than parsed and re-encoded by SQLite.
@@ -39,7 +42,7 @@ FROM (
 
 
 def _submission(row: tuple | list) -> Submission:
-    sid, collection_id, submitter, created, chunks_total, observables, meta, status = row
+    sid, collection_id, submitter, created, chunks_total, observables, meta, status, owner = row
     return Submission(
         id=sid,
         collection_id=collection_id,
@@ -49,6 +52,7 @@ def _submission(row: tuple | list) -> Submission:
         observables=observables,
         meta=json.loads(meta),
         status_override=status,
+        submitter_id=owner or legacy_partner_id(submitter),
     )
 
 
@@ -61,7 +65,7 @@ class SqliteSubmissions:
         try:
             with self._db.write() as conn:
                 conn.execute(
-                    f"INSERT INTO submissions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO submissions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         submission.id,
                         submission.collection_id,
@@ -71,6 +75,7 @@ class SqliteSubmissions:
                         submission.observables,
                         json.dumps(submission.meta),
                         submission.status_override,
+                        submission.submitter_id or legacy_partner_id(submission.submitter),
                     ),
                 )
         except sqlite3.IntegrityError as exc:

@@ -55,7 +55,7 @@ def get(taxii: TaxiiService, request: TaxiiRequest, api_root: str, status_id: st
     collection = None if record is None else taxii.store.get_collection(record.collection_id)
     if (
         record is None
-        or record.owner != request.caller.partner
+        or not request.caller.owns(record.owner)
         or (collection is not None and collection.api_root != api_root)
     ):
         raise NotFound(
