@@ -59,6 +59,7 @@ def test_campaigns_are_listed_for_who_may_see_them(app: App, world):
         "first_seen": "2009-01-17T00:00:00.000Z",
         "last_seen": "2009-01-28T00:00:00.000Z",
         "collection": world.default,
+        "collections": [world.default],
         "tlp": "green",
         "producer": world.org,
         "modified": "2011-07-01T00:00:00.000Z",

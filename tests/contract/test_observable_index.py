@@ -18,6 +18,7 @@ from typing import Any
 from steppe.store.port import (
     CampaignLink,
     CampaignRecord,
+    EvidenceScope,
     FalsePositive,
     GroupHit,
     GroupMember,
@@ -229,31 +230,59 @@ def test_groups_count_each_campaigns_members_once(store):
     assert store.find_groups([]) == {}
 
 
-def test_a_groups_collection_and_tlp_follow_the_latest_call(store):
-    store.index_groups([member(AS_64500, PHISHING, "domain-name:login.example.org", tlp=1)])
-    raised = GroupMember(AS_64500, PHISHING, PARTNER_FEED, 3, "domain-name:login.example.org")
-    store.index_groups([raised])
-    [hit] = store.find_groups([AS_64500])[AS_64500]
-    assert (hit.collection_id, hit.tlp, hit.count) == (PARTNER_FEED, 3, 1)
+def test_a_campaigns_members_in_other_collections_or_at_other_tlps_are_kept_apart(store):
+    login = "domain-name:login.example.org"
+    store.index_groups([member(AS_64500, PHISHING, login, tlp=1)])
+    store.index_groups(
+        [
+            GroupMember(AS_64500, PHISHING, PARTNER_FEED, 3, login),
+            GroupMember(AS_64500, PHISHING, FEED, 4, "domain-name:mail.example.org"),
+        ]
+    )
+    store.index_groups([member(AS_64500, PHISHING, login, tlp=1)])  # again: nothing new
+    hits = store.find_groups([AS_64500])[AS_64500]
+    assert [(hit.collection_id, hit.tlp, hit.count, hit.keys) for hit in hits] == sorted(
+        [
+            (FEED, 1, 1, frozenset([login])),
+            (FEED, 4, 1, frozenset(["domain-name:mail.example.org"])),
+            (PARTNER_FEED, 3, 1, frozenset([login])),
+        ]
+    )
 
 
 # -- link evidence --------------------------------------------------------------------
 
 
-def test_link_evidence_is_a_set_union_per_unordered_pair_and_strength(store):
+GREEN_FEED = EvidenceScope((FEED,), 1)
+RED_FEED = EvidenceScope((FEED,), 4)
+ACROSS = EvidenceScope((PARTNER_FEED, FEED), 1)
+
+
+def test_link_evidence_is_a_set_union_per_unordered_pair_strength_and_scope(store):
     pair = (DDOS_2009, DDOS_2008)
     shared = [ipv4(f"203.0.113.{n}") for n in (9, 3, 7, 1)]
-    assert store.link_evidence(pair, "exact") == (0, [])
-    store.add_link_evidence(pair, "exact", shared[:3])
-    store.add_link_evidence((DDOS_2008, DDOS_2009), "exact", iter(shared[1:] + shared[1:]))
-    store.add_link_evidence(pair, "network", [NET])
-    store.add_link_evidence(pair, "asn", [])
+    assert store.link_evidence(pair, "exact", [GREEN_FEED]) == {}
+    store.add_link_evidence(pair, "exact", [GREEN_FEED, RED_FEED], shared[:3])
+    store.add_link_evidence(
+        (DDOS_2008, DDOS_2009), "exact", [GREEN_FEED], iter(shared[1:] + shared[1:])
+    )
+    store.add_link_evidence(pair, "exact", [ACROSS], [ipv4("192.0.2.1")])
+    store.add_link_evidence(pair, "network", [GREEN_FEED], [NET])
+    store.add_link_evidence(pair, "asn", [GREEN_FEED], [])
 
-    assert store.link_evidence(pair, "exact") == (4, sorted(shared))
-    assert store.link_evidence((DDOS_2008, DDOS_2009), "exact", limit=2) == (4, sorted(shared)[:2])
-    assert store.link_evidence(pair, "network") == (1, [NET])
-    assert store.link_evidence(pair, "asn") == (0, [])
-    assert store.link_evidence((DDOS_2009, PHISHING), "exact") == (0, [])
+    assert store.link_evidence(pair, "exact", [GREEN_FEED, RED_FEED, ACROSS]) == {
+        GREEN_FEED: (4, sorted(shared)),
+        RED_FEED: (3, sorted(shared[:3])),
+        ACROSS: (1, [ipv4("192.0.2.1")]),
+    }
+    assert store.link_evidence((DDOS_2008, DDOS_2009), "exact", [GREEN_FEED], limit=2) == {
+        GREEN_FEED: (4, sorted(shared)[:2])
+    }
+    assert store.link_evidence(pair, "exact", [EvidenceScope((FEED,), 2)]) == {}
+    assert store.link_evidence(pair, "network", [GREEN_FEED, RED_FEED]) == {GREEN_FEED: (1, [NET])}
+    assert store.link_evidence(pair, "asn", [GREEN_FEED]) == {}
+    assert store.link_evidence((DDOS_2009, PHISHING), "exact", [GREEN_FEED]) == {}
+    assert store.link_evidence(pair, "exact", []) == {}
 
 
 def test_concurrent_evidence_writers_count_each_key_once(store):
@@ -267,7 +296,7 @@ def test_concurrent_evidence_writers_count_each_key_once(store):
         try:
             gate.wait()
             own = [ipv4(f"198.51.100.{writer * 10 + n}") for n in range(5)]
-            store.add_link_evidence(pair, "exact", common + own)
+            store.add_link_evidence(pair, "exact", [GREEN_FEED, RED_FEED], common + own)
         except BaseException as exc:
             errors.append(exc)
 
@@ -277,8 +306,10 @@ def test_concurrent_evidence_writers_count_each_key_once(store):
     for thread in threads:
         thread.join()
     assert errors == []
-    count, keys = store.link_evidence(pair, "exact", limit=1000)
-    assert count == len(keys) == len(common) + writers * 5
+    found = store.link_evidence(pair, "exact", [GREEN_FEED, RED_FEED], limit=1000)
+    for count, keys in found.values():
+        assert count == len(keys) == len(common) + writers * 5
+    assert set(found) == {GREEN_FEED, RED_FEED}
 
 
 # -- campaign links -------------------------------------------------------------------
@@ -293,18 +324,25 @@ def link(campaign: str, other: str, strength: str, count: int, **fields: Any) ->
         count=count,
         sample=fields.get("sample", (ipv4("203.0.113.1"),)),
         confidence=fields.get("confidence", 30),
-        relationship_id=rel,
+        relationship_id=fields.get("relationship_id", rel),
         collection_ids=fields.get("collection_ids", (FEED,)),
         tlp=fields.get("tlp", 1),
         modified=fields.get("modified", JAN_18),
     )
 
 
-def test_campaign_links_are_replaced_and_listed_by_other_then_strength(store):
-    for a, b in ((DDOS_2009, DDOS_2008), (DDOS_2008, DDOS_2009)):
-        store.put_campaign_link(link(a, b, "exact", 1))
-    store.put_campaign_link(link(DDOS_2009, PHISHING, "asn", 1, tlp=2))
-    store.put_campaign_link(link(DDOS_2009, DDOS_2008, "network", 1))
+def test_campaign_links_are_replaced_per_scope_and_listed_in_order(store):
+    store.put_campaign_links(
+        [link(a, b, "exact", 1) for a, b in ((DDOS_2009, DDOS_2008), (DDOS_2008, DDOS_2009))]
+    )
+    store.put_campaign_links(
+        [
+            link(DDOS_2009, PHISHING, "asn", 1, tlp=2),
+            link(DDOS_2009, DDOS_2008, "network", 1),
+            link(DDOS_2009, DDOS_2008, "exact", 2, tlp=4, relationship_id=""),
+            link(DDOS_2009, DDOS_2008, "exact", 1, collection_ids=(PARTNER_FEED, FEED)),
+        ]
+    )
     stronger = link(
         DDOS_2009,
         DDOS_2008,
@@ -312,18 +350,20 @@ def test_campaign_links_are_replaced_and_listed_by_other_then_strength(store):
         3,
         sample=(ipv4("203.0.113.1"), ipv4("203.0.113.2"), ipv4("203.0.113.3")),
         confidence=55,
-        collection_ids=(PARTNER_FEED, FEED),
         modified=JAN_18 + DAY,
     )
-    store.put_campaign_link(stronger)
+    store.put_campaign_links([stronger])  # replaces the link of its scope only
+    store.put_campaign_links([])
 
     expected = sorted(
         [
             stronger,
+            link(DDOS_2009, DDOS_2008, "exact", 2, tlp=4, relationship_id=""),
+            link(DDOS_2009, DDOS_2008, "exact", 1, collection_ids=(PARTNER_FEED, FEED)),
             link(DDOS_2009, DDOS_2008, "network", 1),
             link(DDOS_2009, PHISHING, "asn", 1, tlp=2),
         ],
-        key=lambda entry: (entry.other_id, entry.strength),
+        key=lambda entry: (entry.other_id, entry.strength, entry.collection_ids, entry.tlp),
     )
     assert store.campaign_links(DDOS_2009) == expected
     assert store.campaign_links(DDOS_2008) == [link(DDOS_2008, DDOS_2009, "exact", 1)]
@@ -352,13 +392,11 @@ def test_put_campaign_merges_as_the_port_says(store):
     first = record(DDOS_2009, targets=("Elcat", "Kyrgyz ISPs", "Elcat"))
     stored = store.put_campaign(first)
     assert stored == record(DDOS_2009, targets=("Elcat", "Kyrgyz ISPs"))
-    assert store.get_campaign(DDOS_2009) == stored
+    assert store.get_campaign(DDOS_2009) == [stored]
 
     later = record(
         DDOS_2009,
         name="Kyrgyzstan DDoS (January 2009)",
-        collection_id=PARTNER_FEED,
-        tlp=2,
         producer=stix_id("identity", "partner CERT"),
         first_seen=JAN_18 - DAY,  # earlier: taken
         last_seen=JAN_18 + 12 * HOUR,  # earlier: not taken
@@ -370,8 +408,8 @@ def test_put_campaign_merges_as_the_port_says(store):
     assert merged == CampaignRecord(
         id=DDOS_2009,
         name="Kyrgyzstan DDoS (January 2009)",
-        collection_id=PARTNER_FEED,
-        tlp=2,
+        collection_id=FEED,
+        tlp=1,
         producer=stix_id("identity", "partner CERT"),
         first_seen=JAN_18 - DAY,
         last_seen=JAN_18 + DAY,
@@ -379,14 +417,30 @@ def test_put_campaign_merges_as_the_port_says(store):
         values=40,
         targets=("Elcat", "Kyrgyz ISPs", "Domain Technologies"),
     )
-    assert store.get_campaign(DDOS_2009) == merged
+    assert store.get_campaign(DDOS_2009) == [merged]
     grown = store.put_campaign(
         replace(later, last_seen=JAN_18 + 3 * DAY, modified=JAN_18 + 3 * DAY, values=41, targets=())
     )
     assert (grown.last_seen, grown.modified, grown.values) == (JAN_18 + 3 * DAY,) * 2 + (41,)
     assert grown.targets == merged.targets
-    assert store.get_campaign(PHISHING) is None
-    assert store.get_campaigns([PHISHING, DDOS_2009, DDOS_2009]) == {DDOS_2009: grown}
+    assert store.get_campaign(PHISHING) == []
+    assert store.get_campaigns([PHISHING, DDOS_2009, DDOS_2009]) == {DDOS_2009: [grown]}
+
+
+def test_what_other_collections_and_tlps_say_of_a_campaign_is_kept_apart(store):
+    green = store.put_campaign(record(DDOS_2009, targets=("Kyrgyz ISPs",)))
+    red = store.put_campaign(
+        record(DDOS_2009, tlp=4, first_seen=JAN_18 - 9 * DAY, targets=("Elcat",))
+    )
+    theirs = store.put_campaign(
+        record(DDOS_2009, collection_id=PARTNER_FEED, name="their name", targets=())
+    )
+    assert green.targets == ("Kyrgyz ISPs",) and green.first_seen == JAN_18
+    assert red.targets == ("Elcat",)
+    expected = sorted([green, red, theirs], key=lambda r: (r.collection_id, r.tlp))
+    assert store.get_campaign(DDOS_2009) == expected
+    assert store.get_campaigns([DDOS_2009, PHISHING]) == {DDOS_2009: expected}
+    assert store.list_campaigns() == expected
 
 
 def test_list_campaigns_pages_by_id(store):
@@ -403,8 +457,25 @@ def test_list_campaigns_pages_by_id(store):
         after = page[-1].id
     assert pages == [ids[:3], ids[3:6], ids[6:]]
     assert store.list_campaigns(limit=2, after="campaign--") == [
-        store.get_campaign(i) for i in ids[:2]
+        record for i in ids[:2] for record in store.get_campaign(i)
     ]
+
+
+def test_list_campaigns_hands_every_record_of_its_last_campaign_in_one_call(store):
+    ids = sorted(stix_id("campaign", f"wave {n}") for n in range(4))
+    for campaign in ids:
+        for tlp in (1, 2, 4):
+            store.put_campaign(record(campaign, tlp=tlp))
+    seen_ids: list[str] = []
+    after = None
+    for _ in range(len(ids) * 3 + 1):
+        page = store.list_campaigns(limit=4, after=after)
+        if not page:
+            break
+        assert len(page) % 3 == 0  # never a campaign cut in two
+        seen_ids += [r.id for r in page]
+        after = page[-1].id
+    assert seen_ids == [i for i in ids for _ in range(3)]
 
 
 # -- false positives ------------------------------------------------------------------
@@ -414,10 +485,14 @@ def test_false_positives_can_be_declared_replaced_found_listed_and_removed(store
     resolver = FalsePositive(
         "ipv4-addr:192.0.2.53", "the ISP's resolver", "analyst-bishkek", JAN_18
     )
-    cdn = FalsePositive("domain-name:cdn.example.org", "shared CDN", "analyst-bishkek", JAN_18)
+    cdn = FalsePositive(
+        "domain-name:cdn.example.org", "shared CDN", "analyst-bishkek", JAN_18, (FEED,), 4
+    )
     store.put_false_positive(resolver)
     store.put_false_positive(cdn)
-    replaced = FalsePositive(resolver.key, "public resolver", "analyst-osh", JAN_18 + DAY)
+    replaced = FalsePositive(
+        resolver.key, "public resolver", "analyst-osh", JAN_18 + DAY, (PARTNER_FEED, FEED), 2
+    )
     store.put_false_positive(replaced)
 
     assert store.find_false_positives([resolver.key, "url:http://example.org/", cdn.key]) == {
@@ -496,16 +571,30 @@ def test_keys_and_ids_may_hold_any_characters(store):
         len(ODD_KEYS) + 3,
         frozenset(ODD_KEYS + LONG_KEYS),
     )
-    store.add_link_evidence((odd_campaign, "campaign--a#b"), "exact", ODD_KEYS + LONG_KEYS)
-    count, sample = store.link_evidence(("campaign--a#b", odd_campaign), "exact", limit=100)
-    assert count == len(ODD_KEYS) + 3 and sorted(sample) == sorted(ODD_KEYS + LONG_KEYS)
-    # Pairs that would spell the same if their ids were simply joined stay apart.
-    store.add_link_evidence(("campaign--1#campaign--2", "campaign--3"), "exact", ["asn:64496"])
-    assert store.link_evidence(("campaign--1", "campaign--2#campaign--3"), "exact") == (0, [])
-    assert store.link_evidence(("campaign--1#campaign--2", "campaign--3"), "exact") == (
-        1,
-        ["asn:64496"],
+    odd_scope = EvidenceScope(("a b", "a#b!c"), 1)
+    store.add_link_evidence(
+        (odd_campaign, "campaign--a#b"), "exact", [odd_scope], ODD_KEYS + LONG_KEYS
     )
+    [(count, sample)] = store.link_evidence(
+        ("campaign--a#b", odd_campaign), "exact", [odd_scope], limit=100
+    ).values()
+    assert count == len(ODD_KEYS) + 3 and sorted(sample) == sorted(ODD_KEYS + LONG_KEYS)
+    # Pairs and scopes that would spell the same if simply joined stay apart.
+    store.add_link_evidence(
+        ("campaign--1#campaign--2", "campaign--3"), "exact", [GREEN_FEED], ["asn:64496"]
+    )
+    assert (
+        store.link_evidence(("campaign--1", "campaign--2#campaign--3"), "exact", [GREEN_FEED]) == {}
+    )
+    assert (
+        store.link_evidence(
+            ("campaign--1#campaign--2", "campaign--3"), "exact", [EvidenceScope(("a b",), 1)]
+        )
+        == {}
+    )
+    assert store.link_evidence(
+        ("campaign--1#campaign--2", "campaign--3"), "exact", [GREEN_FEED]
+    ) == {GREEN_FEED: (1, ["asn:64496"])}
 
     store.put_campaign(record(odd_campaign))
     store.put_campaign(record(odd_campaign + " "))

@@ -60,5 +60,7 @@ def test_two_batches_correlated_at_once_are_linked(quiet: App, monkeypatch: pyte
     campaigns = {c.name: c.id for c in store.list_campaigns()}
     links = store.campaign_links(campaigns[first["campaign"]["name"]])
     exact = [link for link in links if link.strength == "exact"]
-    assert [link.other_id for link in exact] == [campaigns[second["campaign"]["name"]]]
-    assert exact[0].sample == ("ipv4-addr:198.51.100.7",)
+    # One evidence set per level from the reports' TLP up, each holding the shared value.
+    assert {link.other_id for link in exact} == {campaigns[second["campaign"]["name"]]}
+    assert {link.sample for link in exact} == {("ipv4-addr:198.51.100.7",)}
+    assert sorted(link.tlp for link in exact) == list(range(min(x.tlp for x in exact), 5))

@@ -282,10 +282,11 @@ def seed(app: App) -> World:
         store.put_campaign(record)
 
     def link(a: str, b: str, strength: str, sample: tuple[str, ...], conf: int, tlp: int) -> None:
+        """As correlation keeps it: the evidence set of every level from `tlp` up."""
         collections = tuple(sorted({default, restricted if RS in (a, b) else default}))
         relationship = sid("relationship", f"{min(a, b)} {max(a, b)} {strength}")
-        for one, other in ((a, b), (b, a)):
-            store.put_campaign_link(
+        store.put_campaign_links(
+            [
                 CampaignLink(
                     one,
                     other,
@@ -293,12 +294,15 @@ def seed(app: App) -> World:
                     len(sample),
                     sample,
                     conf,
-                    relationship,
+                    relationship if len(collections) == 1 else "",
                     collections,
-                    tlp,
+                    level,
                     now,
                 )
-            )
+                for one, other in ((a, b), (b, a))
+                for level in range(tlp, 5)
+            ]
+        )
 
     link(KG, GE, "exact", ("ipv4-addr:198.51.100.7",), 61, 1)
     link(KG, EE, "network", ("net:198.51.100.0/24",), 19, 2)
@@ -307,7 +311,7 @@ def seed(app: App) -> World:
     link(EE, RS, "network", ("net:192.0.2.0/24",), 19, 2)
 
     store.put_false_positive(
-        FalsePositive("ipv4-addr:192.0.2.1", "our own monitoring host", "admin", now)
+        FalsePositive("ipv4-addr:192.0.2.1", "our own monitoring host", "admin", now, (default,), 1)
     )
 
     def partner(name: str, role: str, clearance: str) -> str:

@@ -416,6 +416,36 @@ def test_the_same_input_gives_the_same_objects():
     assert first == second
 
 
+def test_the_same_names_in_another_collection_or_at_another_tlp_name_other_objects():
+    """What collections or TLP levels keep apart never shares an id (issue 8, finding 1)."""
+
+    def named(collection: str, level: str) -> dict[str, set[str]]:
+        doc = kyrgyzstan()
+        doc["tlp"] = level
+        ctx = ConversionContext("submission-1", PRODUCER, NOW, 1, collection)
+        header, chunks = convert(parse(doc), ctx)
+        objects = header + chunks[0]
+        scoped = {"campaign", "intrusion-set", "identity"}
+        ids: dict[str, set[str]] = {}
+        for obj in objects:
+            if obj["type"] in scoped and obj["id"] != PRODUCER.identity_id:
+                ids.setdefault(obj["type"], set()).add(obj["id"])
+        named = set().union(*ids.values())
+        # The relationships that hang off them.
+        ids["relationship"] = {
+            o["id"]
+            for o in of_type(objects, "relationship")
+            if o["source_ref"] in named or o["target_ref"] in named
+        }
+        return ids
+
+    green = named("collection-a", "green")
+    assert green == named("collection-a", "green")  # same scope: same ids, new versions
+    for other in (named("collection-b", "green"), named("collection-a", "red")):
+        for stix_type in ("campaign", "intrusion-set", "identity", "relationship"):
+            assert not green[stix_type] & other[stix_type], stix_type
+
+
 def test_the_same_campaign_in_a_second_submission_gets_the_same_id():
     first_doc = kyrgyzstan()
     second_doc = kyrgyzstan()

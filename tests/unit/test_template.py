@@ -36,6 +36,7 @@ from steppe.store.port import (
     CampaignRecord,
     ChunkResult,
     Collection,
+    EvidenceScope,
     FalsePositive,
     GroupMember,
     IndexedValue,
@@ -486,13 +487,14 @@ def _exercise_the_store(store: DynamoStore, blobs: S3BlobStore, queue: SqsJobQue
     store.cidr_prefixes()
     store.index_groups([GroupMember("net:198.51.100.0/24", campaign, collection, 1, key)])
     store.find_groups(["net:198.51.100.0/24"])
-    store.add_link_evidence((campaign, other), "exact", [key])
-    store.link_evidence((campaign, other), "exact")
+    scope = EvidenceScope((collection,), 1)
+    store.add_link_evidence((campaign, other), "exact", [scope], [key])
+    store.link_evidence((campaign, other), "exact", [scope])
     store.put_campaign(CampaignRecord(campaign, "Kyrgyzstan", collection, 1, "i", 5, 6, 7))
     store.get_campaigns([campaign, other])
     store.list_campaigns()
     link = CampaignLink(campaign, other, "exact", 1, (key,), 61, "r", (collection,), 1, 7)
-    store.put_campaign_link(link)
+    store.put_campaign_links([link])
     store.campaign_links(campaign)
     store.put_false_positive(FalsePositive(key, "our scanner", "analyst", 7))
     store.find_false_positives([key])

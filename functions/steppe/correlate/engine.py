@@ -21,6 +21,13 @@ partner posted over TAXII), in the worker:
    campaign kept in another), marked at the stricter TLP of what they link,
    so no partner learns through them of an object it may not see.
 
+Evidence is kept apart by where it may be shown (steppe.correlate.evidence):
+the collections of the two occurrences behind it and their strictest TLP.
+A relationship names only evidence that every reader of its collection and
+marking may see (steppe.correlate.visibility); campaign records are kept per
+collection and TLP, so what one collection says of a campaign never reaches
+the readers of another.
+
 Running a batch again changes nothing: every id is derived from what the
 object is about, evidence is a set, and unchanged objects are not rewritten
 (steppe.stix.versioning.reconcile).
@@ -40,7 +47,15 @@ import orjson
 
 from steppe.access.partners import org_identity, org_identity_id
 from steppe.correlate import values
+from steppe.correlate.evidence import (
+    HIGHEST,
+    collections_of,
+    confidence,
+    cumulative,
+    every_level,
+)
 from steppe.correlate.extract import Batch, Occurrence, read_batch
+from steppe.correlate.visibility import LeastReader, may_see_all
 from steppe.ingest.service import bundle_key
 from steppe.runtime import Services
 from steppe.stix import tlp as tlp_levels
@@ -52,6 +67,7 @@ from steppe.store.port import (
     CampaignLink,
     CampaignRecord,
     Collection,
+    EvidenceScope,
     GroupMember,
     IndexedValue,
     ObjectVersion,
@@ -63,18 +79,7 @@ SAMPLE = 20
 # Occurrences of one key read per lookup: enough to find every other campaign in practice.
 PER_KEY = 500
 
-# Confidence (STIX 0-100) by strength: a floor, and how far overlap can lift it.
-_CONFIDENCE = {"exact": (50, 45), "network": (15, 15), "asn": (5, 10)}
-
-
-def confidence(strength: Strength, shared: int) -> int:
-    """Grows with the number of shared values, never past its strength's ceiling.
-
-    exact: 1 value 61, 3 values 72, 10 values 85, 30 values 91 (ceiling 95);
-    network: 19 .. 30; asn: 8 .. 15. Weak evidence never reaches an exact match.
-    """
-    floor, span = _CONFIDENCE[strength]
-    return floor + round(span * (1 - 1 / (1 + shared / 3)))
+__all__ = ["Correlator", "Outcome", "confidence", "describe"]
 
 
 @dataclass(slots=True)
@@ -178,17 +183,18 @@ class Correlator:
         groups = sorted({m.group for m in members})
         group_hits = self.store.find_groups(groups) if groups else {}
 
-        others: dict[str, CampaignRecord | None] = {}
+        others: dict[str, list[CampaignRecord]] = {}
 
-        def other(campaign_id: str) -> CampaignRecord | None:
+        def other(campaign_id: str) -> list[CampaignRecord]:
             if campaign_id not in others:
                 others[campaign_id] = self.store.get_campaign(campaign_id)
             return others[campaign_id]
 
-        evidence: dict[tuple[str, str, Strength], set[str]] = defaultdict(set)
-        # The strictest TLP among the occurrences behind each piece of evidence: a
-        # relationship naming values is marked at least as strictly as they are.
-        strictest: dict[tuple[str, str, Strength], int] = defaultdict(int)
+        # Per campaign pair and strength, the shared keys by the scope they may be
+        # shown in: the collections of both occurrences and their strictest TLP.
+        evidence: dict[tuple[str, str, Strength], dict[EvidenceScope, set[str]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
         sightings: dict[str, list[tuple[Occurrence, IndexedValue]]] = defaultdict(list)
         for occurrence in correlated:
             mine = occurrence.campaign_id
@@ -203,30 +209,32 @@ class Correlator:
                         or not seen.object_id.startswith("indicator--")
                     ):
                         continue
-                    if other(theirs) is None:
+                    if not other(theirs):
                         continue
-                    evidence[(mine, theirs, "exact")].add(occurrence.key)
-                    strictest[(mine, theirs, "exact")] = max(
-                        strictest[(mine, theirs, "exact")], occurrence.tlp, seen.tlp
+                    scope = EvidenceScope(
+                        collections_of(collection.id, seen.collection_id),
+                        max(occurrence.tlp, seen.tlp),
                     )
+                    evidence[(mine, theirs, "exact")][scope].add(occurrence.key)
                     outcome.matches += 1
                     # Sightings, like links, never cross collections (see _link).
                     if seen.source != source and seen.collection_id == collection.id:
                         sightings[seen.object_id].append((occurrence, seen))
         for member in members:
             for hit in group_hits.get(member.group, ()):
-                if hit.campaign_id != member.campaign_id and other(hit.campaign_id) is not None:
+                if hit.campaign_id != member.campaign_id and other(hit.campaign_id):
                     strength: Strength = "network" if member.group.startswith("net:") else "asn"
-                    found = (member.campaign_id, hit.campaign_id, strength)
-                    evidence[found].add(member.group)
-                    strictest[found] = max(strictest[found], member.tlp, hit.tlp)
+                    scope = EvidenceScope(
+                        collections_of(member.collection_id, hit.collection_id),
+                        max(member.tlp, hit.tlp),
+                    )
+                    evidence[(member.campaign_id, hit.campaign_id, strength)][scope].add(
+                        member.group
+                    )
 
         desired: dict[str, dict[str, Any]] = {}  # id -> object, for this batch's collection
         for (mine, theirs, strength), shared in sorted(evidence.items()):
-            record = other(theirs)
-            assert record is not None
-            floor = strictest[(mine, theirs, strength)]
-            self._link(batch, collection.id, mine, record, strength, shared, floor, now, desired)
+            self._link(batch, collection.id, mine, other(theirs), strength, shared, now, desired)
             outcome.links += 1
         for indicator_id, found in sorted(sightings.items()):
             self._sighting(batch, indicator_id, found, batch_key, now, desired)
@@ -267,32 +275,54 @@ class Correlator:
                 networks[prefix[0]].add(prefix[1])
         for family, lengths in networks.items():
             self.store.add_cidr_prefixes(family, lengths)
-        counts: dict[str, set[str]] = defaultdict(set)
-        spans: dict[str, list[int]] = {}
+        for record in self._campaign_records(batch, collection_id, now):
+            self.store.put_campaign(record)
+
+    def _campaign_records(self, batch: Batch, collection_id: str, now: int) -> list[CampaignRecord]:
+        """The batch's campaigns, one record per TLP level of what is said of them.
+
+        A campaign's record at its own level holds what rests on nothing
+        stricter; a target named only at a stricter level goes into a record at
+        that level (with the campaign's name and dates, which are no secret
+        there), and each record's counts and dates come from the occurrences at
+        or below its level.
+        """
+        by_campaign: dict[str, list[Occurrence]] = defaultdict(list)
         for o in batch.occurrences:
-            if o.campaign_id is None:
-                continue
-            counts[o.campaign_id].add(o.key)
-            first = o.first_seen or now
-            last = max(o.last_seen or first, first)
-            span = spans.setdefault(o.campaign_id, [first, last])
-            span[0], span[1] = min(span[0], first), max(span[1], last)
+            if o.campaign_id is not None:
+                by_campaign[o.campaign_id].append(o)
+        records = []
         for campaign_id, info in batch.campaigns.items():
-            first, last = spans.get(campaign_id, [now, now])
-            self.store.put_campaign(
-                CampaignRecord(
-                    id=campaign_id,
-                    name=info.name,
-                    collection_id=collection_id,
-                    tlp=info.tlp,
-                    producer=info.producer or self.org_id,
-                    first_seen=info.first_seen or first,
-                    last_seen=max(info.last_seen or last, info.first_seen or first),
-                    modified=now,
-                    values=len(counts.get(campaign_id, ())),
-                    targets=tuple(batch.targets.get(campaign_id, ())),
+            targets = batch.targets.get(campaign_id, {})
+            levels = sorted({info.tlp} | {max(info.tlp, level) for level in targets.values()})
+            for level in levels:
+                keys: set[str] = set()
+                span: list[int] = []
+                for o in by_campaign.get(campaign_id, ()):
+                    if o.tlp > level:
+                        continue
+                    keys.add(o.key)
+                    first = o.first_seen or now
+                    last = max(o.last_seen or first, first)
+                    span = [min(span[0], first), max(span[1], last)] if span else [first, last]
+                first, last = span or [now, now]
+                records.append(
+                    CampaignRecord(
+                        id=campaign_id,
+                        name=info.name,
+                        collection_id=collection_id,
+                        tlp=level,
+                        producer=info.producer or self.org_id,
+                        first_seen=info.first_seen or first,
+                        last_seen=max(info.last_seen or last, info.first_seen or first),
+                        modified=now,
+                        values=len(keys),
+                        targets=tuple(
+                            name for name, named in targets.items() if max(info.tlp, named) <= level
+                        ),
+                    )
                 )
-            )
+        return records
 
     def _members(
         self, batch: Batch, correlated: Iterable[Occurrence], collection_id: str
@@ -304,10 +334,14 @@ class Correlator:
             groups = [values.network_group(o.key)]
             if o.asn is not None:
                 groups.append(values.asn_group(o.asn))
+            level = max(info.tlp, o.tlp)
             for group in groups:
-                if group is not None:
+                if group is None:
+                    continue
+                known = members.get((group, o.campaign_id, o.key))
+                if known is None or level < known.tlp:  # the least strict occurrence
                     members[(group, o.campaign_id, o.key)] = GroupMember(
-                        group, o.campaign_id, collection_id, max(info.tlp, o.tlp), o.key
+                        group, o.campaign_id, collection_id, level, o.key
                     )
         return list(members.values())
 
@@ -318,22 +352,100 @@ class Correlator:
         batch: Batch,
         collection_id: str,
         mine: str,
-        record: CampaignRecord,
+        theirs_records: list[CampaignRecord],
         strength: Strength,
-        shared: set[str],
-        floor: int,
+        shared: Mapping[EvidenceScope, set[str]],
         now: int,
         desired: dict[str, dict[str, Any]],
     ) -> None:
-        theirs = record.id
+        """Add the evidence, then rewrite what rests on it: relationships and link records.
+
+        Evidence found at TLP t in collections C goes into the sets of C at t
+        and every stricter level. One `related-to` relationship is written into
+        this batch's collection per level at which evidence was first seen
+        there, marked at least at both campaigns' levels in it, naming the set
+        of its marking: what every reader of the collection at that marking
+        may see (steppe.correlate.visibility.LeastReader).
+        """
+        theirs = theirs_records[0].id
         pair = (min(mine, theirs), max(mine, theirs))
-        self.store.add_link_evidence(pair, strength, shared)
-        count, sample = self.store.link_evidence(pair, strength, SAMPLE)
+        for scope, keys in sorted(shared.items()):
+            self.store.add_link_evidence(
+                pair, strength, cumulative(scope.collection_ids, scope.tlp), keys
+            )
+        touched = sorted({scope.collection_ids for scope in shared})
+        found = self.store.link_evidence(pair, strength, every_level(touched), SAMPLE)
         info = batch.campaigns[mine]
-        rank = max(info.tlp, record.tlp, floor)
-        names = {mine: info.name, theirs: record.name}
-        rel_id = derived_id("relationship", "correlation", self.org_id, pair[0], pair[1], strength)
-        score = confidence(strength, count)
+        # The relationships: only for evidence wholly inside this batch's collection,
+        # between campaigns both held there.
+        relationships: dict[int, str] = {}  # marking rank -> relationship id
+        inside = (collection_id,)
+        held = [r for r in theirs_records if r.collection_id == collection_id]
+        if inside in touched and held:
+            theirs_record = min(held, key=lambda r: r.tlp)
+            names = {mine: info.name, theirs: theirs_record.name}
+            below = 0
+            for level in range(HIGHEST + 1):
+                count, _ = found.get(EvidenceScope(inside, level), (0, []))
+                if count <= below:
+                    continue  # nothing first seen at this level
+                below = count
+                rank = max(level, info.tlp, theirs_record.tlp)
+                if rank in relationships:
+                    continue
+                # The evidence every reader of the collection at this marking may see.
+                reader = LeastReader(collection_id, rank)
+                scope = max(
+                    (s for s in found if may_see_all(reader, s.collection_ids, s.tlp)),
+                    key=lambda s: s.tlp,
+                )
+                total, sample = found[scope]
+                relationships[rank] = self._relationship(
+                    pair, strength, names, total, sample, collection_id, rank, now, desired
+                )
+        links = []
+        for (ids, level), (count, sample) in sorted(found.items()):
+            readable = [rank for rank in relationships if rank <= level and ids == inside]
+            rel_id = relationships[max(readable)] if readable else ""
+            for a, b in ((mine, theirs), (theirs, mine)):
+                links.append(
+                    CampaignLink(
+                        campaign_id=a,
+                        other_id=b,
+                        strength=strength,
+                        count=count,
+                        sample=tuple(sample),
+                        confidence=confidence(strength, count),
+                        relationship_id=rel_id,
+                        collection_ids=ids,
+                        tlp=level,
+                        modified=now,
+                    )
+                )
+        self.store.put_campaign_links(links)
+
+    def _relationship(
+        self,
+        pair: tuple[str, str],
+        strength: Strength,
+        names: Mapping[str, str],
+        count: int,
+        sample: Sequence[str],
+        collection_id: str,
+        rank: int,
+        now: int,
+        desired: dict[str, dict[str, Any]],
+    ) -> str:
+        rel_id = derived_id(
+            "relationship",
+            "correlation",
+            self.org_id,
+            pair[0],
+            pair[1],
+            strength,
+            collection_id,
+            tlp_levels.BY_RANK[rank].name,
+        )
         stamp = format_stix(now)
         relationship = {
             "type": "relationship",
@@ -346,31 +458,11 @@ class Correlator:
             "source_ref": pair[0],
             "target_ref": pair[1],
             "description": describe(names[pair[0]], names[pair[1]], strength, count, sample),
-            "confidence": score,
+            "confidence": confidence(strength, count),
             "object_marking_refs": [tlp_levels.BY_RANK[rank].marking_id],
         }
-        collections = tuple(sorted({collection_id, record.collection_id}))
-        # Only into a collection that holds both campaigns: TAXII cannot hide from a
-        # reader of one collection a link to a campaign kept in another it may not
-        # read. Links across collections are kept in the index, for the API (which
-        # checks both) to show.
-        if len(collections) == 1:
-            self._add(desired, relationship, rank, now)
-        for a, b in ((mine, theirs), (theirs, mine)):
-            self.store.put_campaign_link(
-                CampaignLink(
-                    campaign_id=a,
-                    other_id=b,
-                    strength=strength,
-                    count=count,
-                    sample=tuple(sample),
-                    confidence=score,
-                    relationship_id=rel_id,
-                    collection_ids=collections,
-                    tlp=rank,
-                    modified=now,
-                )
-            )
+        self._add(desired, relationship, rank, now)
+        return rel_id
 
     def _sighting(
         self,

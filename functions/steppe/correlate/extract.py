@@ -13,6 +13,12 @@ templates:
   stored earlier, which the caller resolves (`Batch.missing_refs`);
 * an address's autonomous system comes from its `belongs_to_refs`;
 * a campaign's targets are the identities it `targets`.
+
+Each occurrence carries the strictest TLP of what it rests on: the object
+carrying the value and, when it is tied to a campaign, the relationships that
+tie it (a GREEN indicator tied to a campaign by an AMBER relationship says at
+AMBER that the value belongs to the campaign). A target carries the strictest
+of its identity and its `targets` relationship.
 """
 
 from __future__ import annotations
@@ -56,7 +62,8 @@ class Occurrence:
 class Batch:
     occurrences: list[Occurrence] = field(default_factory=list)
     campaigns: dict[str, CampaignInfo] = field(default_factory=dict)
-    targets: dict[str, list[str]] = field(default_factory=dict)  # campaign id -> target names
+    # campaign id -> target name -> the least strict TLP rank it was named at
+    targets: dict[str, dict[str, int]] = field(default_factory=dict)
     # Ids referred to by the batch's relationships but not in it (resolved by the caller).
     missing_refs: set[str] = field(default_factory=set)
 
@@ -141,9 +148,10 @@ def read_batch(
             campaign_objects.append(object_id)
 
     rank = _ranker(default_tlp)
-    indicates: dict[str, str] = {}  # indicator -> campaign
-    based_on: dict[str, str] = {}  # SCO -> indicator
-    victim_of: dict[str, str] = {}  # SCO -> campaign
+    # The relationships that tie values to campaigns, with their TLP ranks.
+    indicates: dict[str, tuple[str, int]] = {}  # indicator -> campaign
+    based_on: dict[str, tuple[str, int]] = {}  # SCO -> indicator
+    victim_of: dict[str, tuple[str, int]] = {}  # SCO -> campaign
     batch = Batch()
     missing = batch.missing_refs
     for obj in relationships:
@@ -157,20 +165,20 @@ def read_batch(
         kind = obj.get("relationship_type")
         if kind == "based-on":
             if source.startswith("indicator--"):
-                based_on.setdefault(target, source)
+                based_on.setdefault(target, (source, rank(obj)))
         elif kind == "indicates":
             if source.startswith("indicator--") and target.startswith("campaign--"):
-                indicates.setdefault(source, target)
+                indicates.setdefault(source, (target, rank(obj)))
         elif kind == "related-to":
             if target.startswith("campaign--"):
-                victim_of.setdefault(source, target)
+                victim_of.setdefault(source, (target, rank(obj)))
         elif kind == "targets" and source.startswith("campaign--"):
             identity = by_id.get(target)
             name = identity.get("name") if identity and target.startswith("identity--") else None
-            if isinstance(name, str):
-                names = batch.targets.setdefault(source, [])
-                if name not in names:
-                    names.append(name)
+            if identity is not None and isinstance(name, str):
+                names = batch.targets.setdefault(source, {})
+                level = max(rank(obj), rank(identity))
+                names[name] = min(names.get(name, level), level)
 
     def campaign(campaign_id: str | None) -> str | None:
         if campaign_id is None:
@@ -192,11 +200,12 @@ def read_batch(
     for campaign_id in [*batch.targets, *campaign_objects]:
         campaign(campaign_id)
 
-    asn_of_indicator: dict[str, int] = {}
+    # indicator -> (its SCO's autonomous system, the TLP rank that association rests on)
+    asn_of_indicator: dict[str, tuple[int, int]] = {}
     occurrences = batch.occurrences
     for obj in scos:
         object_id = obj["id"]
-        indicator = based_on.get(object_id)
+        indicator, based_rank = based_on.get(object_id, (None, 0))
         asn = None
         for ref in obj.get("belongs_to_refs") or ():
             number = (by_id.get(ref) or {}).get("number")
@@ -205,12 +214,20 @@ def read_batch(
                 break
         if indicator is not None and indicator in by_id:
             if asn is not None:
-                asn_of_indicator[indicator] = asn
+                asn_of_indicator[indicator] = (asn, max(rank(obj), based_rank))
             continue
         keys = values.sco_keys(obj)
         if not keys:
             continue
-        owner = campaign(indicates.get(indicator) if indicator else victim_of.get(object_id))
+        level = rank(obj)
+        tie = victim_of.get(object_id)
+        if indicator is not None:
+            tie = indicates.get(indicator)
+            if tie is not None:
+                tie = (tie[0], max(tie[1], based_rank))
+        owner = campaign(tie[0]) if tie else None
+        if owner is not None and tie is not None:
+            level = max(level, tie[1])
         info = batch.campaigns.get(owner) if owner else None
         for key in keys:
             occurrences.append(
@@ -220,7 +237,7 @@ def read_batch(
                     indicator=False,
                     campaign_id=owner,
                     producer=info.producer if info else None,
-                    tlp=rank(obj),
+                    tlp=level,
                     first_seen=info.first_seen if info else None,
                     last_seen=info.last_seen if info else None,
                     asn=asn,
@@ -235,14 +252,21 @@ def read_batch(
             continue
         object_id = obj["id"]
         first = _micros(obj.get("valid_from")) or _micros(obj.get("created"))
-        owner = campaign(indicates.get(object_id))
+        tie = indicates.get(object_id)
+        owner = campaign(tie[0]) if tie else None
         info = batch.campaigns.get(owner) if owner else None
         last = first
         if info is not None and info.last_seen and first and info.last_seen > first:
             last = info.last_seen
         producer = _str(obj.get("created_by_ref"))
         tlp = rank(obj)
-        asn = asn_of_indicator.get(object_id)
+        if owner is not None and tie is not None:
+            tlp = max(tlp, tie[1])
+        asn = None
+        found_asn = asn_of_indicator.get(object_id)
+        # An autonomous system known only at a stricter level than the value is left out.
+        if found_asn is not None and found_asn[1] <= tlp:
+            asn = found_asn[0]
         for key in values.pattern_keys(pattern):
             occurrences.append(
                 Occurrence(key, object_id, True, owner, producer, tlp, first, last, asn)

@@ -10,10 +10,12 @@ For each value a lookup answers with its matches:
 and, kept apart and labelled as such, weak evidence: campaigns with other
 addresses in its /24 (/48). Weak evidence never counts as a match.
 
-Everything is filtered for the caller: an occurrence, a campaign or a link is
-seen only by a caller who may read its collection and is cleared for its TLP
-(admins read every collection). A campaign the caller may not see is not
-named, and is answered 404 like one that does not exist.
+Everything is filtered for the caller by steppe.correlate.visibility: an
+occurrence, a campaign record, a group member, link evidence or a false
+positive is seen only by a caller who may read its collection(s) and is
+cleared for its TLP (admins read every collection). Counts, confidence and
+dates are computed from what the caller may see. A campaign the caller may
+see no record of is not named, and is answered 404 like one that does not exist.
 
 The cost does not depend on the size of the index, and a bulk lookup makes a
 bounded number of store calls whatever the number of values: one
@@ -32,6 +34,7 @@ from itertools import islice
 from typing import Any
 
 from steppe.access.caller import Caller
+from steppe.correlate.evidence import confidence
 from steppe.correlate.values import (
     AS,
     IPV4,
@@ -44,6 +47,13 @@ from steppe.correlate.values import (
     parse_query,
     probe_keys,
     split,
+)
+from steppe.correlate.visibility import (
+    may_see,
+    may_see_all,
+    may_see_false_positive,
+    visible_campaign,
+    visible_collections,
 )
 from steppe.errors import InvalidInput, NotFound, PayloadTooLarge
 from steppe.runtime import Services
@@ -76,11 +86,6 @@ RECOGNISED = (
 )
 
 
-def may_see(caller: Caller, collection_id: str, tlp_rank: int) -> bool:
-    """Whether the caller may read the collection and is cleared for the TLP."""
-    return tlp_rank <= caller.clearance and caller.may_read(collection_id)
-
-
 def _stamp(micros: int | None) -> str | None:
     return None if micros is None else format_stix(micros)
 
@@ -103,11 +108,12 @@ def campaign_ref(record: CampaignRecord) -> dict[str, Any]:
     }
 
 
-def describe_campaign(record: CampaignRecord) -> dict[str, Any]:
-    """A campaign as the listing shows it."""
+def describe_campaign(record: CampaignRecord, collections: list[str]) -> dict[str, Any]:
+    """A campaign as the listing shows it (`record`: its visible records merged)."""
     return {
         **campaign_ref(record),
         "collection": record.collection_id,
+        "collections": collections,
         "tlp": _tlp_name(record.tlp),
         "producer": record.producer,
         "modified": _stamp(record.modified),
@@ -265,7 +271,9 @@ class LookupService:
         occurrences = self._find_values(probes)
         groups = list(dict.fromkeys(plan.group for plan in plans.values() if plan.group))
         hits = {
-            group: [hit for hit in found if may_see(caller, hit.collection_id, hit.tlp)]
+            group: _merge_hits(
+                [hit for hit in found if may_see(caller, hit.collection_id, hit.tlp)]
+            )
             for group, found in self._find_groups(groups).items()
         }
         contents = {
@@ -303,14 +311,12 @@ class LookupService:
             if occurrence.campaign_id and may_see(caller, occurrence.collection_id, occurrence.tlp)
         )
         campaign_ids.update((hit.campaign_id, None) for found in hits.values() for hit in found)
-        records = {
-            campaign_id: record
-            for campaign_id, record in (
-                self.store.get_campaigns(campaign_ids) if campaign_ids else {}
-            ).items()
-            if may_see(caller, record.collection_id, record.tlp)
+        records = self._visible_campaigns(campaign_ids, caller)
+        false_positives = {
+            key: entry
+            for key, entry in (self.store.find_false_positives(keys) if keys else {}).items()
+            if may_see_false_positive(caller, entry)
         }
-        false_positives = self.store.find_false_positives(keys) if keys else {}
 
         answers = {
             key: self._answer_key(plan, occurrences, hits, contents.get(key, []), records, caller)
@@ -331,6 +337,15 @@ class LookupService:
                 value, value_keys, answers, records, false_positives, staff
             )
         return [results[value] for value in values]
+
+    def _visible_campaigns(
+        self, campaign_ids: Iterable[str], caller: Caller
+    ) -> dict[str, CampaignRecord]:
+        """Each campaign the caller may see, as it may see it (its visible records merged)."""
+        wanted = list(campaign_ids)
+        found = self.store.get_campaigns(wanted) if wanted else {}
+        shown = {cid: visible_campaign(caller, records) for cid, records in found.items()}
+        return {cid: record for cid, record in shown.items() if record is not None}
 
     def _find_values(
         self, keys: Iterable[str], per_key: int = OCCURRENCES_PER_KEY
@@ -481,30 +496,37 @@ class LookupService:
         self, caller: Caller, limit: int = 50, after: str | None = None
     ) -> dict[str, Any]:
         """A page of the campaigns the caller may see, in id order; `next` continues it."""
-        visible: list[CampaignRecord] = []
+        visible: list[dict[str, Any]] = []
         cursor = after
         while len(visible) <= limit:
             batch = self.store.list_campaigns(limit=CAMPAIGN_PAGE, after=cursor)
-            visible += [r for r in batch if may_see(caller, r.collection_id, r.tlp)]
+            by_id: dict[str, list[CampaignRecord]] = {}
+            for record in batch:
+                by_id.setdefault(record.id, []).append(record)
+            for records in by_id.values():
+                shown = visible_campaign(caller, records)
+                if shown is not None:
+                    visible.append(describe_campaign(shown, visible_collections(caller, records)))
             if len(batch) < CAMPAIGN_PAGE:
                 break
             cursor = batch[-1].id
         page = visible[:limit]
         more = len(visible) > limit
-        return {
-            "campaigns": [describe_campaign(record) for record in page],
-            "next": page[-1].id if more and page else None,
-        }
+        return {"campaigns": page, "next": page[-1]["id"] if more and page else None}
 
-    def visible_campaign(self, campaign_id: str, caller: Caller) -> CampaignRecord:
-        record = self.store.get_campaign(campaign_id)
-        if record is None or not may_see(caller, record.collection_id, record.tlp):
+    def visible_campaign(
+        self, campaign_id: str, caller: Caller
+    ) -> tuple[CampaignRecord, list[str]]:
+        """The campaign as the caller may see it, and the collections it sees it in."""
+        records = self.store.get_campaign(campaign_id)
+        record = visible_campaign(caller, records)
+        if record is None:
             raise NotFound(f"there is no campaign '{campaign_id}' that you may see", where="path")
-        return record
+        return record, visible_collections(caller, records)
 
     def campaign(self, campaign_id: str, caller: Caller) -> dict[str, Any]:
         """The campaign view: its record, indicators, targets, timeline and related campaigns."""
-        record = self.visible_campaign(campaign_id, caller)
+        record, collections = self.visible_campaign(campaign_id, caller)
         view = _CampaignView()
         after: str | None = None
         while True:
@@ -520,7 +542,7 @@ class LookupService:
                 break
             after = batch[-1].key
         return {
-            **describe_campaign(record),
+            **describe_campaign(record, collections),
             "values": len(view.keys),
             "complete": view.complete,
             "indicators": view.objects(indicators=True),
@@ -530,32 +552,77 @@ class LookupService:
         }
 
     def _related(self, campaign_id: str, caller: Caller) -> list[dict[str, Any]]:
-        links = [
-            link
-            for link in self.store.campaign_links(campaign_id)
-            if link.tlp <= caller.clearance and all(map(caller.may_read, link.collection_ids))
-        ]
-        others = self.store.get_campaigns(link.other_id for link in links) if links else {}
-        shown: list[tuple[CampaignLink, CampaignRecord]] = [
-            (link, others[link.other_id])
-            for link in links
-            if link.other_id in others
-            and may_see(caller, others[link.other_id].collection_id, others[link.other_id].tlp)
-        ]
-        shown.sort(key=lambda pair: (STRENGTHS[pair[0].strength], -pair[0].confidence, pair[1].id))
-        return [
-            {
-                "campaign": campaign_ref(other),
-                "strength": link.strength,
-                "evidence": "strong" if link.strength == "exact" else "weak",
-                "confidence": link.confidence,
-                "count": link.count,
-                "shared": [shared_display(item) for item in link.sample[:RELATED_SAMPLE]],
-                "relationship_id": link.relationship_id,
-                "modified": _stamp(link.modified),
-            }
-            for link, other in shown
-        ]
+        """Related campaigns from the evidence the caller may see, and only from it.
+
+        Evidence sets are cumulative by TLP level, so per pair, strength and
+        collections the set of the highest level the caller is cleared for
+        holds all it may see. Sets of different collections are joined.
+        """
+        best: dict[tuple[str, str, tuple[str, ...]], CampaignLink] = {}
+        for link in self.store.campaign_links(campaign_id):
+            if not may_see_all(caller, link.collection_ids, link.tlp):
+                continue
+            slot = (link.other_id, link.strength, link.collection_ids)
+            if slot not in best or link.tlp > best[slot].tlp:
+                best[slot] = link
+        grouped: dict[tuple[str, str], list[CampaignLink]] = {}
+        for (other_id, strength, _), link in sorted(best.items()):
+            grouped.setdefault((other_id, strength), []).append(link)
+        others = self._visible_campaigns({other for other, _ in grouped}, caller)
+        shown = []
+        for (other_id, strength), links in grouped.items():
+            other = others.get(other_id)
+            if other is None:
+                continue
+            count, sample = _joined(links)
+            rel_ids = [link.relationship_id for link in links if link.relationship_id]
+            shown.append(
+                {
+                    "campaign": campaign_ref(other),
+                    "strength": strength,
+                    "evidence": "strong" if strength == "exact" else "weak",
+                    "confidence": confidence(strength, count),  # type: ignore[arg-type]
+                    "count": count,
+                    "shared": [shared_display(item) for item in sample[:RELATED_SAMPLE]],
+                    "relationship_id": rel_ids[0] if rel_ids else None,
+                    "modified": _stamp(max(link.modified for link in links)),
+                }
+            )
+        shown.sort(key=lambda e: (STRENGTHS[e["strength"]], -e["confidence"], e["campaign"]["id"]))
+        return shown
+
+
+def _joined(links: list[CampaignLink]) -> tuple[int, list[str]]:
+    """How many keys the links share in all, and a sample, in key order.
+
+    Exact when one set is visible or every sample holds its whole set;
+    otherwise the count is the largest of the sets (a lower bound).
+    """
+    if len(links) == 1:
+        return links[0].count, list(links[0].sample)
+    union = sorted({key for link in links for key in link.sample})
+    if all(link.count == len(link.sample) for link in links):
+        return len(union), union
+    return max(len(union), *(link.count for link in links)), union
+
+
+def _merge_hits(hits: list[GroupHit]) -> list[GroupHit]:
+    """One hit per campaign: the members of its visible records in the group, joined."""
+    merged: dict[str, GroupHit] = {}
+    for hit in hits:
+        known = merged.get(hit.campaign_id)
+        if known is None:
+            merged[hit.campaign_id] = hit
+        else:
+            merged[hit.campaign_id] = GroupHit(
+                hit.group,
+                hit.campaign_id,
+                known.collection_id,
+                max(known.tlp, hit.tlp),
+                known.keys | hit.keys,
+                max(known.count, hit.count, len(known.keys | hit.keys)),
+            )
+    return [merged[c] for c in sorted(merged)]
 
 
 def _seen_in(occurrences: Iterable[IndexedValue], campaign_id: str, caller: Caller) -> bool:

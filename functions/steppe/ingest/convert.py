@@ -18,6 +18,10 @@ for the tests. Ids are deterministic: SCOs per the STIX specification, every
 other object from the producer and what it is about, so the same campaign,
 target or indicator submitted again gets the same id (steppe.stix.versioning
 then merges versions); observed-data and reports from (submission, part).
+Campaigns, targets and intrusion sets (and the relationships that hang off
+them) are named within a scope: the collection and the report's TLP level
+(`id_scope`), so the same name in another collection or at another TLP is
+another object, and nothing merges what collections and TLP levels keep apart.
 """
 
 from __future__ import annotations
@@ -59,12 +63,21 @@ class Producer:
 
 @dataclass(frozen=True, slots=True)
 class ConversionContext:
-    """submission_id and parts_total name the submission's chunks; now is epoch µs."""
+    """submission_id and parts_total name the submission's chunks; now is epoch µs.
+
+    collection_id: the collection the objects go to (part of the id scope).
+    """
 
     submission_id: str
     producer: Producer
     now: int
     parts_total: int
+    collection_id: str = ""
+
+
+def id_scope(collection_id: str, tlp_name: str) -> str:
+    """The scope within which a name names one campaign, target or intrusion set."""
+    return f"{collection_id}/{tlp_name}"
 
 
 def object_id(stix_type: str, *key: str) -> str:
@@ -196,6 +209,7 @@ class Converter:
         pid = producer.identity_id
         stamp = self._stamp(ctx.now)
         marking = report.tlp.marking_id
+        scope = id_scope(ctx.collection_id, report.tlp.name)
         out: dict[str, dict[str, Any]] = {}
 
         def add(obj: dict[str, Any]) -> str:
@@ -264,7 +278,7 @@ class Converter:
             anchor = add(
                 sdo(
                     "campaign",
-                    object_id("campaign", pid, name_key(campaign.name)),
+                    object_id("campaign", pid, scope, name_key(campaign.name)),
                     name=campaign.name,
                     description=campaign.description or report.description,
                     objective=campaign.objective,
@@ -278,7 +292,7 @@ class Converter:
             identity = add(
                 sdo(
                     "identity",
-                    object_id("identity", pid, "target", name_key(target.name)),
+                    object_id("identity", pid, "target", scope, name_key(target.name)),
                     name=target.name,
                     description=target.description,
                     identity_class=target.kind,
@@ -293,7 +307,7 @@ class Converter:
             intrusion_set = add(
                 sdo(
                     "intrusion-set",
-                    object_id("intrusion-set", pid, name_key(attribution.name)),
+                    object_id("intrusion-set", pid, scope, name_key(attribution.name)),
                     name=attribution.name,
                     description=attribution.description,
                     confidence=attribution.confidence,
@@ -560,8 +574,9 @@ class Converter:
             header = self.header_objects(report, ctx)
             kind = self._kind(report)
             pid = ctx.producer.identity_id
+            scope = id_scope(ctx.collection_id, report.tlp.name)
             anchor = (
-                object_id("campaign", pid, name_key(report.campaign.name))
+                object_id("campaign", pid, scope, name_key(report.campaign.name))
                 if report.campaign is not None
                 else object_id("attack-pattern", pid, kind.template.kind)
             )

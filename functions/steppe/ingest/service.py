@@ -253,6 +253,7 @@ class IngestService:
             producer=_producer_from_dict(meta["producer"]),  # type: ignore[arg-type]
             now=int(meta["now"]),  # type: ignore[arg-type]
             parts_total=submission.chunks_total,
+            collection_id=submission.collection_id,
         )
         produced = self.converter.header_objects(report, ctx)
         produced += self.converter.chunk_objects(report, observables, chunk, ctx)

@@ -34,6 +34,7 @@ from steppe.access.caller import Caller
 from steppe.access.ownership import visible_submission
 from steppe.access.partners import org_identity, org_identity_id
 from steppe.correlate.values import display, parse_query
+from steppe.correlate.visibility import may_see, may_see_false_positive
 from steppe.errors import Conflict, Forbidden, InvalidInput, NotFound
 from steppe.ingest.service import bundle_key
 from steppe.lifecycle.revocation import (
@@ -54,6 +55,7 @@ from steppe.store.port import (
     Collection,
     FalsePositive,
     ObjectVersion,
+    Store,
     StoredObject,
     Submission,
 )
@@ -150,6 +152,23 @@ def describe_false_positive(entry: FalsePositive) -> dict[str, object]:
         "analyst": entry.analyst,
         "created": format_taxii(entry.created),
     }
+
+
+def declared_for(store: Store, key: str, caller: Caller) -> tuple[tuple[str, ...], int]:
+    """The collections and TLP a false-positive declaration is made for (who may read its reason).
+
+    Where the declaring caller sees the value: those collections, at the
+    strictest TLP it sees it at; a value it sees nowhere, its own writable
+    collections at its clearance.
+    """
+    seen = [
+        o
+        for o in store.find_values([key], limit_per_key=FALSE_POSITIVE_OCCURRENCES).get(key, ())
+        if may_see(caller, o.collection_id, o.tlp)
+    ]
+    if seen:
+        return tuple(sorted({o.collection_id for o in seen})), max(o.tlp for o in seen)
+    return tuple(sorted(caller.can_write)), max(caller.clearance, 0)
 
 
 class LifecycleService:
@@ -304,7 +323,10 @@ class LifecycleService:
         analyst = caller.partner or ""
         existed = self.store.find_false_positives(keys)
         now = now_micros()
-        entries = [FalsePositive(key, text, analyst, now) for key in keys]
+        entries = [
+            FalsePositive(key, text, analyst, now, *declared_for(self.store, key, caller))
+            for key in keys
+        ]
         for entry in entries:
             # First, so that submissions arriving from now on leave the value out.
             self.store.put_false_positive(entry)
@@ -342,7 +364,11 @@ class LifecycleService:
 
     def list_false_positives(self, caller: Caller, limit: int = MAX_LISTED) -> list[dict]:
         caller.require_role("admin", "analyst")
-        return [describe_false_positive(e) for e in self.store.list_false_positives(limit)]
+        return [
+            describe_false_positive(e)
+            for e in self.store.list_false_positives(limit)
+            if may_see_false_positive(caller, e)
+        ]
 
     def remove_false_positive(self, value: object, caller: Caller) -> dict:
         """Forget the entry: later submissions publish the value again."""

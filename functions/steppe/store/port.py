@@ -617,20 +617,22 @@ class IndexedValue(NamedTuple):
 class GroupMember(NamedTuple):
     """A value of a campaign that belongs to a wider group: its /24, its autonomous system.
 
-    group: "net:198.51.100.0/24" (or an IPv6 /48) or "asn:64496". (group, campaign_id, key)
-    identifies it; indexing it again changes nothing.
+    group: "net:198.51.100.0/24" (or an IPv6 /48) or "asn:64496".
+    (group, campaign_id, collection_id, tlp, key) identifies it: the same
+    campaign's members in another collection or at another TLP are kept apart,
+    so a reader is shown only those it may see. Indexing it again changes nothing.
     """
 
     group: str
     campaign_id: str
-    collection_id: str  # the campaign's collection
-    tlp: int  # the TLP rank of the campaign
+    collection_id: str  # the collection of the occurrence behind it
+    tlp: int  # the strictest TLP rank of that occurrence and its campaign
     key: str  # the member value's key
 
 
 @dataclass(frozen=True, slots=True)
 class GroupHit:
-    """The members one campaign has in one group (at most `limit` keys of them)."""
+    """One campaign's members in one group, in one collection at one TLP (at most `limit` keys)."""
 
     group: str
     campaign_id: str
@@ -642,12 +644,16 @@ class GroupHit:
 
 @dataclass(frozen=True, slots=True)
 class CampaignRecord:
-    """A campaign steppe knows of, for listing and the campaign view.
+    """A campaign as one collection holds it at one TLP level (a facet of the campaign).
 
-    Written by correlation each time the campaign gains values; a put merges:
+    (id, collection_id, tlp) identifies a record: what a collection says of a
+    campaign at one TLP is never merged with what another collection, or the
+    same collection at another TLP, says of it (a reader is shown only the
+    records it may see). Written by correlation each time the campaign gains
+    values; a put merges into the record of the same (id, collection_id, tlp):
     first_seen takes the earliest, last_seen and modified the latest, values
-    the largest, targets the union (existing first); name, collection, tlp and
-    producer are those of the put.
+    the largest, targets the union (existing first); name and producer are
+    those of the put.
     """
 
     id: str
@@ -662,13 +668,30 @@ class CampaignRecord:
     targets: tuple[str, ...] = ()  # names of the targets (identities) it is known to have hit
 
 
+class EvidenceScope(NamedTuple):
+    """Who may see a piece of link evidence: readers of all its collections cleared for its TLP.
+
+    collection_ids: the collections of the two occurrences behind it, sorted
+    (one when both lie in the same collection). tlp: evidence sets are kept
+    cumulatively per level: the set of (collection_ids, t) holds every key
+    shared through occurrences at TLP rank t or below, so one set answers a
+    reader cleared for t.
+    """
+
+    collection_ids: tuple[str, ...]
+    tlp: int
+
+
 @dataclass(frozen=True, slots=True)
 class CampaignLink:
-    """What two campaigns share at one strength, as correlation last recorded it.
+    """What two campaigns share at one strength within one evidence scope.
 
-    Kept for both directions: (campaign_id, other_id) and (other_id, campaign_id).
-    relationship_id: the STIX relationship that says so; tlp: its rank.
-    sample: some of the shared keys (all of them up to the store's sample size).
+    (campaign_id, other_id, strength, collection_ids, tlp) identifies it; kept
+    for both directions. count and sample are those of the evidence set of
+    (collection_ids, tlp) (see EvidenceScope): what a reader of those
+    collections cleared for that TLP may be shown. relationship_id: the STIX
+    relationship (in the one collection) that such a reader may read, "" when
+    there is none.
     """
 
     campaign_id: str
@@ -682,15 +705,26 @@ class CampaignLink:
     tlp: int
     modified: int
 
+    @property
+    def scope(self) -> EvidenceScope:
+        return EvidenceScope(self.collection_ids, self.tlp)
+
 
 @dataclass(frozen=True, slots=True)
 class FalsePositive:
-    """A value an analyst declared a false positive: never published again without override."""
+    """A value an analyst declared a false positive: never published again without override.
+
+    collection_ids and tlp: what the declaration was made for (the collections
+    where the declaring analyst saw the value, the strictest TLP it saw it
+    at); the reason is shown only to those who may read one of them at that TLP.
+    """
 
     key: str
     reason: str
     analyst: str
     created: int
+    collection_ids: tuple[str, ...] = ()
+    tlp: int = 0
 
 
 class ObservableIndex(ABC):
@@ -735,55 +769,71 @@ class ObservableIndex(ABC):
     def find_groups(
         self, groups: Sequence[str], limit_per_campaign: int = 50
     ) -> dict[str, list[GroupHit]]:
-        """Per group that has members: one hit per campaign, ordered by campaign id."""
+        """Per group that has members: one hit per (campaign, collection, TLP), in that order."""
 
     @abstractmethod
     def add_link_evidence(
-        self, campaigns: tuple[str, str], strength: Strength, keys: Iterable[str]
+        self,
+        campaigns: tuple[str, str],
+        strength: Strength,
+        scopes: Sequence[EvidenceScope],
+        keys: Iterable[str],
     ) -> None:
-        """Record keys two campaigns share (idempotent set union; the pair is unordered)."""
+        """Add keys two campaigns share to the set of each scope (idempotent set union;
+        the pair is unordered)."""
 
     @abstractmethod
     def link_evidence(
-        self, campaigns: tuple[str, str], strength: Strength, limit: int = 50
-    ) -> tuple[int, list[str]]:
-        """How many keys the pair shares at this strength, and the first `limit` in key order."""
+        self,
+        campaigns: tuple[str, str],
+        strength: Strength,
+        scopes: Sequence[EvidenceScope],
+        limit: int = 50,
+    ) -> dict[EvidenceScope, tuple[int, list[str]]]:
+        """Per scope that has evidence: how many keys its set holds, and the first `limit`
+        in key order."""
 
     @abstractmethod
-    def put_campaign_link(self, link: CampaignLink) -> None:
-        """Create or replace the link (campaign_id, other_id, strength)."""
+    def put_campaign_links(self, links: Sequence[CampaignLink]) -> None:
+        """Create or replace links (identified as CampaignLink says)."""
 
     @abstractmethod
     def campaign_links(self, campaign_id: str) -> list[CampaignLink]:
-        """Every link from this campaign, ordered by other_id then strength."""
+        """Every link from this campaign, ordered by other_id, strength, collections, TLP."""
 
     @abstractmethod
     def put_campaign(self, campaign: CampaignRecord) -> CampaignRecord:
         """Create or merge (see CampaignRecord); returns the record as stored."""
 
     @abstractmethod
-    def get_campaign(self, campaign_id: str) -> CampaignRecord | None: ...
+    def get_campaign(self, campaign_id: str) -> list[CampaignRecord]:
+        """Every record of the campaign (one per collection and TLP), ordered by
+        (collection, tlp); [] for a campaign steppe does not know."""
 
-    def get_campaigns(self, campaign_ids: Iterable[str]) -> dict[str, CampaignRecord]:
+    def get_campaigns(self, campaign_ids: Iterable[str]) -> dict[str, list[CampaignRecord]]:
         """The records of those of the campaigns that exist, by id.
 
         For lookups that name many campaigns at once; an adapter may override
         this to read them in batches (DynamoDB BatchGetItem, SQL IN).
         """
-        found: dict[str, CampaignRecord] = {}
+        found: dict[str, list[CampaignRecord]] = {}
         for campaign_id in dict.fromkeys(campaign_ids):
-            record = self.get_campaign(campaign_id)
-            if record is not None:
-                found[campaign_id] = record
+            records = self.get_campaign(campaign_id)
+            if records:
+                found[campaign_id] = records
         return found
 
     @abstractmethod
     def list_campaigns(self, limit: int = 100, after: str | None = None) -> list[CampaignRecord]:
-        """Campaigns ordered by id, after the id `after`."""
+        """Records ordered by (id, collection, tlp), of the campaigns with an id above `after`.
+
+        At most `limit` records, except that every record of the last campaign
+        comes in the same call (the limit may be exceeded by its others).
+        """
 
     @abstractmethod
     def put_false_positive(self, entry: FalsePositive) -> None:
-        """Create or replace the entry for entry.key."""
+        """Create or replace the entry for entry.key (with all its fields)."""
 
     @abstractmethod
     def remove_false_positive(self, key: str) -> bool:

@@ -10,13 +10,17 @@ Items (`<x>` is the sort-safe spelling of x made by `part`, below):
     VAL#<key>                       I#<coll><obj><source>        occurrence identity (first_seen)
     CVAL#<campaign>                 <key><coll><obj><source>     occurrence, by campaign
     CIDR                            <family>                     prefix lengths (a number set)
-    GRP#<group>                     <campaign>                   member count, collection, TLP
-    GRPK#<group><campaign>          <key>                        one member
-    LEV#<a><b><strength>            N                            how many keys a and b share
-    LEV#<a><b><strength>            K#<key>                      one shared key (a < b)
-    LNK#<campaign>                  <other><strength>            campaign link
-    CAMPAIGNS                       <campaign>                   campaign record (rv: revision)
+    GRP#<group>                     <campaign><coll><tlp>        member count
+    GRPK#<group><campaign><coll><tlp>
+                                    <key>                        one member
+    LEV#<a><b><strength><scope>     N                            how many keys a and b share
+    LEV#<a><b><strength><scope>     K#<key>                      one shared key (a < b)
+    LNK#<campaign>                  <other><strength><scope>     campaign link
+    CAMPAIGNS                       <campaign><coll><tlp>        campaign record (rv: revision)
     FALSEPOS                        <key>                        false positive
+
+(<scope> is an evidence scope: its collections, then its TLP rank; <tlp> a
+TLP rank. What the index says of a campaign is kept per collection and TLP.)
 
 Every read is a GetItem, a BatchGetItem or a Query on one partition (never a
 Scan), strongly consistent; its cost grows with what it finds, not with the
@@ -74,6 +78,7 @@ from steppe.store.aws.table import key as item_key
 from steppe.store.port import (
     CampaignLink,
     CampaignRecord,
+    EvidenceScope,
     FalsePositive,
     GroupHit,
     GroupMember,
@@ -154,24 +159,44 @@ def _campaign_value_sk(value: IndexedValue) -> str:
     )
 
 
+def _tlp(rank: int) -> str:
+    return f"{rank:02d}" + _END
+
+
 def _group_pk(group: str) -> str:
     return "GRP#" + part(group, _PK_PART)
 
 
-def _group_members_pk(group: str, campaign_id: str) -> str:
-    return "GRPK#" + part(group, 1000) + part(campaign_id, 1000)
+def _group_record_sk(campaign_id: str, collection_id: str, tlp: int) -> str:
+    return part(campaign_id, 500) + part(collection_id, 400) + _tlp(tlp)
 
 
-def _evidence_pk(pair: tuple[str, str], strength: str) -> str:
-    return "LEV#" + part(pair[0], 900) + part(pair[1], 900) + part(strength, 100)
+def _group_members_pk(group: str, campaign_id: str, collection_id: str, tlp: int) -> str:
+    return "GRPK#" + part(group, 900) + _group_record_sk(campaign_id, collection_id, tlp)
+
+
+def _scope(scope: EvidenceScope) -> str:
+    return "".join(part(c, 150) for c in scope.collection_ids) + _END + _tlp(scope.tlp)
+
+
+def _evidence_pk(pair: tuple[str, str], strength: str, scope: EvidenceScope) -> str:
+    return "LEV#" + part(pair[0], 500) + part(pair[1], 500) + part(strength, 50) + _scope(scope)
 
 
 def _links_pk(campaign_id: str) -> str:
     return "LNK#" + part(campaign_id, _PK_PART)
 
 
-def _link_sk(other_id: str, strength: str) -> str:
-    return part(other_id, 900) + part(strength, 100)
+def _link_sk(other_id: str, strength: str, scope: EvidenceScope) -> str:
+    return part(other_id, 500) + part(strength, 50) + _scope(scope)
+
+
+def _campaign_sk(campaign: CampaignRecord) -> str:
+    return (
+        part(campaign.id, _CAMPAIGN_ID_PART * 2)
+        + part(campaign.collection_id, 400)
+        + _tlp(campaign.tlp)
+    )
 
 
 def _pair(campaigns: tuple[str, str]) -> tuple[str, str]:
@@ -215,7 +240,7 @@ def _occurrence(item: Item) -> IndexedValue:
 def _campaign_item(campaign: CampaignRecord, revision: int) -> Item:
     return {
         "pk": s(_CAMPAIGNS),
-        "sk": s(part(campaign.id, _SK_PART)),
+        "sk": s(_campaign_sk(campaign)),
         "id": s(campaign.id),
         "nm": s(campaign.name),
         "c": s(campaign.collection_id),
@@ -261,7 +286,7 @@ def _merge(stored: CampaignRecord, new: CampaignRecord) -> CampaignRecord:
 def _link_item(link: CampaignLink) -> Item:
     return {
         "pk": s(_links_pk(link.campaign_id)),
-        "sk": s(_link_sk(link.other_id, link.strength)),
+        "sk": s(_link_sk(link.other_id, link.strength, link.scope)),
         "cp": s(link.campaign_id),
         "ot": s(link.other_id),
         "st": s(link.strength),
@@ -296,6 +321,8 @@ def _false_positive(item: Item) -> FalsePositive:
         reason=item["why"]["S"],
         analyst=item["who"]["S"],
         created=int(item["t"]["N"]),
+        collection_ids=tuple(get_strings(item, "cs")),
+        tlp=int(item["l"]["N"]) if "l" in item else 0,
     )
 
 
@@ -459,23 +486,26 @@ class DynamoIndex:
     # -- groups ------------------------------------------------------------------
 
     def index_groups(self, members: Sequence[GroupMember]) -> None:
-        sets: dict[tuple[str, str], _Additions] = {}
+        sets: dict[tuple[str, str, str, int], _Additions] = {}
         for member in members:
-            additions = sets.get((member.group, member.campaign_id))
+            record = (member.group, member.campaign_id, member.collection_id, member.tlp)
+            additions = sets.get(record)
             if additions is None:
-                additions = sets[(member.group, member.campaign_id)] = _Additions(
-                    summary=(_group_pk(member.group), part(member.campaign_id, _SK_PART)),
-                    members_pk=_group_members_pk(member.group, member.campaign_id),
+                additions = sets[record] = _Additions(
+                    summary=(
+                        _group_pk(member.group),
+                        _group_record_sk(member.campaign_id, member.collection_id, member.tlp),
+                    ),
+                    members_pk=_group_members_pk(*record),
                     sk_prefix="",
+                    attributes={
+                        "g": s(member.group),
+                        "cp": s(member.campaign_id),
+                        "c": s(member.collection_id),
+                        "l": n(member.tlp),
+                    },
                 )
             additions.keys[member.key] = None
-            # The collection and TLP of the last member of the latest call.
-            additions.attributes = {
-                "g": s(member.group),
-                "cp": s(member.campaign_id),
-                "c": s(member.collection_id),
-                "l": n(member.tlp),
-            }
         self._add_members(list(sets.values()))
 
     def find_groups(
@@ -492,7 +522,12 @@ class DynamoIndex:
         if limit_per_campaign > 0 and summaries:
 
             def first_keys(summary: Item) -> list[str]:
-                pk = _group_members_pk(summary["g"]["S"], summary["cp"]["S"])
+                pk = _group_members_pk(
+                    summary["g"]["S"],
+                    summary["cp"]["S"],
+                    summary["c"]["S"],
+                    int(summary["l"]["N"]),
+                )
                 items, _ = self._query_up_to(pk, limit_per_campaign, projection="k")
                 return [item["k"]["S"] for item in items]
 
@@ -513,34 +548,55 @@ class DynamoIndex:
                 )
             )
         for group_hits in hits.values():
-            group_hits.sort(key=lambda hit: hit.campaign_id)
+            group_hits.sort(key=lambda hit: (hit.campaign_id, hit.collection_id, hit.tlp))
         return hits
 
     # -- link evidence -----------------------------------------------------------
 
     def add_link_evidence(
-        self, campaigns: tuple[str, str], strength: Strength, keys: Iterable[str]
+        self,
+        campaigns: tuple[str, str],
+        strength: Strength,
+        scopes: Sequence[EvidenceScope],
+        keys: Iterable[str],
     ) -> None:
-        pk = _evidence_pk(_pair(campaigns), strength)
-        additions = _Additions(
-            summary=(pk, _EVIDENCE_COUNT), members_pk=pk, sk_prefix=_EVIDENCE_KEY
-        )
-        additions.keys = dict.fromkeys(keys)
-        if additions.keys:
-            self._add_members([additions])
+        unique = dict.fromkeys(keys)
+        if not unique:
+            return
+        sets = []
+        for scope in dict.fromkeys(scopes):
+            pk = _evidence_pk(_pair(campaigns), strength, scope)
+            additions = _Additions(
+                summary=(pk, _EVIDENCE_COUNT), members_pk=pk, sk_prefix=_EVIDENCE_KEY
+            )
+            additions.keys = dict(unique)
+            sets.append(additions)
+        if sets:
+            self._add_members(sets)
 
     def link_evidence(
-        self, campaigns: tuple[str, str], strength: Strength, limit: int = 50
-    ) -> tuple[int, list[str]]:
-        pk = _evidence_pk(_pair(campaigns), strength)
-        summary = self._table.get(pk, _EVIDENCE_COUNT)
-        if summary is None:
-            return 0, []
-        shared: list[str] = []
-        if limit > 0:
-            items, _ = self._query_up_to(pk, limit, begins=_EVIDENCE_KEY, projection="k")
-            shared = sorted(item["k"]["S"] for item in items)
-        return int(summary["n"]["N"]), shared
+        self,
+        campaigns: tuple[str, str],
+        strength: Strength,
+        scopes: Sequence[EvidenceScope],
+        limit: int = 50,
+    ) -> dict[EvidenceScope, tuple[int, list[str]]]:
+        pair = _pair(campaigns)
+        pks = {scope: _evidence_pk(pair, strength, scope) for scope in dict.fromkeys(scopes)}
+        summaries = self._table.batch_get((pk, _EVIDENCE_COUNT) for pk in pks.values())
+        present = [scope for scope, pk in pks.items() if (pk, _EVIDENCE_COUNT) in summaries]
+
+        def first_keys(scope: EvidenceScope) -> list[str]:
+            if limit < 1:
+                return []
+            items, _ = self._query_up_to(pks[scope], limit, begins=_EVIDENCE_KEY, projection="k")
+            return sorted(item["k"]["S"] for item in items)
+
+        samples = list(self._table.map(first_keys, present)) if present else []
+        return {
+            scope: (int(summaries[(pks[scope], _EVIDENCE_COUNT)]["n"]["N"]), sample)
+            for scope, sample in zip(present, samples, strict=True)
+        }
 
     def _add_members(self, sets: list[_Additions]) -> None:
         """Add the members each set lacks and count them; update stale summaries."""
@@ -620,19 +676,20 @@ class DynamoIndex:
 
     # -- campaign links ----------------------------------------------------------
 
-    def put_campaign_link(self, link: CampaignLink) -> None:
-        self._table.put(_link_item(link))
+    def put_campaign_links(self, links: Sequence[CampaignLink]) -> None:
+        if links:
+            self._table.batch_write([_link_item(link) for link in links])
 
     def campaign_links(self, campaign_id: str) -> list[CampaignLink]:
         links = [_link(item) for item in self._table.query_all(_links_pk(campaign_id))]
-        links.sort(key=lambda link: (link.other_id, link.strength))
+        links.sort(key=lambda link: (link.other_id, link.strength, link.collection_ids, link.tlp))
         return links
 
     # -- campaigns ---------------------------------------------------------------
 
     def put_campaign(self, campaign: CampaignRecord) -> CampaignRecord:
         """Read, merge, write back on the condition that nobody wrote in between."""
-        sk = part(campaign.id, _SK_PART)
+        sk = _campaign_sk(campaign)
         created = replace(campaign, targets=tuple(dict.fromkeys(campaign.targets)))
         for attempt in range(_MAX_ATTEMPTS):
             item = self._table.get(_CAMPAIGNS, sk)
@@ -654,23 +711,35 @@ class DynamoIndex:
                 _backoff(attempt)
         raise UnprocessedWork(f"campaign '{campaign.id}' kept changing while being merged")
 
-    def get_campaign(self, campaign_id: str) -> CampaignRecord | None:
-        item = self._table.get(_CAMPAIGNS, part(campaign_id, _SK_PART))
-        return None if item is None else _campaign(item)
+    def get_campaign(self, campaign_id: str) -> list[CampaignRecord]:
+        prefix = part(campaign_id, _CAMPAIGN_ID_PART * 2)
+        items: list[Item] = []
+        start: Item | None = None
+        while True:
+            page, start = self._query(_CAMPAIGNS, begins=prefix, start=start)
+            items.extend(page)
+            if start is None:
+                break
+        return [_campaign(item) for item in items]
 
-    def get_campaigns(self, campaign_ids: Iterable[str]) -> dict[str, CampaignRecord]:
-        items = self._table.batch_get(
-            (_CAMPAIGNS, part(campaign_id, _SK_PART)) for campaign_id in campaign_ids
-        )
-        records = [_campaign(item) for item in items.values()]
-        return {record.id: record for record in records}
+    def get_campaigns(self, campaign_ids: Iterable[str]) -> dict[str, list[CampaignRecord]]:
+        ids = list(dict.fromkeys(campaign_ids))
+        found = list(self._table.map(self.get_campaign, ids)) if ids else []
+        return {cid: records for cid, records in zip(ids, found, strict=True) if records}
 
     def list_campaigns(self, limit: int = 100, after: str | None = None) -> list[CampaignRecord]:
         if limit < 1:
             return []
-        lowest = None if after is None else _past(part(after, _SK_PART))
-        items, _ = self._query_up_to(_CAMPAIGNS, limit, at_least=lowest)
-        return [_campaign(item) for item in items]
+        lowest = None if after is None else _past(part(after, _CAMPAIGN_ID_PART * 2))
+        items, start = self._query_up_to(_CAMPAIGNS, limit, at_least=lowest)
+        records = [_campaign(item) for item in items]
+        if start is not None and records:
+            # The other records of the last campaign come in this call too.
+            last = part(records[-1].id, _CAMPAIGN_ID_PART * 2)
+            while start is not None:
+                more, start = self._query(_CAMPAIGNS, begins=last, start=start)
+                records.extend(_campaign(item) for item in more)
+        return records
 
     # -- false positives ---------------------------------------------------------
 
@@ -683,6 +752,8 @@ class DynamoIndex:
                 "why": s(entry.reason),
                 "who": s(entry.analyst),
                 "t": n(entry.created),
+                "cs": strings(entry.collection_ids),
+                "l": n(entry.tlp),
             }
         )
 

@@ -1,5 +1,7 @@
 """The observable index on SQLite: value occurrences, groups, link evidence,
-campaigns, their links and false positives (tables: schema.py, migration 3).
+campaigns, their links and false positives (tables: schema.py, migrations 3
+and 5: since 5, campaign records, group members, evidence and links are kept
+per collection and TLP).
 
 Every method is a fixed handful of statements whatever the number of rows it
 touches (objects.py says why rows never go in or come out one sqlite3 step at
@@ -23,6 +25,7 @@ import orjson
 from steppe.store.port import (
     CampaignLink,
     CampaignRecord,
+    EvidenceScope,
     FalsePositive,
     GroupHit,
     GroupMember,
@@ -74,82 +77,99 @@ _CAMPAIGN_VALUES_AFTER = _CAMPAIGN_VALUES.format(after="AND key > :after")
 
 # Group members: first the counts (members not stored yet, counted before they
 # are inserted, in the same transaction), then the members themselves.
-# :heads holds [group, campaign, collection, tlp] once per (group, campaign);
-# :members holds [group, campaign, key] once per member.
+# :heads holds [group, campaign, collection, tlp] once per record;
+# :members holds [group, campaign, collection, tlp, key] once per member.
 _COUNT_GROUP_MEMBERS = """
-WITH fresh (grp, campaign_id, n) AS (
-    SELECT m.value ->> 0, m.value ->> 1, count(*)
+WITH fresh (grp, campaign_id, collection_id, tlp, n) AS (
+    SELECT m.value ->> 0, m.value ->> 1, m.value ->> 2, m.value ->> 3, count(*)
     FROM json_each(:members) AS m
     WHERE NOT EXISTS (
-        SELECT 1 FROM group_members AS g
-        WHERE g.grp = m.value ->> 0 AND g.campaign_id = m.value ->> 1 AND g.key = m.value ->> 2
+        SELECT 1 FROM group_record_members AS g
+        WHERE g.grp = m.value ->> 0 AND g.campaign_id = m.value ->> 1
+            AND g.collection_id = m.value ->> 2 AND g.tlp = m.value ->> 3
+            AND g.key = m.value ->> 4
     )
-    GROUP BY 1, 2
+    GROUP BY 1, 2, 3, 4
 )
-INSERT INTO group_campaigns (grp, campaign_id, collection_id, tlp, members)
+INSERT INTO group_records (grp, campaign_id, collection_id, tlp, members)
 SELECT h.value ->> 0, h.value ->> 1, h.value ->> 2, h.value ->> 3, coalesce(f.n, 0)
 FROM json_each(:heads) AS h
 LEFT JOIN fresh AS f ON f.grp = h.value ->> 0 AND f.campaign_id = h.value ->> 1
+    AND f.collection_id = h.value ->> 2 AND f.tlp = h.value ->> 3
 WHERE true
-ON CONFLICT (grp, campaign_id) DO UPDATE SET
-    collection_id = excluded.collection_id,
-    tlp = excluded.tlp,
+ON CONFLICT (grp, campaign_id, collection_id, tlp) DO UPDATE SET
     members = members + excluded.members
 """
 _INSERT_GROUP_MEMBERS = """
-INSERT OR IGNORE INTO group_members (grp, campaign_id, key)
-SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(:members)
+INSERT OR IGNORE INTO group_record_members (grp, campaign_id, collection_id, tlp, key)
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(:members)
 """
 _FIND_GROUPS = """
 SELECT json_group_array(json_array(
     g.grp, g.campaign_id, g.collection_id, g.tlp, g.members,
     (
         SELECT json_group_array(key) FROM (
-            SELECT key FROM group_members AS m
+            SELECT key FROM group_record_members AS m
             WHERE m.grp = g.grp AND m.campaign_id = g.campaign_id
+                AND m.collection_id = g.collection_id AND m.tlp = g.tlp
             ORDER BY key
             LIMIT :limit
         )
     )
 ))
 FROM (SELECT DISTINCT value FROM json_each(:groups)) AS j
-JOIN group_campaigns AS g ON g.grp = j.value
+JOIN group_records AS g ON g.grp = j.value
 """
 
+# Evidence per scope: :scopes holds [collections (JSON text), tlp] per scope.
 _PAIR = "campaign_a = :a AND campaign_b = :b AND strength = :strength"
 _COUNT_EVIDENCE = f"""
-INSERT INTO link_evidence_counts (campaign_a, campaign_b, strength, shared)
-SELECT :a, :b, :strength, count(*) FROM json_each(:keys) AS j
-WHERE NOT EXISTS (SELECT 1 FROM link_evidence WHERE {_PAIR} AND key = j.value)
-ON CONFLICT (campaign_a, campaign_b, strength) DO UPDATE SET shared = shared + excluded.shared
+INSERT INTO evidence_counts (campaign_a, campaign_b, strength, collections, tlp, shared)
+SELECT :a, :b, :strength, s.value ->> 0, s.value ->> 1, (
+    SELECT count(*) FROM json_each(:keys) AS j
+    WHERE NOT EXISTS (
+        SELECT 1 FROM evidence_keys WHERE {_PAIR}
+            AND collections = s.value ->> 0 AND tlp = s.value ->> 1 AND key = j.value
+    )
+)
+FROM json_each(:scopes) AS s
+WHERE true
+ON CONFLICT (campaign_a, campaign_b, strength, collections, tlp)
+DO UPDATE SET shared = shared + excluded.shared
 """
 _INSERT_EVIDENCE = """
-INSERT OR IGNORE INTO link_evidence (campaign_a, campaign_b, strength, key)
-SELECT :a, :b, :strength, value FROM json_each(:keys)
+INSERT OR IGNORE INTO evidence_keys (campaign_a, campaign_b, strength, collections, tlp, key)
+SELECT :a, :b, :strength, s.value ->> 0, s.value ->> 1, j.value
+FROM json_each(:scopes) AS s, json_each(:keys) AS j
 """
-_READ_EVIDENCE = f"""
-SELECT
-    (SELECT shared FROM link_evidence_counts WHERE {_PAIR}),
+_READ_EVIDENCE = """
+SELECT json_group_array(json_array(
+    c.collections, c.tlp, c.shared,
     (
         SELECT json_group_array(key) FROM (
-            SELECT key FROM link_evidence WHERE {_PAIR} ORDER BY key LIMIT :limit
+            SELECT key FROM evidence_keys AS e
+            WHERE e.campaign_a = :a AND e.campaign_b = :b AND e.strength = :strength
+                AND e.collections = c.collections AND e.tlp = c.tlp
+            ORDER BY key LIMIT :limit
         )
     )
+))
+FROM (SELECT DISTINCT value FROM json_each(:scopes)) AS s
+JOIN evidence_counts AS c ON c.campaign_a = :a AND c.campaign_b = :b AND c.strength = :strength
+    AND c.collections = s.value ->> 0 AND c.tlp = s.value ->> 1
 """
 
 _LINK_COLUMNS = (
     "campaign_id, other_id, strength, shared, sample, confidence, relationship_id, "
-    "collection_ids, tlp, modified"
+    "collections, tlp, modified"
 )
-_PUT_LINK = (
-    f"INSERT OR REPLACE INTO campaign_links ({_LINK_COLUMNS}) VALUES ({', '.join('?' * 10)})"
-)
+_PUT_LINK = f"INSERT OR REPLACE INTO scoped_links ({_LINK_COLUMNS}) VALUES ({', '.join('?' * 10)})"
 _LINKS = """
 SELECT json_group_array(json_array(
     campaign_id, other_id, strength, shared, json(sample), confidence, relationship_id,
-    json(collection_ids), tlp, modified
+    json(collections), tlp, modified
 ))
-FROM campaign_links WHERE campaign_id = ?
+FROM scoped_links WHERE campaign_id = ?
 """
 
 # CampaignRecord's fields in its order (targets as its JSON text).
@@ -163,11 +183,9 @@ _CAMPAIGN_JSON = (
 # The merge of CampaignRecord: targets are merged in Python (their order), the
 # rest here; the put reads and writes under the write lock.
 _PUT_CAMPAIGN = f"""
-INSERT INTO campaigns ({_CAMPAIGN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET
+INSERT INTO campaign_records ({_CAMPAIGN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id, collection_id, tlp) DO UPDATE SET
     name = excluded.name,
-    collection_id = excluded.collection_id,
-    tlp = excluded.tlp,
     producer = excluded.producer,
     first_seen = min(first_seen, excluded.first_seen),
     last_seen = max(last_seen, excluded.last_seen),
@@ -178,30 +196,35 @@ RETURNING {_CAMPAIGN_COLUMNS}
 """
 _GET_CAMPAIGNS = f"""
 SELECT json_group_array({_CAMPAIGN_JSON})
-FROM campaigns WHERE id IN (SELECT value FROM json_each(:ids))
+FROM campaign_records WHERE id IN (SELECT value FROM json_each(:ids))
 """
+# The records of the first :limit records' campaigns (after :after), with every
+# other record of the last of those campaigns.
 _LIST_CAMPAIGNS = """
-SELECT json_group_array({json})
-FROM (SELECT {columns} FROM campaigns {where} ORDER BY id LIMIT :limit)
-"""
-_LIST_CAMPAIGNS_FIRST = _LIST_CAMPAIGNS.format(
-    json=_CAMPAIGN_JSON, columns=_CAMPAIGN_COLUMNS, where=""
+WITH page (id) AS (
+    SELECT id FROM campaign_records {where} ORDER BY id, collection_id, tlp LIMIT :limit
 )
+SELECT json_group_array({json})
+FROM campaign_records {where_and} id <= (SELECT max(id) FROM page)
+"""
+_LIST_CAMPAIGNS_FIRST = _LIST_CAMPAIGNS.format(json=_CAMPAIGN_JSON, where="", where_and="WHERE")
 _LIST_CAMPAIGNS_AFTER = _LIST_CAMPAIGNS.format(
-    json=_CAMPAIGN_JSON, columns=_CAMPAIGN_COLUMNS, where="WHERE id > :after"
+    json=_CAMPAIGN_JSON, where="WHERE id > :after", where_and="WHERE id > :after AND"
 )
 
-_FIND_FALSE_POSITIVES = """
-SELECT json_group_array(json_array(key, reason, analyst, created))
+_FP_COLUMNS = "key, reason, analyst, created, json(collections), tlp"
+_FIND_FALSE_POSITIVES = f"""
+SELECT json_group_array(json_array({_FP_COLUMNS}))
 FROM false_positives WHERE key IN (SELECT value FROM json_each(:keys))
 """
-_LIST_FALSE_POSITIVES = """
-SELECT json_group_array(json_array(key, reason, analyst, created))
-FROM (SELECT key, reason, analyst, created FROM false_positives ORDER BY key LIMIT :limit)
+_LIST_FALSE_POSITIVES = f"""
+SELECT json_group_array(json_array({_FP_COLUMNS}))
+FROM (SELECT * FROM false_positives ORDER BY key LIMIT :limit)
 """
 
 _value_order = attrgetter("first_seen", "collection_id", "object_id", "source")
 _campaign_order = attrgetter("key", "collection_id", "object_id", "source")
+_record_order = attrgetter("id", "collection_id", "tlp")
 
 
 def _json(values: object) -> str:
@@ -211,6 +234,15 @@ def _json(values: object) -> str:
 def _pair(campaigns: tuple[str, str]) -> tuple[str, str]:
     first, second = campaigns
     return (first, second) if first <= second else (second, first)
+
+
+def _false_positive(row: Sequence) -> FalsePositive:
+    key, reason, analyst, created, collections, tlp = row
+    return FalsePositive(key, reason, analyst, created, tuple(collections), tlp)
+
+
+def _scopes(scopes: Iterable[EvidenceScope]) -> str:
+    return _json([[_json(list(scope.collection_ids)), scope.tlp] for scope in scopes])
 
 
 def _campaign(row: Sequence) -> CampaignRecord:
@@ -306,19 +338,13 @@ class SqliteIndex:
     def index_groups(self, members: Sequence[GroupMember]) -> None:
         if not members:
             return
-        # The collection and TLP of a (group, campaign) are those of its last
-        # member in the latest call.
-        heads: dict[tuple[str, str], list[object]] = {}
-        unique: dict[tuple[str, str, str], None] = {}
+        heads: dict[tuple[str, str, str, int], None] = {}
+        unique: dict[tuple[str, str, str, int, str], None] = {}
         for member in members:
-            heads[(member.group, member.campaign_id)] = [
-                member.group,
-                member.campaign_id,
-                member.collection_id,
-                member.tlp,
-            ]
-            unique[(member.group, member.campaign_id, member.key)] = None
-        params = {"heads": _json(list(heads.values())), "members": _json(list(unique))}
+            head = (member.group, member.campaign_id, member.collection_id, member.tlp)
+            heads[head] = None
+            unique[(*head, member.key)] = None
+        params = {"heads": _json(list(heads)), "members": _json(list(unique))}
         with self._db.write() as conn:
             conn.execute(_COUNT_GROUP_MEMBERS, params)
             conn.execute(_INSERT_GROUP_MEMBERS, {"members": params["members"]})
@@ -341,41 +367,63 @@ class SqliteIndex:
                 GroupHit(group, campaign_id, collection_id, tlp, frozenset(keys), count)
             )
         for found_hits in hits.values():
-            found_hits.sort(key=attrgetter("campaign_id"))
+            found_hits.sort(key=attrgetter("campaign_id", "collection_id", "tlp"))
         return hits
 
     # -- link evidence -----------------------------------------------------------
 
     def add_link_evidence(
-        self, campaigns: tuple[str, str], strength: Strength, keys: Iterable[str]
+        self,
+        campaigns: tuple[str, str],
+        strength: Strength,
+        scopes: Sequence[EvidenceScope],
+        keys: Iterable[str],
     ) -> None:
         unique = list(dict.fromkeys(keys))
-        if not unique:
+        if not unique or not scopes:
             return
         a, b = _pair(campaigns)
-        params = {"a": a, "b": b, "strength": strength, "keys": _json(unique)}
+        params = {
+            "a": a,
+            "b": b,
+            "strength": strength,
+            "keys": _json(unique),
+            "scopes": _scopes(dict.fromkeys(scopes)),
+        }
         with self._db.write() as conn:
             conn.execute(_COUNT_EVIDENCE, params)
             conn.execute(_INSERT_EVIDENCE, params)
 
     def link_evidence(
-        self, campaigns: tuple[str, str], strength: Strength, limit: int = 50
-    ) -> tuple[int, list[str]]:
+        self,
+        campaigns: tuple[str, str],
+        strength: Strength,
+        scopes: Sequence[EvidenceScope],
+        limit: int = 50,
+    ) -> dict[EvidenceScope, tuple[int, list[str]]]:
+        if not scopes:
+            return {}
         a, b = _pair(campaigns)
-        count, keys = (
-            self._db.connection()
-            .execute(_READ_EVIDENCE, {"a": a, "b": b, "strength": strength, "limit": max(limit, 0)})
-            .fetchone()
-        )
-        if count is None:
-            return 0, []
-        return count, sorted(orjson.loads(keys))
+        params = {
+            "a": a,
+            "b": b,
+            "strength": strength,
+            "limit": max(limit, 0),
+            "scopes": _scopes(scopes),
+        }
+        [found] = self._db.connection().execute(_READ_EVIDENCE, params).fetchone()
+        result: dict[EvidenceScope, tuple[int, list[str]]] = {}
+        for collections, tlp, count, keys in orjson.loads(found):
+            scope = EvidenceScope(tuple(orjson.loads(collections)), tlp)
+            result[scope] = (count, sorted(keys))
+        return result
 
     # -- campaign links ----------------------------------------------------------
 
-    def put_campaign_link(self, link: CampaignLink) -> None:
-        self._db.write_one(
-            _PUT_LINK,
+    def put_campaign_links(self, links: Sequence[CampaignLink]) -> None:
+        if not links:
+            return
+        rows = [
             (
                 link.campaign_id,
                 link.other_id,
@@ -387,8 +435,11 @@ class SqliteIndex:
                 _json(list(link.collection_ids)),
                 link.tlp,
                 link.modified,
-            ),
-        )
+            )
+            for link in links
+        ]
+        with self._db.write() as conn:
+            conn.executemany(_PUT_LINK, rows)
 
     def campaign_links(self, campaign_id: str) -> list[CampaignLink]:
         [found] = self._db.connection().execute(_LINKS, (campaign_id,)).fetchone()
@@ -409,14 +460,18 @@ class SqliteIndex:
                     modified=modified,
                 )
             )
-        links.sort(key=attrgetter("other_id", "strength"))
+        links.sort(key=attrgetter("other_id", "strength", "collection_ids", "tlp"))
         return links
 
     # -- campaigns ---------------------------------------------------------------
 
     def put_campaign(self, campaign: CampaignRecord) -> CampaignRecord:
         with self._db.write() as conn:
-            row = conn.execute("SELECT targets FROM campaigns WHERE id = ?", (campaign.id,))
+            row = conn.execute(
+                "SELECT targets FROM campaign_records WHERE id = ? AND collection_id = ? "
+                "AND tlp = ?",
+                (campaign.id, campaign.collection_id, campaign.tlp),
+            )
             stored = row.fetchone()
             targets = list(campaign.targets)
             if stored is not None:  # the union, the stored targets first
@@ -440,21 +495,19 @@ class SqliteIndex:
             ).fetchall()
         return _campaign(rows[0])
 
-    def get_campaign(self, campaign_id: str) -> CampaignRecord | None:
-        row = (
-            self._db.connection()
-            .execute(f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?", (campaign_id,))
-            .fetchone()
-        )
-        return None if row is None else _campaign(row)
+    def get_campaign(self, campaign_id: str) -> list[CampaignRecord]:
+        return self.get_campaigns([campaign_id]).get(campaign_id, [])
 
-    def get_campaigns(self, campaign_ids: Iterable[str]) -> dict[str, CampaignRecord]:
+    def get_campaigns(self, campaign_ids: Iterable[str]) -> dict[str, list[CampaignRecord]]:
         ids = list(dict.fromkeys(campaign_ids))
         if not ids:
             return {}
         [found] = self._db.connection().execute(_GET_CAMPAIGNS, {"ids": _json(ids)}).fetchone()
-        records = [_campaign(row) for row in orjson.loads(found)]
-        return {record.id: record for record in records}
+        records = sorted((_campaign(row) for row in orjson.loads(found)), key=_record_order)
+        by_id: dict[str, list[CampaignRecord]] = {}
+        for record in records:
+            by_id.setdefault(record.id, []).append(record)
+        return by_id
 
     def list_campaigns(self, limit: int = 100, after: str | None = None) -> list[CampaignRecord]:
         if limit < 1:
@@ -466,16 +519,23 @@ class SqliteIndex:
             sql, params["after"] = _LIST_CAMPAIGNS_AFTER, after
         [found] = self._db.connection().execute(sql, params).fetchone()
         records = [_campaign(row) for row in orjson.loads(found)]
-        records.sort(key=attrgetter("id"))
+        records.sort(key=_record_order)
         return records
 
     # -- false positives ---------------------------------------------------------
 
     def put_false_positive(self, entry: FalsePositive) -> None:
         self._db.write_one(
-            "INSERT OR REPLACE INTO false_positives (key, reason, analyst, created) "
-            "VALUES (?, ?, ?, ?)",
-            (entry.key, entry.reason, entry.analyst, entry.created),
+            "INSERT OR REPLACE INTO false_positives "
+            "(key, reason, analyst, created, collections, tlp) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                entry.key,
+                entry.reason,
+                entry.analyst,
+                entry.created,
+                _json(list(entry.collection_ids)),
+                entry.tlp,
+            ),
         )
 
     def remove_false_positive(self, key: str) -> bool:
@@ -489,12 +549,12 @@ class SqliteIndex:
             .execute(_FIND_FALSE_POSITIVES, {"keys": _json(list(dict.fromkeys(keys)))})
             .fetchone()
         )
-        return {row[0]: FalsePositive(*row) for row in orjson.loads(found)}
+        return {row[0]: _false_positive(row) for row in orjson.loads(found)}
 
     def list_false_positives(self, limit: int = 1000) -> list[FalsePositive]:
         if limit < 1:
             return []
         [found] = self._db.connection().execute(_LIST_FALSE_POSITIVES, {"limit": limit}).fetchone()
-        entries = [FalsePositive(*row) for row in orjson.loads(found)]
+        entries = [_false_positive(row) for row in orjson.loads(found)]
         entries.sort(key=attrgetter("key"))
         return entries

@@ -294,7 +294,105 @@ _V5 = (
     "CREATE INDEX audit_by_partner_id ON audit (partner_id, time)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+# Issue 8 (visibility): what the index says of a campaign is kept per collection
+# and TLP level, never merged across them. Campaign records and group members
+# gain (collection, tlp) in their keys; link evidence and links are kept per
+# scope (collections, tlp), so the evidence recorded before, which had none, is
+# dropped (correlating the batches again rebuilds it); a campaign record is
+# kept at the strictest TLP of its record and its indexed values; a false
+# positive is kept for the collections its value was indexed in.
+_V6 = (
+    """CREATE TABLE campaign_records (
+        id TEXT NOT NULL,
+        collection_id TEXT NOT NULL,
+        tlp INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        producer TEXT NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        modified INTEGER NOT NULL,
+        value_count INTEGER NOT NULL,
+        targets TEXT NOT NULL,
+        PRIMARY KEY (id, collection_id, tlp)
+    ) WITHOUT ROWID""",
+    """INSERT INTO campaign_records
+    SELECT c.id, c.collection_id,
+        max(c.tlp, coalesce((SELECT max(v.tlp) FROM value_index AS v
+                             WHERE v.campaign_id = c.id), 0)),
+        c.name, c.producer, c.first_seen, c.last_seen, c.modified, c.value_count, c.targets
+    FROM campaigns AS c WHERE true
+    ON CONFLICT DO NOTHING""",
+    "DROP TABLE campaigns",
+    """CREATE TABLE group_records (
+        grp TEXT NOT NULL,
+        campaign_id TEXT NOT NULL,
+        collection_id TEXT NOT NULL,
+        tlp INTEGER NOT NULL,
+        members INTEGER NOT NULL,
+        PRIMARY KEY (grp, campaign_id, collection_id, tlp)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE group_record_members (
+        grp TEXT NOT NULL,
+        campaign_id TEXT NOT NULL,
+        collection_id TEXT NOT NULL,
+        tlp INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        PRIMARY KEY (grp, campaign_id, collection_id, tlp, key)
+    ) WITHOUT ROWID""",
+    """INSERT INTO group_records SELECT grp, campaign_id, collection_id, tlp, members
+    FROM group_campaigns""",
+    """INSERT INTO group_record_members
+    SELECT m.grp, m.campaign_id, g.collection_id, g.tlp, m.key
+    FROM group_members AS m JOIN group_campaigns AS g USING (grp, campaign_id)""",
+    "DROP TABLE group_members",
+    "DROP TABLE group_campaigns",
+    "DROP TABLE link_evidence",
+    "DROP TABLE link_evidence_counts",
+    "DROP TABLE campaign_links",
+    # collections: the scope's collection ids as a JSON array (sorted).
+    """CREATE TABLE evidence_counts (
+        campaign_a TEXT NOT NULL,
+        campaign_b TEXT NOT NULL,
+        strength TEXT NOT NULL,
+        collections TEXT NOT NULL,
+        tlp INTEGER NOT NULL,
+        shared INTEGER NOT NULL,
+        PRIMARY KEY (campaign_a, campaign_b, strength, collections, tlp)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE evidence_keys (
+        campaign_a TEXT NOT NULL,
+        campaign_b TEXT NOT NULL,
+        strength TEXT NOT NULL,
+        collections TEXT NOT NULL,
+        tlp INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        PRIMARY KEY (campaign_a, campaign_b, strength, collections, tlp, key)
+    ) WITHOUT ROWID""",
+    # sample: a JSON array of strings.
+    """CREATE TABLE scoped_links (
+        campaign_id TEXT NOT NULL,
+        other_id TEXT NOT NULL,
+        strength TEXT NOT NULL,
+        collections TEXT NOT NULL,
+        tlp INTEGER NOT NULL,
+        shared INTEGER NOT NULL,
+        sample TEXT NOT NULL,
+        confidence INTEGER NOT NULL,
+        relationship_id TEXT NOT NULL,
+        modified INTEGER NOT NULL,
+        PRIMARY KEY (campaign_id, other_id, strength, collections, tlp)
+    ) WITHOUT ROWID""",
+    "ALTER TABLE false_positives ADD COLUMN collections TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE false_positives ADD COLUMN tlp INTEGER NOT NULL DEFAULT 0",
+    """UPDATE false_positives SET
+        collections = (SELECT json_group_array(collection_id) FROM (
+            SELECT DISTINCT collection_id FROM value_index AS v
+            WHERE v.key = false_positives.key ORDER BY collection_id)),
+        tlp = coalesce((SELECT max(tlp) FROM value_index AS v
+                        WHERE v.key = false_positives.key), 0)""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
