@@ -282,7 +282,16 @@ _V4 = (
     "ALTER TABLE collections ADD COLUMN active_only INTEGER NOT NULL DEFAULT 0",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+# Issue 8 (one write path): the partner that owns each STIX identity it
+# produced objects with (the first to post with it).
+_V5 = (
+    """CREATE TABLE identity_claims (
+        identity_id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL
+    ) WITHOUT ROWID""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
