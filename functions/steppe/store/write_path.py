@@ -71,10 +71,14 @@ class Latest(NamedTuple):
     tlp: int | None = None
 
     @classmethod
-    def of(cls, obj: Mapping[str, Any], version: int, tlp_rank: int | None = None) -> Latest:
+    def of(
+        cls, obj: Mapping[str, Any], version: int | None = None, tlp_rank: int | None = None
+    ) -> Latest:
+        """The latest version `obj` (a stored object, parsed); version: its stored version,
+        by default the object's own (modified, else created)."""
         creator = obj.get("created_by_ref")
         return cls(
-            version,
+            version if version is not None else (version_of(obj) or 0),
             obj.get("revoked") is True,
             creator if isinstance(creator, str) else None,
             tlp_rank,

@@ -34,8 +34,7 @@ class SqliteClaims:
             batch = wanted[start : start + _BATCH]
             marks = ",".join("?" * len(batch))
             rows = conn.execute(
-                "SELECT identity_id, owner_id FROM identity_claims "
-                f"WHERE identity_id IN ({marks})",
+                f"SELECT identity_id, owner_id FROM identity_claims WHERE identity_id IN ({marks})",
                 batch,
             )
             owners.update((identity_id, owner) for identity_id, owner in rows)

@@ -33,9 +33,10 @@ class SqliteStore(
 ):
     """The whole storage port in `<data_dir>/steppe.db`.
 
-    Objects, catalog, access, submissions, TAXII statuses, the audit trail
-    server secrets and identity claims. Safe to share between threads. The job queue and the idempotency layer
-    live in the same file and reach it through `database`.
+    Objects, catalog, access, submissions, TAXII statuses, the audit trail,
+    server secrets and identity claims. Safe to share between threads. The job
+    queue and the idempotency layer live in the same file and reach it through
+    `database`.
     """
 
     def __init__(self, data_dir: Path) -> None:
