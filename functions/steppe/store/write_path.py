@@ -41,7 +41,6 @@ import orjson
 
 from steppe.stix import tlp
 from steppe.stix.lifecycle import lifecycle_of
-from steppe.stix.timestamps import format_stix
 from steppe.stix.versioning import version_of
 from steppe.store.latest import latest_versions
 from steppe.store.port import IdentityClaims, ObjectStore, ObjectVersion, PutOutcome, StoredObject
@@ -227,6 +226,50 @@ class WritePath:
         ]
         return WriteResult(stored_items, refused)
 
+    def may_delete(
+        self, writer: Writer, chosen: Sequence[StoredObject], seen: Sequence[StoredObject]
+    ) -> str | None:
+        """Why the writer may not delete the `chosen` stored versions of an object, or None.
+
+        seen: every version of the object the writer may see (chosen among them),
+        with bodies; nothing else is looked at, so the answer never depends on
+        versions above the writer's clearance.
+
+        * Nobody deletes a revoked version while leaving others of the object
+          (that would undo the revocation, which STIX makes final).
+        * A partner deletes only versions of objects created by identities it owns.
+        """
+        parsed = {record.version: orjson.loads(record.body or b"{}") for record in seen}
+        if len(chosen) < len(seen) and any(
+            parsed.get(record.version, {}).get("revoked") is True for record in chosen
+        ):
+            return (
+                "a revoked version is deleted only with every other version of the object: "
+                "STIX 2.1 makes revocation final"
+            )
+        if not writer.is_partner:
+            return None
+        creators = {
+            record.version: _creators(
+                record.type, record.id, Latest.of(parsed.get(record.version, {})).created_by_ref
+            )
+            for record in chosen
+        }
+        wanted = sorted({c for found in creators.values() for c in found})
+        owners = self.claims.identity_owners(wanted) if wanted else {}
+        for record in chosen:
+            found = creators[record.version]
+            if (
+                record.id == self.org_identity_id
+                or not found
+                or any(owners.get(c) != writer.owner_id for c in found)
+            ):
+                return (
+                    f"'{record.id}' is another producer's object: a partner may delete only "
+                    "objects created by its own identity"
+                )
+        return None
+
     # -- the rules -----------------------------------------------------------------
 
     def _judge(
@@ -313,8 +356,3 @@ def _creators(stix_type: str, object_id: str, created_by_ref: str | None) -> tup
     if stix_type == "identity":
         return (object_id,)
     return ()
-
-
-def describe_version(version: int | None, fallback: str) -> str:
-    """A version as a status entry shows it: its STIX timestamp, else `fallback`."""
-    return fallback if version is None else format_stix(version)
