@@ -356,7 +356,8 @@ def test_an_active_only_page_costs_the_same_dynamodb_requests_at_any_collection_
                 for n in range(size)
             ]
             versions = [
-                check_object(obj, i, tlp.GREEN.rank, EXPIRED) for i, obj in enumerate(objects)
+                check_object(obj, i, tlp.GREEN.rank, EXPIRED).version  # type: ignore[union-attr]
+                for i, obj in enumerate(objects)
             ]
             for start in range(0, size, 100):
                 app.services.store.put_objects(feeds[size], versions[start : start + 100])

@@ -70,9 +70,9 @@ from steppe.store.port import (
     EvidenceScope,
     GroupMember,
     IndexedValue,
-    ObjectVersion,
     Strength,
 )
+from steppe.store.write_path import STEPPE, Candidate, Latest, WritePath, candidate
 
 # How many shared values a relationship's description names (the API has them all).
 SAMPLE = 20
@@ -97,6 +97,7 @@ class Correlator:
         self.store = services.store
         self.settings = services.settings
         self.org_id = org_identity_id(self.settings.org_name)
+        self.writes = WritePath(self.store, self.store, self.org_id)
 
     # -- entry points ------------------------------------------------------------
 
@@ -516,11 +517,14 @@ class Correlator:
         into.setdefault(clear["id"], clear)
 
     def _write(self, collection_id: str, objects: list[dict[str, Any]]) -> int:
-        """Store what changed (new objects, new versions); how many versions were written."""
+        """Store what changed (new objects, new versions); how many versions were written.
+
+        Through the one write path: a revoked object gets no later version.
+        """
         existing = self._fetch(
             collection_id, [o["id"] for o in objects if version_of(o) is not None]
         )
-        to_write: list[ObjectVersion] = []
+        to_write: list[Candidate] = []
         for obj in objects:
             stored = existing.get(obj["id"])
             if stored is not None:
@@ -530,25 +534,12 @@ class Correlator:
                 if not item.changed:
                     continue
                 obj = item.obj
-            rank = (
-                0
-                if obj["type"] == "marking-definition"
-                else tlp_levels.rank_of_markings(obj.get("object_marking_refs"), 0)
-            )
-            to_write.append(
-                ObjectVersion(
-                    obj["id"],
-                    obj["type"],
-                    version_of(obj),
-                    "2.1",
-                    rank,
-                    orjson.dumps(obj),
-                )
-            )
+            to_write.append(candidate(obj, 0, spec_version="2.1"))
         if not to_write:
             return 0
-        puts = self.store.put_objects(collection_id, to_write)
-        return sum(1 for put in puts if put.outcome != "duplicate")
+        latest = {object_id: Latest.of(obj) for object_id, obj in existing.items()}
+        written = self.writes.write(collection_id, to_write, STEPPE, latest)
+        return sum(1 for put in written.outcomes if put.outcome != "duplicate")
 
     def _fetch(self, collection_id: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The latest stored version of each id (those the collection has), parsed."""

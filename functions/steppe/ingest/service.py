@@ -48,19 +48,17 @@ from steppe.ingest.models import (
 from steppe.ingest.templates import TemplateRegistry
 from steppe.lifecycle import publishing
 from steppe.runtime import Services
-from steppe.stix import tlp
 from steppe.stix.ids import derived_id
-from steppe.stix.lifecycle import lifecycle_of
 from steppe.stix.timestamps import format_stix, now_micros
 from steppe.stix.versioning import reconcile, version_of
 from steppe.store.latest import latest_versions
-from steppe.store.port import ChunkResult, Collection, ObjectVersion, Submission
+from steppe.store.port import ChunkResult, Collection, Submission
+from steppe.store.write_path import STEPPE, Candidate, Latest, WritePath, candidate
 
 JSON_TYPES = ("application/json", "application/stix+json")
 CSV_TYPES = ("text/csv", "application/csv")
 # The submission resource lists the ids of what a submission produced up to this many objects.
 MAX_LISTED_OBJECTS = 5000
-_NO_LIFECYCLE = (None, False)  # never expires, not revoked
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +83,7 @@ class IngestService:
         self.settings = services.settings
         self.registry = registry or TemplateRegistry.load()
         self.converter = Converter(self.registry)
+        self.writes = WritePath(self.store, self.store, org_identity_id(self.settings.org_name))
 
     # -- accepting ---------------------------------------------------------------
 
@@ -270,7 +269,9 @@ class IngestService:
             desired = publishing.reissue_revoked(desired, existing, revoked, lookup)
         to_write, bodies = self._versions_to_write(desired, existing, report.tlp.rank)
         outcome_of = {object_id: "unchanged" for object_id in existing}
-        for put in self.store.put_objects(submission.collection_id, to_write):
+        latest = {object_id: Latest.of(obj) for object_id, (obj, _) in existing.items()}
+        written = self.writes.write(submission.collection_id, to_write, STEPPE, latest)
+        for put in written.outcomes:
             outcome_of[put.id] = "unchanged" if put.outcome == "duplicate" else put.outcome
         self.blobs.put(
             bundle_key(submission_id, chunk),
@@ -302,18 +303,15 @@ class IngestService:
     @staticmethod
     def _versions_to_write(
         desired: list[dict], existing: dict[str, tuple[dict, bytes]], default_rank: int
-    ) -> tuple[list[ObjectVersion], list[bytes]]:
+    ) -> tuple[list[Candidate], list[bytes]]:
         """What reconciliation says to store, serialised; and every object's body for the bundle.
 
         Most objects of a bulk submission are new: they are serialised as they
         are, and only those the collection already holds go through reconcile.
-        Only objects that carry valid_until (indicators) or are revoked have a
-        lifecycle to read; the others keep ObjectVersion's defaults.
         """
-        to_write: list[ObjectVersion] = []
+        to_write: list[Candidate] = []
         bodies: list[bytes] = []
         dumps = orjson.dumps
-        ranks: dict[str, int] = {}
         for obj in desired:
             object_id = obj["id"]
             stored = existing.get(object_id)
@@ -324,26 +322,7 @@ class IngestService:
                     continue
                 obj = item.obj
             body = dumps(obj)
-            markings = obj.get("object_marking_refs")
-            marking_key = markings[0] if markings and len(markings) == 1 else str(markings)
-            rank = ranks.get(marking_key)
-            if rank is None:
-                rank = ranks[marking_key] = tlp.rank_of_markings(markings, default_rank)
-            valid_until, revoked = (
-                lifecycle_of(obj) if "valid_until" in obj or obj.get("revoked") else _NO_LIFECYCLE
-            )
-            to_write.append(
-                ObjectVersion(
-                    object_id,
-                    obj["type"],
-                    version_of(obj),
-                    obj.get("spec_version", "2.1"),
-                    rank,
-                    body,
-                    valid_until,
-                    revoked,
-                )
-            )
+            to_write.append(candidate(obj, default_rank, body))
             bodies.append(body)
         return to_write, bodies
 

@@ -17,8 +17,9 @@ Only analysts and admins act here, and only on collections they may write.
   steppe.lifecycle.publishing) and every indicator the observable index knows
   to carry it is revoked; removing the entry lets the value be published again.
 
-Writes go to the store in batches (one lookup and one put_objects per
-LOOKUP_BATCH indicators); every write is safe to retry.
+Writes go to the store in batches (one lookup and one write per LOOKUP_BATCH
+indicators), through the one write path (steppe.store.write_path); every
+write is safe to retry.
 """
 
 from __future__ import annotations
@@ -46,19 +47,17 @@ from steppe.lifecycle.revocation import (
 )
 from steppe.runtime import Services
 from steppe.stix import tlp
-from steppe.stix.lifecycle import valid_until_of
 from steppe.stix.timestamps import format_stix, format_taxii, now_micros
-from steppe.stix.versioning import version_of
 from steppe.store.latest import BATCH as LOOKUP_BATCH
 from steppe.store.latest import latest_versions
 from steppe.store.port import (
     Collection,
     FalsePositive,
-    ObjectVersion,
     Store,
     StoredObject,
     Submission,
 )
+from steppe.store.write_path import STEPPE, Candidate, WritePath, candidate
 
 REVOKE_TASK = "revoke_chunk"
 # How many occurrences of a false-positive value the index is asked for.
@@ -177,6 +176,7 @@ class LifecycleService:
         self.store = services.store
         self.settings = services.settings
         self.producer_id = org_identity_id(self.settings.org_name)
+        self.writes = WritePath(self.store, self.store, self.producer_id)
 
     # -- indicators ------------------------------------------------------------------
 
@@ -412,10 +412,16 @@ class LifecycleService:
         analyst: str,
         abstract: str,
     ) -> RevokeCounts:
-        """One put_objects: the revoked versions of `records` and their notes."""
+        """One write: the revoked versions of `records` and their notes.
+
+        Through the one write path, which judges them against the latest
+        versions as they are when it writes: an indicator revoked meanwhile
+        (another analyst, a retried job) gets no second revoked version.
+        """
         counts = RevokeCounts()
         now = now_micros()
-        to_write: list[ObjectVersion] = []
+        to_write: list[Candidate] = []
+        stamps: dict[str, str] = {}
         for record in records:
             assert record.body is not None
             indicator = orjson.loads(record.body)
@@ -433,19 +439,23 @@ class LifecycleService:
                 stamp=stamp,
             )
             # The note first: a write cut short leaves the indicator unrevoked, to retry.
-            to_write.append(_version(note, record.tlp))
-            to_write.append(_version(revoked, record.tlp, record.spec_version, revoked=True))
-            counts.revoked.append((record.id, format_stix(stamp)))
-        if to_write:
-            if self.producer_id not in latest_versions(
-                self.store, collection_id, [self.producer_id]
-            ):
-                identity = org_identity(self.settings.org_name, now)
-                to_write[:0] = [
-                    _version(tlp.CLEAR.marking_definition(), tlp.CLEAR.rank),
-                    _version(identity, tlp.CLEAR.rank),
-                ]
-            self.store.put_objects(collection_id, to_write)
+            to_write.append(candidate(note, record.tlp))
+            to_write.append(candidate(revoked, record.tlp, spec_version=record.spec_version))
+            stamps[record.id] = format_stix(stamp)
+        if not to_write:
+            return counts
+        if self.producer_id not in latest_versions(self.store, collection_id, [self.producer_id]):
+            to_write[:0] = [
+                candidate(tlp.CLEAR.marking_definition(), tlp.CLEAR.rank),
+                candidate(org_identity(self.settings.org_name, now), tlp.CLEAR.rank),
+            ]
+        written = self.writes.write(collection_id, to_write, STEPPE)
+        refused = {item.id for item in written.refused}
+        for indicator_id, stamp_text in stamps.items():
+            if indicator_id in refused:
+                counts.already_revoked.append(indicator_id)
+            else:
+                counts.revoked.append((indicator_id, stamp_text))
         return counts
 
     def _submission(self, submission_id: str) -> Submission:
@@ -453,18 +463,3 @@ class LifecycleService:
         if submission is None:
             raise NotFound(f"there is no submission '{submission_id}'", where="submission_id")
         return submission
-
-
-def _version(
-    obj: dict, rank: int, spec_version: str = "2.1", *, revoked: bool = False
-) -> ObjectVersion:
-    return ObjectVersion(
-        obj["id"],
-        obj["type"],
-        version_of(obj),
-        spec_version,
-        rank,
-        orjson.dumps(obj),
-        valid_until_of(obj),
-        revoked,
-    )

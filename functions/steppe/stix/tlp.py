@@ -9,6 +9,7 @@ GREEN and AMBER objects.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,3 +83,26 @@ def rank_of_markings(object_marking_refs: list[str] | None, default: int) -> int
     """The strictest TLP rank among an object's markings, or `default` if it has none."""
     ranks = [RANK_BY_MARKING_ID[m] for m in object_marking_refs or () if m in RANK_BY_MARKING_ID]
     return max(ranks) if ranks else default
+
+
+def rank_of_object(obj: Mapping[str, Any], unmarked: int) -> int:
+    """The TLP rank an object is stored at: the one rule every writer of the store applies.
+
+    * A TLP marking definition is always CLEAR: every reader of a marked
+      object must be able to receive the definition of its marking.
+    * Any other marking definition is CLEAR unless it carries TLP markings
+      of its own (a statement its producer chose to restrict).
+    * Any other object: the strictest TLP marking in object_marking_refs,
+      else `unmarked` (the collection's rank for unmarked objects, or the
+      rank of the submission that produced it).
+    """
+    markings = obj.get("object_marking_refs")
+    if obj.get("type") == "marking-definition":
+        if obj.get("id") in RANK_BY_MARKING_ID:
+            return CLEAR.rank
+        unmarked = CLEAR.rank
+    if not markings:
+        return unmarked
+    if len(markings) == 1:  # almost every object: one dict lookup
+        return RANK_BY_MARKING_ID.get(markings[0], unmarked)
+    return rank_of_markings(markings, unmarked)

@@ -3,23 +3,25 @@
 A posted envelope is parsed once (it must be JSON with an `objects` list).
 Each object is then judged on its own: it must be a STIX 2.1 object that
 `stix2` accepts (custom objects and properties allowed). An object that fails
-becomes a failure in the status, with the reason; the others are stored.
-Objects are stored as their producer sent them: the body kept is the JSON of
-the dict parsed from the request, never a re-serialisation by stix2.
+becomes a failure in the status, with the reason; the others go to the one
+write path (steppe.store.write_path), which stores them or refuses them under
+the rules every producer keeps: the TLP rank, revocation is final, and a
+partner posts only its own objects and versions of its own objects. A refusal
+is a failure in the status too. Objects are stored as their producer sent
+them: the body kept is the JSON of the dict parsed from the request, never a
+re-serialisation by stix2.
 
 * version: modified, else created, else (SCOs) the store's first date_added;
-* TLP rank: the strictest TLP marking in object_marking_refs, else the
-  collection's unmarked_tlp; marking definitions themselves are rank 0 (a
-  consumer needs them to read any marked object);
-* lifecycle: the object's valid_until and revoked (steppe.stix.lifecycle), for
-  collections that serve only active objects;
-* an exact duplicate of a stored version is a success (section 5.5: no error).
+* an exact duplicate of a stored version is a success (section 5.5: no error);
+* the success messages depend only on what the poster may read: "added" for
+  a new object and a new version alike.
 
 Envelopes of up to `sync_objects` objects are stored before the POST is
 answered (status complete). Larger ones are kept as blobs of `part_objects`
 objects each, one "taxii_add" job per part, and answered at once (status
 pending); the worker stores each part and records its outcomes, and the
-status is complete when every object has an outcome.
+status is complete when every object has an outcome. The poster's owner key
+and clearance travel in the status record, for the worker.
 
 stix2 is imported here only, on first use: it is not needed to read.
 """
@@ -35,13 +37,14 @@ from typing import Any
 
 import orjson
 
+from steppe.access.caller import Caller
+from steppe.access.partners import org_identity_id
 from steppe.correlate.tasks import correlate_message
 from steppe.errors import InvalidInput, NotFound, PayloadTooLarge
-from steppe.stix.lifecycle import lifecycle_of
 from steppe.stix.timestamps import format_stix, now_micros
-from steppe.stix.tlp import rank_of_markings
 from steppe.stix.versioning import version_of
-from steppe.store.port import Collection, ObjectVersion, StatusPart, StatusRecord, Store
+from steppe.store.port import Collection, StatusPart, StatusRecord
+from steppe.store.write_path import Candidate, WritePath, Writer, candidate
 from steppe.taxii.errors import Unprocessable
 from steppe.taxii.service import TaxiiService
 
@@ -57,11 +60,40 @@ _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _STIX_ID = re.compile(rf"^([a-z0-9][a-z0-9-]*)--{_UUID}$")
 
 Detail = tuple[str, str | None, str | None]  # (id, version, message), as StatusPart keeps them
-_OUTCOME_MESSAGES = {
-    "created": "added",
-    "updated": "added as a new version",
-    "duplicate": "already in the collection (an identical version)",
-}
+STAFF = ("admin", "analyst")
+
+
+def writer_for(caller: Caller) -> Writer:
+    """Staff post as the organisation; a partner posts as itself, bound by ownership."""
+    if caller.role in STAFF:
+        return Writer(None, caller.clearance)
+    return Writer(caller.partner_id or "", caller.clearance)
+
+
+def _writer_meta(writer: Writer) -> dict[str, object]:
+    return {"owner_id": writer.owner_id, "clearance": writer.clearance}
+
+
+def _writer_of(record: StatusRecord) -> Writer:
+    """The poster of a queued envelope, as accept recorded it.
+
+    A status recorded before the write path kept its poster is treated as a
+    partner's with the lowest clearance: the rules then hold, and no message
+    says more than the least a poster may be told.
+    """
+    kept = record.meta.get("writer")
+    if isinstance(kept, dict):
+        owner = kept.get("owner_id")
+        return Writer(
+            owner if isinstance(owner, str) else None,
+            int(kept.get("clearance", 0)),  # type: ignore[call-overload]
+        )
+    return Writer(record.owner, 0)
+
+
+def write_path(taxii: TaxiiService) -> WritePath:
+    store = taxii.store
+    return WritePath(store, store, org_identity_id(taxii.settings.org_name))
 
 
 def part_key(status_id: str, part: int) -> str:
@@ -94,11 +126,12 @@ def parse_envelope(body: bytes, max_bytes: int) -> list[Any]:
 
 
 def accept(
-    taxii: TaxiiService, owner: str, collection: Collection, body: bytes
+    taxii: TaxiiService, owner: str, collection: Collection, body: bytes, writer: Writer
 ) -> tuple[StatusRecord, list[StatusPart]]:
     """Take a posted envelope: store it now or queue it; the status record and its parts.
 
-    owner: the stable id of the posting partner (Caller.partner_id): only it reads the status.
+    owner: the stable id of the posting partner (Caller.partner_id): only it reads the status;
+    writer: on whose behalf the objects are written.
     """
     objects = parse_envelope(body, taxii.settings.max_body_bytes)
     now = now_micros()
@@ -111,7 +144,7 @@ def accept(
         expires=now + STATUS_KEPT_MICROS,
     )
     if len(objects) <= taxii.sync_objects:
-        part = store_objects(taxii.store, collection, 1, objects, now)
+        part = store_objects(write_path(taxii), collection, 1, objects, now, writer)
         taxii.store.create_status(record)
         taxii.store.record_status_part(record.id, part)
         _correlate(taxii, record.id, part.successes)
@@ -120,7 +153,7 @@ def accept(
     parts = [objects[i : i + size] for i in range(0, len(objects), size)]
     for number, chunk in enumerate(parts, start=1):
         taxii.blobs.put(part_key(record.id, number), orjson.dumps(chunk), "application/json")
-    record = replace(record, meta={"parts": len(parts)})
+    record = replace(record, meta={"parts": len(parts), "writer": _writer_meta(writer)})
     taxii.store.create_status(record)
     taxii.queue.send(
         [{"task": TASK, "status_id": record.id, "part": n} for n in range(1, len(parts) + 1)]
@@ -151,7 +184,9 @@ def process_part(taxii: TaxiiService, status_id: str, part: int) -> StatusPart |
             ),
         )
     else:
-        outcome = store_objects(store, collection, part, objects, record.created)
+        outcome = store_objects(
+            write_path(taxii), collection, part, objects, record.created, _writer_of(record)
+        )
     store.record_status_part(status_id, outcome)
     taxii.blobs.delete(part_key(status_id, part))
     parts_total = int(record.meta.get("parts", 1))  # type: ignore[call-overload]
@@ -186,47 +221,52 @@ def record_part_failure(taxii: TaxiiService, status_id: str, part: int, error: s
 
 
 def store_objects(
-    store: Store, collection: Collection, part: int, objects: Sequence[Any], request_time: int
+    writes: WritePath,
+    collection: Collection,
+    part: int,
+    objects: Sequence[Any],
+    request_time: int,
+    writer: Writer,
 ) -> StatusPart:
-    """Judge each object, store the valid ones in one call, and say what happened to each."""
+    """Judge each object, write the valid ones in one call, and say what happened to each."""
     fallback = format_stix(request_time)
-    versions: list[ObjectVersion] = []
+    candidates: list[Candidate] = []
     failures: list[Detail] = []
     for index, obj in enumerate(objects):
         checked = check_object(obj, index, collection.unmarked_tlp, fallback)
-        if isinstance(checked, ObjectVersion):
-            versions.append(checked)
+        if isinstance(checked, Candidate):
+            candidates.append(checked)
         else:
             failures.append(checked)
-    outcomes = store.put_objects(collection.id, versions) if versions else []
+    result = writes.write(collection.id, candidates, writer)
     successes = tuple(
-        (put.id, format_stix(put.version), _OUTCOME_MESSAGES[put.outcome]) for put in outcomes
+        (item.outcome.id, format_stix(item.outcome.version), item.message) for item in result.stored
+    )
+    failures.extend(
+        (
+            refused.id,
+            fallback if refused.version is None else format_stix(refused.version),
+            refused.reason,
+        )
+        for refused in result.refused
     )
     return StatusPart(part, successes=successes, failures=tuple(failures))
 
 
 def check_object(
     obj: Any, index: int, unmarked_tlp: int, fallback_version: str
-) -> ObjectVersion | Detail:
-    """The version to store, or a failure (id, version, message) saying why not."""
+) -> Candidate | Detail:
+    """The candidate version to write, or a failure (id, version, message) saying why not."""
     if not isinstance(obj, dict):
         return (f"objects[{index}]", fallback_version, "not a JSON object")
     body = orjson.dumps(obj)  # before anything else sees the dict: stored exactly as received
     try:
-        stix_type, object_id = _identity(obj)
+        _identity(obj)
         _validate(obj)
-        version = version_of(obj)
+        version_of(obj)
     except Exception as error:  # stix2 signals invalid content with many exception types
         return _failure(obj, index, fallback_version, _reason(error))
-    spec_version = obj.get("spec_version", "2.1")
-    if stix_type == "marking-definition":
-        tlp = 0
-    else:
-        tlp = rank_of_markings(obj.get("object_marking_refs"), unmarked_tlp)
-    valid_until, revoked = lifecycle_of(obj)
-    return ObjectVersion(
-        object_id, stix_type, version, str(spec_version), tlp, body, valid_until, revoked
-    )
+    return candidate(obj, unmarked_tlp, body)
 
 
 def _identity(obj: dict[str, Any]) -> tuple[str, str]:

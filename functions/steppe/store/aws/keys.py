@@ -25,6 +25,7 @@ One place names them all, so the layout can be read (and changed) at once:
     STATUS#<status>                      PART#<n>                one batch's outcomes (TTL)
     AUDIT#<UTC day YYYY-MM-DD>           <time>#<request id>     audit record (TTL: a year)
     SECRETS                              <name>                  server secret (32 bytes)
+    CLAIM#<identity id>                  CLAIM                   identity claim -> owner id
 
 The observable index (VAL#, CVAL#, CIDR, GRP#, GRPK#, LEV#, LNK#, CAMPAIGNS,
 FALSEPOS) builds its keys in store/aws/index.py, whose docstring lays them out.
@@ -58,6 +59,7 @@ SECRETS = "SECRETS"
 STATUS_SK = "STATUS"
 STATUS_PART_PREFIX = "PART#"
 AUDIT_PREFIX = "AUDIT#"
+CLAIM_SK = "CLAIM"
 
 DAY_MICROS = 86_400_000_000
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -74,6 +76,10 @@ def unpad(text: str) -> int:
 
 def collection(collection_id: str) -> str:
     return f"C#{collection_id}"
+
+
+def claim(identity_id: str) -> str:
+    return f"CLAIM#{identity_id}"
 
 
 def obj(collection_id: str, object_id: str) -> str:

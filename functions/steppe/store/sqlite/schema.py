@@ -392,7 +392,16 @@ _V6 = (
                         WHERE v.key = false_positives.key), 0)""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# Issue 8 (one write path): the partner that owns each STIX identity it
+# produced objects with (the first to post with it).
+_V7 = (
+    """CREATE TABLE identity_claims (
+        identity_id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL
+    ) WITHOUT ROWID""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -8,6 +8,7 @@ from steppe.store.port import Store
 from steppe.store.sqlite.access import SqliteAccess
 from steppe.store.sqlite.audit import SqliteAudit
 from steppe.store.sqlite.catalog import SqliteCatalog
+from steppe.store.sqlite.claims import SqliteClaims
 from steppe.store.sqlite.database import Database
 from steppe.store.sqlite.index import SqliteIndex
 from steppe.store.sqlite.objects import SqliteObjects
@@ -27,13 +28,15 @@ class SqliteStore(
     SqliteAudit,
     SqliteSecrets,
     SqliteIndex,
+    SqliteClaims,
     Store,
 ):
     """The whole storage port in `<data_dir>/steppe.db`.
 
-    Objects, catalog, access, submissions, TAXII statuses, the audit trail
-    and server secrets. Safe to share between threads. The job queue and the idempotency layer
-    live in the same file and reach it through `database`.
+    Objects, catalog, access, submissions, TAXII statuses, the audit trail,
+    server secrets and identity claims. Safe to share between threads. The job
+    queue and the idempotency layer live in the same file and reach it through
+    `database`.
     """
 
     def __init__(self, data_dir: Path) -> None:
