@@ -20,7 +20,7 @@ import pytest
 from steppe.access.partners import add_partner, org_identity_id, partner_identity_id
 from steppe.stix import tlp
 from steppe.stix.timestamps import format_stix, parse_micros
-from steppe.store.port import ALL_VERSIONS, ObjectQuery
+from steppe.store.port import ALL_VERSIONS, EvidenceScope, ObjectQuery
 from support.app import App, open_app
 
 TAXII = "application/taxii+json;version=2.1"
@@ -332,7 +332,9 @@ def test_correlation_never_writes_after_a_revocation(correlating: App):
     app.drain()
     assert app.dead_letters() == []
     pair = (link["source_ref"], link["target_ref"])
-    assert app.services.store.link_evidence(pair, "exact")[0] == 2  # it had news to write
+    scopes = [EvidenceScope((app.default_collection,), rank) for rank in range(tlp.RED.rank + 1)]
+    evidence = app.services.store.link_evidence(pair, "exact", scopes)
+    assert max(count for count, _ in evidence.values()) == 2  # it had news to write
     versions = all_versions(app, link["id"])
     assert versions[-1].version == parse_micros(withdrawn["modified"])
     assert latest(app, link["id"]) == withdrawn
