@@ -37,6 +37,7 @@ import orjson
 
 from steppe.correlate.tasks import correlate_message
 from steppe.errors import InvalidInput, NotFound, PayloadTooLarge
+from steppe.stix.bounds import check_envelope_size, object_problem
 from steppe.stix.lifecycle import lifecycle_of
 from steppe.stix.timestamps import format_stix, now_micros
 from steppe.stix.tlp import rank_of_markings
@@ -98,6 +99,7 @@ def accept(
 ) -> tuple[StatusRecord, list[StatusPart]]:
     """Take a posted envelope: store it now or queue it; the status record and its parts."""
     objects = parse_envelope(body, taxii.settings.max_body_bytes)
+    check_envelope_size(len(objects), taxii.settings.max_envelope_objects)
     now = now_micros()
     record = StatusRecord(
         id=str(uuid.uuid4()),
@@ -209,6 +211,8 @@ def check_object(
     if not isinstance(obj, dict):
         return (f"objects[{index}]", fallback_version, "not a JSON object")
     body = orjson.dumps(obj)  # before anything else sees the dict: stored exactly as received
+    if (problem := object_problem(obj, len(body))) is not None:  # before stix2 reads it
+        return _failure(obj, index, fallback_version, problem)
     try:
         stix_type, object_id = _identity(obj)
         _validate(obj)
