@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 from steppe.access.caller import Caller
 from steppe.errors import InvalidInput, SteppeError
 from steppe.runtime import Services, services
+from steppe.stix.bounds import whole_number
 
 JSON = "application/json"
 T = TypeVar("T")
@@ -103,6 +104,21 @@ def query_params(
                 where=unknown[0],
             )
     return params
+
+
+def integer_param(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A query parameter that is a whole number from low to high; 400 naming it otherwise.
+
+    The one parser of integer parameters: never int() of an unbounded string
+    (5,000 digits are a 400, not a 500).
+    """
+    raw = params.get(name)
+    if raw is None:
+        return default
+    try:
+        return whole_number(raw, low, high)
+    except ValueError as problem:
+        raise InvalidInput(f"the query parameter {name} {problem}", where=name) from None
 
 
 def header(event: Mapping[str, Any], name: str) -> str | None:

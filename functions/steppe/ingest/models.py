@@ -101,9 +101,8 @@ from steppe.ingest.values import (
     time_value,
     url_value,
 )
-from steppe.stix import bounds
+from steppe.stix import bounds, vocab
 from steppe.stix import tlp as tlp_levels
-from steppe.stix import vocab
 from steppe.stix.countries import COUNTRY_NAMES
 from steppe.stix.timestamps import format_stix
 
@@ -924,7 +923,7 @@ def _report_document(params: Mapping[str, str]) -> dict[str, Any]:
         value: Any = raw
         if param in _INTEGER_PARAMETERS:
             try:
-                value = bounds.whole_number(raw, 0, 100)
+                value = bounds.whole_number(raw.strip(), 0, 100)
             except ValueError as exc:
                 raise InvalidInput(
                     f"query parameter {param} {exc}", where=f"query parameter {param}"

@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from steppe.stix.countries import COUNTRY_NAMES
 from steppe.stix.bounds import MAX_PATTERN_CHARS, shown, whole_number
+from steppe.stix.countries import COUNTRY_NAMES
 from steppe.stix.patterns import url_pattern
 from steppe.stix.timestamps import parse_instant
 

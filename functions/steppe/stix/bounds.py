@@ -116,7 +116,7 @@ def whole_number(text: str, low: int, high: int) -> int:
     ValueError with a sentence otherwise. A value with more digits than the
     range's bounds is refused before int() sees it.
     """
-    bare = text.strip()
+    bare = text
     digits = bare[1:] if bare.startswith("-") else bare
     widest = max(len(str(abs(low))), len(str(abs(high))))
     if not digits or not digits.isascii() or not digits.isdigit():

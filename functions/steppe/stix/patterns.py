@@ -188,7 +188,9 @@ _OPERAND_KINDS = frozenset({"string", "literal", "number"})
 
 
 def _is_operand(token: Token) -> bool:
-    return token.kind in _OPERAND_KINDS or (token.kind == "word" and token.text in ("true", "false"))
+    return token.kind in _OPERAND_KINDS or (
+        token.kind == "word" and token.text in ("true", "false")
+    )
 
 
 def comparisons(pattern: str | Sequence[Token]) -> list[Comparison]:

@@ -75,9 +75,7 @@ def parse_instant(value: object) -> int:
     except TimestampError:
         micros = _iso_micros(text)
     if not _RANGE[0] <= micros <= _RANGE[1]:
-        raise TimestampError(
-            f"{_shown(text)} is outside the years {FIRST_YEAR}..{LAST_YEAR} (UTC)"
-        )
+        raise TimestampError(f"{_shown(text)} is outside the years {FIRST_YEAR}..{LAST_YEAR} (UTC)")
     return micros
 
 

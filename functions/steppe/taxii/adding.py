@@ -109,7 +109,7 @@ def accept(
         total=len(objects),
         expires=now + STATUS_KEPT_MICROS,
     )
-    if len(objects) <= taxii.sync_objects:
+    if len(objects) <= taxii.sync_objects and len(body) <= taxii.settings.taxii_sync_bytes:
         part = store_objects(taxii.store, collection, 1, objects, now)
         taxii.store.create_status(record)
         taxii.store.record_status_part(record.id, part)
