@@ -578,14 +578,16 @@ class _Fields:
         if value is None:
             return None
         if type(value) is not int or not low <= value <= high:
-            raise self.fail(key, f"must be a whole number from {low} to {high}, not {value!r}")
+            raise self.fail(
+                key, f"must be a whole number from {low} to {high}, not {bounds.shown(value)}"
+            )
         return value
 
     def boolean(self, key: str) -> bool | None:
         value = self.data.get(key)
         if value is None or type(value) is bool:
             return value
-        raise self.fail(key, f"must be true or false, not {value!r}")
+        raise self.fail(key, f"must be true or false, not {bounds.shown(value)}")
 
     def time(self, key: str) -> int | None:
         value = self.data.get(key)

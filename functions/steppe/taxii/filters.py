@@ -281,7 +281,7 @@ def _ids(value: str) -> frozenset[str]:
     for item in items:
         if not _STIX_ID.match(item):
             raise InvalidInput(
-                f"the query parameter match[id] holds '{item}', which is not a STIX id "
+                f"the query parameter match[id] holds {shown(item)}, which is not a STIX id "
                 "(<type>--<UUID>)",
                 where=MATCH_ID,
             )
@@ -300,7 +300,7 @@ def _types(value: str) -> frozenset[str]:
     for item in items:
         if not _STIX_TYPE.match(item):
             raise InvalidInput(
-                f"the query parameter match[type] holds '{item}', which is not a STIX type "
+                f"the query parameter match[type] holds {shown(item)}, which is not a STIX type "
                 "(lower-case letters, digits and hyphens)",
                 where=MATCH_TYPE,
             )
@@ -312,7 +312,7 @@ def _spec_versions(value: str) -> frozenset[str]:
     for item in items:
         if not _SPEC_VERSION.match(item):
             raise InvalidInput(
-                f"the query parameter match[spec_version] holds '{item}', which is not a "
+                f"the query parameter match[spec_version] holds {shown(item)}, which is not a "
                 "specification version such as 2.1",
                 where=MATCH_SPEC_VERSION,
             )
