@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,7 +94,7 @@ def test_a_submission_field_of_the_wrong_type_or_range_is_a_400_naming_it(
             {"kind": "ddos", "attribution_confidence": "-" + HUGE},
             "query parameter attribution_confidence",
         ),
-        ({"kind": "ddos", "confidence": "５０"}, "query parameter confidence"),  # fullwidth digits
+        ({"kind": "ddos", "confidence": "\uff15\uff10"}, "query parameter confidence"),  # fullwidth digits
         ({"kind": "ddos", "first_seen": "9999-12-31T23:59:59-14:00"}, "query parameter first_seen"),
     ],
 )
@@ -134,7 +133,7 @@ def test_a_csv_cell_of_5000_digits_is_a_400_naming_its_row_and_column(app: App):
         ("/api/v1/false-positives", "limit"),
     ],
 )
-@pytest.mark.parametrize("value", [HUGE, "-" + HUGE, "1e3", "١٠", " 5", "NaN", ""])
+@pytest.mark.parametrize("value", [HUGE, "-" + HUGE, "1e3", "\u0661\u0660", " 5", "NaN", ""])
 def test_an_integer_query_parameter_of_any_text_is_a_400_naming_it(
     app: App, path: str, name: str, value: str
 ):
@@ -146,7 +145,7 @@ def test_an_integer_query_parameter_of_any_text_is_a_400_naming_it(
     [
         ("objects/", {"limit": HUGE}, "limit"),
         ("manifest/", {"limit": "-" + HUGE}, "limit"),
-        ("objects/", {"limit": "٣"}, "limit"),
+        ("objects/", {"limit": "\u0663"}, "limit"),
         ("objects/", {"added_after": "9999-12-31T23:59:59-14:00"}, "added_after"),
         ("objects/", {"added_after": "2009-01-18T00:00:00." + HUGE + "Z"}, None),
         ("objects/", {"match[version]": "99999-01-01T00:00:00Z"}, "match[version]"),
