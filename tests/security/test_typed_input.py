@@ -94,7 +94,8 @@ def test_a_submission_field_of_the_wrong_type_or_range_is_a_400_naming_it(
             {"kind": "ddos", "attribution_confidence": "-" + HUGE},
             "query parameter attribution_confidence",
         ),
-        ({"kind": "ddos", "confidence": "\uff15\uff10"}, "query parameter confidence"),  # fullwidth digits
+        # fullwidth digits: digits to str.isdigit, not to steppe
+        ({"kind": "ddos", "confidence": "\uff15\uff10"}, "query parameter confidence"),
         ({"kind": "ddos", "first_seen": "9999-12-31T23:59:59-14:00"}, "query parameter first_seen"),
     ],
 )
