@@ -76,7 +76,8 @@ def json_fields(
     unknown = sorted(set(document) - set(allowed))
     if unknown:
         raise InvalidInput(
-            f"unknown field '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}", where=unknown[0]
+            f"unknown field '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}",
+            where=unknown[0] or "body",
         )
     missing = sorted(set(required) - set(document))
     if missing:
@@ -92,7 +93,9 @@ def query_params(
     params: dict[str, str] = {}
     for name, values in multi.items():
         if len(values) > 1:
-            raise InvalidInput(f"the query parameter '{name}' is given more than once", where=name)
+            raise InvalidInput(
+                f"the query parameter '{name}' is given more than once", where=name or "query"
+            )
         params[name] = values[0]
     if not multi:
         params = dict(event.get("queryStringParameters") or {})
@@ -101,7 +104,7 @@ def query_params(
         if unknown:
             raise InvalidInput(
                 f"unknown query parameter '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}",
-                where=unknown[0],
+                where=unknown[0] or "query",
             )
     return params
 

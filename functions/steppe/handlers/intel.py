@@ -58,7 +58,7 @@ def _values_body() -> tuple[list[str], str]:
     unknown = sorted(set(document) - {"values", "detail"})
     if unknown:
         raise InvalidInput(
-            f"unknown field '{unknown[0]}'; allowed: values, detail", where=unknown[0]
+            f"unknown field '{unknown[0]}'; allowed: values, detail", where=unknown[0] or "body"
         )
     detail = document.get("detail", "summary")
     if detail not in DETAILS:
