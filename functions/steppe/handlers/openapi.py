@@ -32,7 +32,13 @@ _ERROR = {
 
 
 def _query(name: str, schema: dict[str, Any], text: str, required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "schema": schema, "description": text}
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema,
+        "description": text,
+    }
 
 
 def _limit(default: int, high: int) -> dict[str, Any]:
