@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from steppe.stix import bounds
+
 _OFF = {"0", "false", "no", "off"}
 
 
@@ -23,6 +25,14 @@ class Settings:
     chunk_observables: int  # larger ones are split into chunks of this many (202)
     taxii_sync_objects: int  # TAXII envelopes up to this many objects are stored before the answer
     taxii_part_objects: int  # larger ones are queued in parts of this many
+    # ... and of at most this many bytes: stix2 judges an object in up to ~0.2 s (a long
+    # pattern), so what is judged before the answer is bounded by size as well as count.
+    taxii_sync_bytes: int = 512 * 1024
+    # Bounded work (README, "Security model"): a submission holds at most max_observables
+    # observables, a TAXII envelope at most max_envelope_objects objects; one object's own
+    # limits (size, pattern) are in steppe.stix.bounds.
+    max_observables: int = bounds.MAX_OBSERVABLES
+    max_envelope_objects: int = bounds.MAX_ENVELOPE_OBJECTS
     # Correlate every ingest against the observable index (a worker job per chunk
     # or envelope). STEPPE_CORRELATE=0 turns it off (the benchmark's baseline).
     correlate: bool = True
@@ -43,6 +53,11 @@ class Settings:
             chunk_observables=int(env.get("STEPPE_CHUNK_OBSERVABLES", "1000")),
             taxii_sync_objects=int(env.get("STEPPE_TAXII_SYNC_OBJECTS", "500")),
             taxii_part_objects=max(1, int(env.get("STEPPE_TAXII_PART_OBJECTS", "500"))),
+            taxii_sync_bytes=int(env.get("STEPPE_TAXII_SYNC_BYTES", str(512 * 1024))),
+            max_observables=max(1, int(env.get("STEPPE_MAX_OBSERVABLES", bounds.MAX_OBSERVABLES))),
+            max_envelope_objects=max(
+                1, int(env.get("STEPPE_MAX_ENVELOPE_OBJECTS", bounds.MAX_ENVELOPE_OBJECTS))
+            ),
             correlate=env.get("STEPPE_CORRELATE", "1").strip().lower()
             not in {"0", "false", "no", "off"},
         )

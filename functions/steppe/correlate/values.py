@@ -30,6 +30,7 @@ from typing import Any
 
 from steppe.ingest import values as checks
 from steppe.ingest.models import Observable
+from steppe.stix import patterns
 
 IPV4 = "ipv4-addr"
 IPV6 = "ipv6-addr"
@@ -117,20 +118,8 @@ def sco_keys(obj: Mapping[str, Any]) -> list[str]:
     return []
 
 
-# One comparison of a pattern: <type>:<path> <operator> <literal or list>.
-_COMPARISON = re.compile(
-    r"(?P<type>[a-z0-9-]+):(?P<path>[A-Za-z0-9_.'-]+)\s+(?:NOT\s+)?"
-    r"(?P<op>=|ISSUBSET|IN)\s*"
-    r"(?P<operand>'(?:[^'\\]|\\.)*'|\((?:[^)'\\]|'(?:[^'\\]|\\.)*')*\)|\d+)"
-)
-_LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'|(\d+)")
-_NEGATED = re.compile(r"\s+NOT\s+$")
-
-
-def _unquote(text: str) -> str:
-    return text.replace("\\'", "'").replace("\\\\", "\\")
-
-
+# The operators by which a comparison names one value (ISSUBSET: a network's addresses).
+_NAMING = frozenset({"=", "==", "IN", "ISSUBSET"})
 # The single-value form steppe itself writes (and most producers): [type:value = '...'].
 _SIMPLE = re.compile(r"\[([a-z0-9-]+):value = '([^'\\]*)'\]")
 
@@ -139,32 +128,34 @@ def pattern_keys(pattern: str) -> list[str]:
     """The values an indicator's STIX pattern names by equality (or ISSUBSET for a network).
 
     Comparisons that are negated, or that use other operators (LIKE, MATCHES,
-    >, ...), name no single value and contribute nothing.
+    >, ...), name no single value and contribute nothing. Linear in the
+    pattern's length (steppe.stix.patterns.comparisons); a pattern that cannot
+    be read names nothing.
     """
     simple = _SIMPLE.fullmatch(pattern)
     if simple is not None:
         key = value_key(simple.group(1), simple.group(2))
         return [key] if key else []
-    keys: list[str] = []
-    for match in _COMPARISON.finditer(pattern):
-        if "NOT" in match.group(0).split():
+    try:
+        found = patterns.comparisons(pattern)
+    except patterns.PatternError:
+        return []
+    keys: dict[str, None] = {}  # in order, each once
+    for comparison in found:
+        if comparison.negated or comparison.operator not in _NAMING:
             continue
-        stix_type, path, operand = match.group("type"), match.group("path"), match.group("operand")
-        literals = [
-            _unquote(quoted) if number is None or number == "" else number
-            for quoted, number in _LITERAL.findall(operand)
-        ]
-        for literal in literals:
+        stix_type, path = comparison.object_type, comparison.path
+        for literal in comparison.operands:
             key: str | None = None
-            if stix_type in _NORMALISE and path == "value":
+            if stix_type in _NORMALISE and path == ("value",):
                 key = value_key(stix_type, literal)
-            elif stix_type == FILE and path.startswith("hashes."):
-                key = hash_key(path[len("hashes.") :].strip("'"), literal)
-            elif stix_type == AS and path == "number":
-                key = asn_key(int(literal)) if literal.isdigit() else None
-            if key and key not in keys:
-                keys.append(key)
-    return keys
+            elif stix_type == FILE and len(path) == 2 and path[0] == "hashes":
+                key = hash_key(path[1], literal)
+            elif stix_type == AS and path == ("number",):
+                key = asn_key(literal) if literal.isascii() and literal.isdigit() else None
+            if key:
+                keys[key] = None
+    return list(keys)
 
 
 _ASN_TEXT = re.compile(r"(?i)^AS\s*(\d+)$")

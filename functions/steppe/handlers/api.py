@@ -31,6 +31,7 @@ from steppe.handlers.common import (
     caller_of,
     error_response,
     header,
+    integer_param,
     json_response,
     per_services,
     query_params,
@@ -139,12 +140,7 @@ def list_submissions() -> Response[dict]:
     caller = caller_of(app.current_event.raw_event)
     caller.require_authenticated()
     params = query_params(app.current_event.raw_event)
-    try:
-        limit = int(params.get("limit", "50"))
-    except ValueError:
-        raise InvalidInput("limit must be an integer", where="limit") from None
-    if not 1 <= limit <= 500:
-        raise InvalidInput("limit must be between 1 and 500", where="limit")
+    limit = integer_param(params, "limit", 50, 1, 500)
     service = ingest()
     visible = [
         s
@@ -165,11 +161,8 @@ def get_submission(submission_id: str) -> Response[dict]:
 def get_bundle(submission_id: str) -> Response[dict]:
     service = ingest()
     submission = service.visible_submission(submission_id, caller_of(app.current_event.raw_event))
-    raw_part = query_params(app.current_event.raw_event).get("part", "1")
-    try:
-        part = int(raw_part)
-    except ValueError:
-        raise InvalidInput(f"part must be an integer, not '{raw_part}'", where="part") from None
+    # The range (1..the submission's parts) is the service's to check.
+    part = integer_param(query_params(app.current_event.raw_event), "part", 1, -(10**9), 10**9)
     data = service.bundle_part(submission, part)
     headers = {"X-Steppe-Part": str(part), "X-Steppe-Parts": str(submission.chunks_total)}
     if part < submission.chunks_total:

@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 from steppe.access.caller import Caller
 from steppe.errors import InvalidInput, SteppeError
 from steppe.runtime import Services, services
+from steppe.stix.bounds import whole_number
 
 JSON = "application/json"
 T = TypeVar("T")
@@ -75,7 +76,8 @@ def json_fields(
     unknown = sorted(set(document) - set(allowed))
     if unknown:
         raise InvalidInput(
-            f"unknown field '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}", where=unknown[0]
+            f"unknown field '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}",
+            where=unknown[0] or "body",
         )
     missing = sorted(set(required) - set(document))
     if missing:
@@ -91,7 +93,9 @@ def query_params(
     params: dict[str, str] = {}
     for name, values in multi.items():
         if len(values) > 1:
-            raise InvalidInput(f"the query parameter '{name}' is given more than once", where=name)
+            raise InvalidInput(
+                f"the query parameter '{name}' is given more than once", where=name or "query"
+            )
         params[name] = values[0]
     if not multi:
         params = dict(event.get("queryStringParameters") or {})
@@ -100,9 +104,24 @@ def query_params(
         if unknown:
             raise InvalidInput(
                 f"unknown query parameter '{unknown[0]}'; allowed: {', '.join(sorted(allowed))}",
-                where=unknown[0],
+                where=unknown[0] or "query",
             )
     return params
+
+
+def integer_param(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A query parameter that is a whole number from low to high; 400 naming it otherwise.
+
+    The one parser of integer parameters: never int() of an unbounded string
+    (5,000 digits are a 400, not a 500).
+    """
+    raw = params.get(name)
+    if raw is None:
+        return default
+    try:
+        return whole_number(raw, low, high)
+    except ValueError as problem:
+        raise InvalidInput(f"the query parameter {name} {problem}", where=name) from None
 
 
 def header(event: Mapping[str, Any], name: str) -> str | None:

@@ -16,6 +16,7 @@ from steppe.errors import InvalidInput, PayloadTooLarge
 from steppe.handlers.common import (
     JSON,
     caller_of,
+    integer_param,
     json_response,
     per_services,
     query_params,
@@ -57,7 +58,7 @@ def _values_body() -> tuple[list[str], str]:
     unknown = sorted(set(document) - {"values", "detail"})
     if unknown:
         raise InvalidInput(
-            f"unknown field '{unknown[0]}'; allowed: values, detail", where=unknown[0]
+            f"unknown field '{unknown[0]}'; allowed: values, detail", where=unknown[0] or "body"
         )
     detail = document.get("detail", "summary")
     if detail not in DETAILS:
@@ -148,13 +149,7 @@ def lookup_observables() -> Response[dict]:
 def list_campaigns() -> Response[dict]:
     caller = _caller()
     params = query_params(router.current_event.raw_event, {"after", "limit"})
-    raw_limit = params.get("limit", "50")
-    try:
-        limit = int(raw_limit)
-    except ValueError:
-        raise InvalidInput(f"limit must be an integer, not '{raw_limit}'", where="limit") from None
-    if not 1 <= limit <= MAX_CAMPAIGNS_PAGE:
-        raise InvalidInput(f"limit must be between 1 and {MAX_CAMPAIGNS_PAGE}", where="limit")
+    limit = integer_param(params, "limit", 50, 1, MAX_CAMPAIGNS_PAGE)
     page = lookups().list_campaigns(caller, limit=limit, after=params.get("after") or None)
     if page["next"]:
         page["links"] = {"next": f"/api/v1/campaigns?after={page['next']}&limit={limit}"}

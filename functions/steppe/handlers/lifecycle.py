@@ -16,9 +16,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from steppe.access.caller import Caller
-from steppe.errors import InvalidInput
 from steppe.handlers.common import (
     caller_of,
+    integer_param,
     json_fields,
     json_response,
     per_services,
@@ -75,13 +75,8 @@ def revoke_submission(submission_id: str) -> Response[dict]:
 )
 def list_false_positives() -> Response[dict]:
     caller = _staff()
-    raw = query_params(router.current_event.raw_event).get("limit", str(MAX_LISTED))
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise InvalidInput(f"limit must be an integer, not '{raw}'", where="limit") from None
-    if not 1 <= limit <= MAX_LISTED:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LISTED}", where="limit")
+    params = query_params(router.current_event.raw_event)
+    limit = integer_param(params, "limit", MAX_LISTED, 1, MAX_LISTED)
     entries = lifecycle().list_false_positives(caller, limit)
     return json_response(200, {"false_positives": entries})
 

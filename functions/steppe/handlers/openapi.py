@@ -31,6 +31,65 @@ _ERROR = {
 }
 
 
+def _query(name: str, schema: dict[str, Any], text: str, required: bool = False) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema,
+        "description": text,
+    }
+
+
+def _limit(default: int, high: int) -> dict[str, Any]:
+    schema = {"type": "integer", "minimum": 1, "maximum": high, "default": default}
+    return _query("limit", schema, f"page size, 1..{high}")
+
+
+# The query parameters and JSON bodies the handlers read raw (Powertools sees none of them).
+_PARAMETERS: dict[tuple[str, str], list[dict[str, Any]]] = {
+    ("/api/v1/submissions", "get"): [_limit(50, 500)],
+    ("/api/v1/submissions/{submission_id}/bundle", "get"): [
+        _query("part", {"type": "integer", "minimum": 1, "default": 1}, "the bundle's part")
+    ],
+    ("/api/v1/observables", "get"): [
+        _query("value", {"type": "string"}, "the value to look up", required=True)
+    ],
+    ("/api/v1/campaigns", "get"): [
+        _limit(50, 1000),
+        _query("after", {"type": "string"}, "the `next` of the previous page"),
+    ],
+    ("/api/v1/false-positives", "get"): [_limit(1000, 1000)],
+    ("/api/v1/false-positives", "delete"): [
+        _query("value", {"type": "string"}, "the value, as it was declared", required=True)
+    ],
+}
+_REASON = {
+    "type": "object",
+    "properties": {"reason": {"type": "string"}},
+    "additionalProperties": False,
+}
+_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("/api/v1/observables/lookup", "post"): {
+        "type": "object",
+        "required": ["values"],
+        "properties": {
+            "values": {"type": "array", "items": {"type": "string"}, "maxItems": 10_000},
+            "detail": {"type": "string", "enum": ["summary", "full"]},
+        },
+        "additionalProperties": False,
+    },
+    ("/api/v1/false-positives", "post"): {
+        "type": "object",
+        "required": ["value"],
+        "properties": {"value": {"type": "string"}, "reason": {"type": "string"}},
+        "additionalProperties": False,
+    },
+    ("/api/v1/indicators/{indicator_id}/revoke", "post"): _REASON,
+    ("/api/v1/submissions/{submission_id}/revoke", "post"): _REASON,
+}
+
+
 @cache
 def openapi_document(app: APIGatewayRestResolver) -> dict[str, Any]:
     from aws_lambda_powertools.event_handler.openapi.models import (
@@ -79,6 +138,14 @@ def openapi_document(app: APIGatewayRestResolver) -> dict[str, Any]:
             "creates nothing new (the same body without a key does too)",
         }
     ]
+    for (path, method), parameters in _PARAMETERS.items():
+        operation = document["paths"][path][method]
+        operation["parameters"] = [*operation.get("parameters", []), *parameters]
+    for (path, method), body in _BODIES.items():
+        document["paths"][path][method]["requestBody"] = {
+            "required": False,
+            "content": {"application/json": {"schema": body}},
+        }
     error_ref = {
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     }

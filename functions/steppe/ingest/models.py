@@ -89,7 +89,7 @@ from typing import Any
 
 import orjson
 
-from steppe.errors import InvalidInput
+from steppe.errors import InvalidInput, PayloadTooLarge
 from steppe.ingest import values
 from steppe.ingest.templates import IP_TYPES, OBSERVABLE_TYPES, Template, TemplateRegistry
 from steppe.ingest.values import (
@@ -101,8 +101,8 @@ from steppe.ingest.values import (
     time_value,
     url_value,
 )
+from steppe.stix import bounds, vocab
 from steppe.stix import tlp as tlp_levels
-from steppe.stix import vocab
 from steppe.stix.countries import COUNTRY_NAMES
 from steppe.stix.timestamps import format_stix
 
@@ -578,14 +578,16 @@ class _Fields:
         if value is None:
             return None
         if type(value) is not int or not low <= value <= high:
-            raise self.fail(key, f"must be a whole number from {low} to {high}, not {value!r}")
+            raise self.fail(
+                key, f"must be a whole number from {low} to {high}, not {bounds.shown(value)}"
+            )
         return value
 
     def boolean(self, key: str) -> bool | None:
         value = self.data.get(key)
         if value is None or type(value) is bool:
             return value
-        raise self.fail(key, f"must be true or false, not {value!r}")
+        raise self.fail(key, f"must be true or false, not {bounds.shown(value)}")
 
     def time(self, key: str) -> int | None:
         value = self.data.get(key)
@@ -795,7 +797,12 @@ def _with_observed(report: Report, parser: _ObservableParser, valid_until_where:
 # --------------------------------------------------------------------------
 
 
-def parse_json(body: bytes, registry: TemplateRegistry | None = None) -> SubmissionRequest:
+def parse_json(
+    body: bytes,
+    registry: TemplateRegistry | None = None,
+    *,
+    max_observables: int = bounds.MAX_OBSERVABLES,
+) -> SubmissionRequest:
     """Parse and validate a JSON submission (see the module docstring)."""
     registry = registry or TemplateRegistry.load()
     try:
@@ -816,6 +823,8 @@ def parse_json(body: bytes, registry: TemplateRegistry | None = None) -> Submiss
         raise InvalidInput(
             f"observables must be a list, not {type(items).__name__}", where="observables"
         )
+    if len(items) > max_observables:
+        raise _too_many(len(items), max_observables, "observables")
     parser = _ObservableParser(template, _observable_where)
     allowed = OBSERVABLE_FIELDS
     for index, item in enumerate(items):
@@ -832,6 +841,15 @@ def parse_json(body: bytes, registry: TemplateRegistry | None = None) -> Submiss
             parser.add(item, index)
     observables = parser.finish("observables", "give at least one in 'observables'")
     return SubmissionRequest(_with_observed(report, parser, "valid_until"), observables)
+
+
+def _too_many(count: int, limit: int, where: str) -> PayloadTooLarge:
+    more = "more than " if where == "body" else ""
+    return PayloadTooLarge(
+        f"the submission has {more}{count:,} observables; steppe accepts at most {limit:,} "
+        "in one submission: split it into several",
+        where=where,
+    )
 
 
 def _observable_where(index: int, field: str | None) -> str:
@@ -906,13 +924,12 @@ def _report_document(params: Mapping[str, str]) -> dict[str, Any]:
             )
         value: Any = raw
         if param in _INTEGER_PARAMETERS:
-            text = raw.strip()
-            if not text.lstrip("-").isdigit():
+            try:
+                value = bounds.whole_number(raw.strip(), 0, 100)
+            except ValueError as exc:
                 raise InvalidInput(
-                    f"query parameter {param} must be a whole number from 0 to 100, not {raw!r}",
-                    where=f"query parameter {param}",
-                )
-            value = int(text)
+                    f"query parameter {param} {exc}", where=f"query parameter {param}"
+                ) from None
         elif param in _BOOLEAN_PARAMETERS:
             value = _BOOLEAN_TEXT.get(raw.strip().lower())
             if value is None:
@@ -937,7 +954,11 @@ def _report_document(params: Mapping[str, str]) -> dict[str, Any]:
 
 
 def parse_csv(
-    body: bytes, params: Mapping[str, str], registry: TemplateRegistry | None = None
+    body: bytes,
+    params: Mapping[str, str],
+    registry: TemplateRegistry | None = None,
+    *,
+    max_observables: int = bounds.MAX_OBSERVABLES,
 ) -> SubmissionRequest:
     """Parse and validate a CSV submission (see the module docstring)."""
     registry = registry or TemplateRegistry.load()
@@ -968,10 +989,14 @@ def parse_csv(
         parser = _ObservableParser(template, _csv_where)
         width = len(columns)
         end = reader.line_num  # rows are named by the line they start on
+        rows = 0
         for row in reader:
             line, end = end + 1, reader.line_num
             if not row or not any(cell.strip() for cell in row):
                 continue
+            rows += 1
+            if rows > max_observables:
+                raise _too_many(max_observables, max_observables, "body")
             if len(row) > width:
                 parser.reject(
                     line, None, f"the row has {len(row)} cells but the header has {width} columns"

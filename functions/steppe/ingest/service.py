@@ -93,10 +93,11 @@ class IngestService:
         kind = media_type(content_type)
         if not body:
             raise InvalidInput("the request body is empty", where="body")
+        limit = self.settings.max_observables
         if kind in JSON_TYPES:
-            return parse_json(body)
+            return parse_json(body, max_observables=limit)
         if kind in CSV_TYPES:
-            return parse_csv(body, params)
+            return parse_csv(body, params, max_observables=limit)
         raise UnsupportedMediaType(
             f"Content-Type '{content_type or ''}' is not accepted here; send application/json "
             "(a report) or text/csv (observables, with the report fields as query parameters)",

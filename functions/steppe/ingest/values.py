@@ -12,13 +12,15 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
+from steppe.stix.bounds import MAX_PATTERN_CHARS, shown, whole_number
 from steppe.stix.countries import COUNTRY_NAMES
-from steppe.stix.timestamps import TimestampError, parse_micros
+from steppe.stix.patterns import url_pattern
+from steppe.stix.timestamps import parse_instant
 
 MAX_URL = 4096
+_URL_PATTERN_FRAME = len(url_pattern(""))
 
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
@@ -181,7 +183,17 @@ def url_value(value: str) -> str:
         raise ValueError(f"'{value}' has an invalid host: {exc}") from None
     netloc = (userinfo + "@" if userinfo else "") + host + port
     rest = value[len(parts.scheme) + 3 + len(parts.netloc) :]
-    return f"{scheme}://{netloc}{rest}"
+    normalized = f"{scheme}://{netloc}{rest}"
+    if 2 * len(normalized) + _URL_PATTERN_FRAME > MAX_PATTERN_CHARS:
+        # Rare (quotes and backslashes double when quoted): the indicator's pattern
+        # must stay within what steppe accepts from anyone.
+        size = len(url_pattern(normalized))
+        if size > MAX_PATTERN_CHARS:
+            raise ValueError(
+                f"the URL makes a STIX pattern of {size:,} characters; the limit is "
+                f"{MAX_PATTERN_CHARS:,}"
+            )
+    return normalized
 
 
 def email_value(value: str) -> str:
@@ -223,9 +235,12 @@ def asn_value(value: object) -> int:
     number: object = value
     if isinstance(value, str):
         text = value.strip().upper().removeprefix("AS")
-        number = int(text) if text.isdigit() else None
+        try:
+            number = whole_number(text, 0, MAX_ASN)
+        except ValueError:
+            number = None
     if type(number) is not int or not 0 <= number <= MAX_ASN:
-        raise ValueError(f"{value!r} is not an autonomous system number (0..4294967295)")
+        raise ValueError(f"{shown(value)} is not an autonomous system number (0..4294967295)")
     return number
 
 
@@ -233,36 +248,18 @@ TIME_CACHE: dict[object, int] = {}
 
 
 def time_value(value: object) -> int:
-    """Epoch microseconds from a STIX timestamp, an ISO 8601 time with offset, or a date."""
+    """Epoch microseconds from a STIX timestamp, an ISO 8601 time with offset, or a date.
+
+    steppe.stix.timestamps.parse_instant is the one parser; this remembers its answers
+    (a submission repeats a handful of times over many observables).
+    """
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a timestamp (e.g. 2009-01-18T00:00:00Z)")
     cached = TIME_CACHE.get(value)
     if cached is not None:
         return cached
-    text = value.strip()
-    try:
-        micros = parse_micros(text)
-    except TimestampError:
-        micros = _iso_micros(text)
+    micros = parse_instant(value)
     if len(TIME_CACHE) > 65_536:
         TIME_CACHE.clear()
     TIME_CACHE[value] = micros
     return micros
-
-
-def _iso_micros(text: str) -> int:
-    bad = f"'{text}' is not a timestamp (e.g. 2009-01-18T00:00:00Z or 2009-01-18)"
-    try:
-        if len(text) == 10:
-            moment = datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
-        else:
-            moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(bad) from None
-    if moment.tzinfo is None:
-        raise ValueError(f"'{text}' has no time zone; end it with Z for UTC")
-    moment = moment.astimezone(UTC)
-    if not 1970 <= moment.year <= 9999:
-        raise ValueError(f"'{text}' is outside 1970..9999")
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

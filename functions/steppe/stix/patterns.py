@@ -10,7 +10,8 @@ normalised (steppe.ingest.models does that); these functions only quote them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 # Hash names that are plain identifiers may go unquoted in an object path.
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -88,3 +89,163 @@ def pattern_for(sco_type: str, value: str | None, hashes: Iterable[tuple[str, st
     except KeyError:
         raise ValueError(f"no single-value pattern for {sco_type}") from None
     return build(value)
+
+
+# -- reading patterns ------------------------------------------------------------------
+#
+# Patterns come from partners, so reading one must cost time linear in its length
+# whatever it holds. The lexer takes one token at a time with expressions that
+# cannot backtrack (possessive repeats) and stops at the first thing that is not a
+# token, instead of skipping a character and trying again (which is what makes a
+# lexer quadratic on an unterminated quote). Everything after it works on tokens.
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s++)
+  | (?P<string>'[^'\\]*+(?:\\.[^'\\]*+)*+')
+  | (?P<literal>[hbt]'[^'\\]*+')
+  | (?P<number>[+-]?+(?:[0-9]++(?:\.[0-9]++)?+|\.[0-9]++))
+  | (?P<word>[A-Za-z_][A-Za-z0-9_-]*+)
+  | (?P<symbol>==|!=|<>|<=|>=|//|/\*|[=<>:.,()\[\]^/*+-])
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+BOOLEAN_OPERATORS = frozenset({"AND", "OR", "FOLLOWEDBY"})
+COMPARISON_OPERATORS = frozenset(
+    {"=", "==", "!=", "<>", "<", "<=", ">", ">=", "IN", "LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"}
+)
+
+
+class PatternError(ValueError):
+    """Text that is not a sequence of STIX pattern tokens (`position`: where it stops)."""
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(f"{message} (at character {position + 1})")
+        self.position = position
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # string, literal (h'', b'', t''), number, word or symbol
+    text: str  # as written; a string's text is its value, unquoted
+    start: int
+
+
+def tokens(pattern: str) -> list[Token]:
+    """The pattern's tokens (spaces and comments left out), or PatternError; O(len)."""
+    found: list[Token] = []
+    match_at = _TOKEN.match
+    position, end = 0, len(pattern)
+    while position < end:
+        match = match_at(pattern, position)
+        if match is None:
+            if pattern[position] == "'":
+                raise PatternError("a quoted string is not closed", position)
+            raise PatternError(
+                f"{pattern[position]!r} is not part of the STIX pattern language", position
+            )
+        kind, text = match.lastgroup or "", match.group()
+        if kind == "symbol" and text in ("//", "/*"):
+            close = "\n" if text == "//" else "*/"
+            stop = pattern.find(close, match.end())
+            if stop < 0 and text == "/*":
+                raise PatternError("a comment is not closed", position)
+            position = end if stop < 0 else stop + len(close)
+            continue
+        if kind == "string":
+            bad = next((e for e in _ESCAPE.finditer(text) if e.group(1) not in "'\\"), None)
+            if bad is not None:
+                raise PatternError(
+                    "a quoted string may escape only a quote (\\') or a backslash (\\\\)",
+                    position + bad.start(),
+                )
+            text = text[1:-1].replace("\\'", "'").replace("\\\\", "\\")
+        if kind != "space":
+            found.append(Token(kind, text, position))
+        position = match.end()
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One comparison expression: `<object_type>:<path> [NOT] <operator> <operands>`.
+
+    path: the object path's steps after the colon, quoted names unquoted and list
+    indexes as written ("value",), ("hashes", "SHA-256"), ("extensions", "[*]", ...).
+    operands: the literal, or each literal of an IN list; strings unquoted,
+    numbers and the other literals as written.
+    """
+
+    object_type: str
+    path: tuple[str, ...]
+    negated: bool
+    operator: str
+    operands: tuple[str, ...]
+
+
+_OPERAND_KINDS = frozenset({"string", "literal", "number"})
+
+
+def _is_operand(token: Token) -> bool:
+    return token.kind in _OPERAND_KINDS or (
+        token.kind == "word" and token.text in ("true", "false")
+    )
+
+
+def comparisons(pattern: str | Sequence[Token]) -> list[Comparison]:
+    """Every comparison of a pattern, in order; O(len). PatternError if it cannot be lexed.
+
+    This reads comparisons, it does not validate the pattern (stix2 does that on
+    the way in): a stretch of tokens that is no comparison is passed over.
+    """
+    items = tokens(pattern) if isinstance(pattern, str) else pattern
+    found: list[Comparison] = []
+    count, index = len(items), 0
+    while index + 2 < count:
+        head, colon = items[index], items[index + 1]
+        if head.kind != "word" or colon.text != ":" or colon.kind != "symbol":
+            index += 1
+            continue
+        cursor = index + 2
+        path: list[str] = []
+        while cursor < count:
+            token = items[cursor]
+            if token.kind in ("word", "string") and (not path or items[cursor - 1].text == "."):
+                path.append(token.text)
+            elif token.text == "." and token.kind == "symbol":
+                pass
+            elif token.text == "[" and cursor + 2 < count and items[cursor + 2].text == "]":
+                path.append(f"[{items[cursor + 1].text}]")
+                cursor += 2
+            else:
+                break
+            cursor += 1
+        negated = cursor < count and items[cursor].text == "NOT" and items[cursor].kind == "word"
+        if negated:
+            cursor += 1
+        if not path or cursor >= count or items[cursor].text not in COMPARISON_OPERATORS:
+            index = max(cursor, index + 1)
+            continue
+        operator = items[cursor].text
+        cursor += 1
+        operands: list[str] = []
+        if cursor < count and items[cursor].text == "(" and items[cursor].kind == "symbol":
+            cursor += 1
+            while cursor < count and _is_operand(items[cursor]):
+                operands.append(items[cursor].text)
+                cursor += 1
+                if cursor < count and items[cursor].text == ",":
+                    cursor += 1
+                else:
+                    break
+            if cursor < count and items[cursor].text == ")":
+                cursor += 1
+            else:
+                operands = []  # not a list of literals: no values to take from it
+        elif cursor < count and _is_operand(items[cursor]):
+            operands.append(items[cursor].text)
+            cursor += 1
+        found.append(Comparison(head.text, tuple(path), negated, operator, tuple(operands)))
+        index = cursor
+    return found

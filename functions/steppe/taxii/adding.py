@@ -41,6 +41,7 @@ from steppe.access.caller import Caller
 from steppe.access.partners import org_identity_id
 from steppe.correlate.tasks import correlate_message
 from steppe.errors import InvalidInput, NotFound, PayloadTooLarge
+from steppe.stix.bounds import check_envelope_size, object_problem
 from steppe.stix.timestamps import format_stix, now_micros
 from steppe.stix.versioning import version_of
 from steppe.store.port import Collection, StatusPart, StatusRecord
@@ -134,6 +135,7 @@ def accept(
     writer: on whose behalf the objects are written.
     """
     objects = parse_envelope(body, taxii.settings.max_body_bytes)
+    check_envelope_size(len(objects), taxii.settings.max_envelope_objects)
     now = now_micros()
     record = StatusRecord(
         id=str(uuid.uuid4()),
@@ -143,7 +145,7 @@ def accept(
         total=len(objects),
         expires=now + STATUS_KEPT_MICROS,
     )
-    if len(objects) <= taxii.sync_objects:
+    if len(objects) <= taxii.sync_objects and len(body) <= taxii.settings.taxii_sync_bytes:
         part = store_objects(write_path(taxii), collection, 1, objects, now, writer)
         taxii.store.create_status(record)
         taxii.store.record_status_part(record.id, part)
@@ -260,6 +262,8 @@ def check_object(
     if not isinstance(obj, dict):
         return (f"objects[{index}]", fallback_version, "not a JSON object")
     body = orjson.dumps(obj)  # before anything else sees the dict: stored exactly as received
+    if (problem := object_problem(obj, len(body))) is not None:  # before stix2 reads it
+        return _failure(obj, index, fallback_version, problem)
     try:
         _identity(obj)
         _validate(obj)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from steppe.errors import InvalidInput
+from steppe.stix.bounds import shown, whole_number
 from steppe.stix.timestamps import TimestampError, format_stix, parse_micros
 from steppe.store.port import ALL_VERSIONS, LAST, ObjectQuery, VersionFilter
 
@@ -33,6 +34,8 @@ MAX_PAGE = 1000
 # Bodies of one page stop before this many bytes: a synchronous Lambda response is at
 # most 6 MB, and the body travels JSON-escaped inside it.
 MAX_PAGE_BYTES = 4_000_000
+# The largest `limit` accepted (and served as MAX_PAGE): clients send 2**31 - 1 and the like.
+MAX_LIMIT = 2**63 - 1
 # match[id] reads each named object on its own; more ids than this belong in several requests.
 MAX_IDS = 100
 
@@ -261,12 +264,16 @@ def _added_after(value: str) -> int:
 
 
 def _limit(value: str) -> int:
-    if not value.isascii() or not value.isdigit() or int(value) < 1:
+    """A page size: any whole number from 1 (larger ones are served MAX_PAGE records)."""
+    try:
+        limit = whole_number(value, 1, MAX_LIMIT)
+    except ValueError:
         raise InvalidInput(
-            f"the query parameter limit must be a whole number greater than zero, not '{value}'",
+            f"the query parameter limit must be a whole number from 1 to {MAX_LIMIT:,} "
+            f"(at most {MAX_PAGE:,} records are served per page), not {shown(value)}",
             where=LIMIT,
-        )
-    return min(int(value), MAX_PAGE)
+        ) from None
+    return min(limit, MAX_PAGE)
 
 
 def _ids(value: str) -> frozenset[str]:
@@ -274,7 +281,7 @@ def _ids(value: str) -> frozenset[str]:
     for item in items:
         if not _STIX_ID.match(item):
             raise InvalidInput(
-                f"the query parameter match[id] holds '{item}', which is not a STIX id "
+                f"the query parameter match[id] holds {shown(item)}, which is not a STIX id "
                 "(<type>--<UUID>)",
                 where=MATCH_ID,
             )
@@ -293,7 +300,7 @@ def _types(value: str) -> frozenset[str]:
     for item in items:
         if not _STIX_TYPE.match(item):
             raise InvalidInput(
-                f"the query parameter match[type] holds '{item}', which is not a STIX type "
+                f"the query parameter match[type] holds {shown(item)}, which is not a STIX type "
                 "(lower-case letters, digits and hyphens)",
                 where=MATCH_TYPE,
             )
@@ -305,7 +312,7 @@ def _spec_versions(value: str) -> frozenset[str]:
     for item in items:
         if not _SPEC_VERSION.match(item):
             raise InvalidInput(
-                f"the query parameter match[spec_version] holds '{item}', which is not a "
+                f"the query parameter match[spec_version] holds {shown(item)}, which is not a "
                 "specification version such as 2.1",
                 where=MATCH_SPEC_VERSION,
             )
