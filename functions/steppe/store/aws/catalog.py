@@ -59,8 +59,8 @@ class DynamoCatalog:
         if reasons is None:
             return
         if reasons[0] == "ConditionalCheckFailed":
-            raise Conflict(f"a collection with id '{collection.id}' already exists")
-        raise Conflict(_title_message(collection))
+            raise Conflict(f"a collection with id '{collection.id}' already exists", where="id")
+        raise Conflict(_title_message(collection), where="title")
 
     def update_collection(self, collection: Collection) -> None:
         for _ in range(_MAX_ATTEMPTS):
@@ -97,7 +97,7 @@ class DynamoCatalog:
             if reasons is None:
                 return
             if reasons[1] == "ConditionalCheckFailed":
-                raise Conflict(_title_message(collection))
+                raise Conflict(_title_message(collection), where="title")
             if reasons[0] != "ConditionalCheckFailed":
                 raise Conflict(f"collection '{collection.id}' could not be updated: {reasons}")
         raise Conflict(f"collection '{collection.id}' is being changed by another request")

@@ -94,16 +94,16 @@ class SqliteCatalog:
                 if conn.execute(
                     "SELECT 1 FROM collections WHERE id = ?", (collection.id,)
                 ).fetchone():
-                    raise Conflict(f"a collection with id '{collection.id}' already exists")
+                    raise Conflict(f"a collection with id '{collection.id}' already exists", where="id")
                 if _title_taken(conn, collection.api_root, collection.title):
-                    raise Conflict(_title_message(collection))
+                    raise Conflict(_title_message(collection), where="title")
                 conn.execute(
                     f"INSERT INTO collections ({_COLLECTION_COLUMNS}) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     _collection_params(collection),
                 )
         except sqlite3.IntegrityError as exc:
-            raise Conflict(_title_message(collection)) from exc
+            raise Conflict(_title_message(collection), where="title") from exc
 
     def update_collection(self, collection: Collection) -> None:
         try:
@@ -119,7 +119,7 @@ class SqliteCatalog:
                         "it cannot move to another one"
                     )
                 if _title_taken(conn, collection.api_root, collection.title, collection.id):
-                    raise Conflict(_title_message(collection))
+                    raise Conflict(_title_message(collection), where="title")
                 conn.execute(
                     "UPDATE collections SET title = ?, description = ?, alias = ?, "
                     "media_types = ?, created = ?, is_default = ?, unmarked_tlp = ?, "
@@ -127,7 +127,7 @@ class SqliteCatalog:
                     (*_collection_params(collection)[2:], collection.id),
                 )
         except sqlite3.IntegrityError as exc:
-            raise Conflict(_title_message(collection)) from exc
+            raise Conflict(_title_message(collection), where="title") from exc
 
     def get_collection(self, collection_id: str) -> Collection | None:
         row = (
