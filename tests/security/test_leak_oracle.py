@@ -29,6 +29,8 @@ from hypothesis import Phase, example, given, settings
 
 from support.app import open_app
 from support.leak_world import (
+    FULL,
+    LIGHT,
     CallerSpec,
     PostSpec,
     WorldSpec,
@@ -40,9 +42,13 @@ from support.leak_world import (
 
 C, P = CallerSpec, PostSpec
 ALL = frozenset({0, 1})
-# Finding 1: two RED reports in a restricted collection and two GREEN ones in a shared
-# collection use the same two campaign names; a GREEN partner reads the shared one.
-CROSS_COLLECTION = WorldSpec(
+# The findings in one world. Finding 1: two RED reports in a restricted
+# collection (c0) and two GREEN ones in a shared collection (c1) use the same two
+# campaign names; a GREEN partner and an AMBER analyst read only c1. Finding 2: a RED
+# campaign of its own name in c0, and the partner posts a campaign under its id into
+# c1. Finding 6: a false positive declared on a RED-only address. A RED submission
+# revoked, a partner's TAXII envelope, a victim address.
+STORY = WorldSpec(
     collections=2,
     callers=(
         C("partner", 1, frozenset({1}), frozenset({1})),
@@ -54,25 +60,8 @@ CROSS_COLLECTION = WorldSpec(
         P(False, 0, 4, 1, (0,), 1, 0, 1, False),
         P(False, 1, 1, 0, (1,), 1, 0, 1, False),
         P(False, 1, 1, 1, (1,), 1, 0, 1, False),
+        P(False, 0, 4, 2, (), 1, 2, 1, False),
         P(True, 1, 1, 0, (2,), 1, 1, 0, False),
-    ),
-    false_positives=(0,),
-    revoke=None,
-    hostile=False,
-)
-# Finding 2 and 6: a RED campaign of its own name in a restricted collection, a GREEN
-# partner posting into the shared one under that campaign's id; a false positive
-# declared on a RED-only value; a revoked submission.
-HOSTILE = WorldSpec(
-    collections=2,
-    callers=(
-        C("partner", 1, frozenset({1}), frozenset({1})),
-        C("analyst", 4, ALL, ALL),
-    ),
-    posts=(
-        P(False, 0, 4, 2, (), 2, 1, 1, True),
-        P(False, 1, 1, 0, (3,), 1, 2, 1, False),
-        P(True, 0, 3, 1, (), 1, 1, 1, False),
     ),
     false_positives=(1,),
     revoke=1,
@@ -85,23 +74,21 @@ def check_world(backend: str, spec: WorldSpec) -> None:
         app = open_app(Path(directory) / "data", backend)
         try:
             world = build(app, spec)
-            leaks = probe(app, world)
+            leaks = probe(app, world, LIGHT if backend == "aws" else FULL)
         finally:
             app.close()
     assert not leaks, report(world, leaks)
 
 
-@settings(max_examples=12)
-@example(CROSS_COLLECTION)
-@example(HOSTILE)
+@settings(max_examples=10)
+@example(STORY)
 @given(worlds())
 def test_no_caller_reads_what_it_may_not_see_embedded(spec: WorldSpec):
     check_world("sqlite", spec)
 
 
-@settings(max_examples=2, phases=(Phase.explicit, Phase.reuse, Phase.generate))
-@example(CROSS_COLLECTION)
-@example(HOSTILE)
+@settings(max_examples=1, phases=(Phase.explicit, Phase.reuse, Phase.generate))
+@example(STORY)
 @given(worlds())
 def test_no_caller_reads_what_it_may_not_see_on_aws(spec: WorldSpec):
     check_world("aws", spec)
@@ -119,10 +106,8 @@ OPEN_WORLD = WorldSpec(
     ),
     posts=(
         P(False, 0, 4, 0, (0, 1), 2, 0, 1, True),
-        P(False, 0, 1, 0, (0, 4), 1, 0, 1, False),
-        P(True, 0, 2, 1, (1, 4), 1, 1, 0, False),
-        P(False, 0, 0, 1, (2,), 1, 2, 1, True),
-        P(True, 0, 3, 2, (2, 3), 1, 0, 0, False),
+        P(True, 0, 2, 1, (1, 4), 1, 0, 0, False),
+        P(False, 0, 1, 1, (0, 4), 1, 0, 1, False),
     ),
     false_positives=(0, 3),
     revoke=1,
