@@ -50,6 +50,9 @@ PUBLIC_TYPES = ("marking-definition", "attack-pattern", "location", "autonomous-
 NETWORKS = ("192.0.2", "198.51.100", "203.0.113")  # RFC 5737: one /24 each
 SHARED_VALUES = 5  # four shared addresses (one per network, round robin) and a domain
 CAMPAIGN_NAMES = 3
+# Random worlds draw from fewer, so that posts in different places share them often.
+DRAWN_SHARED = (0, 1, 2, 4)
+DRAWN_CAMPAIGNS = 2
 ASNS = (64500, 64501)
 OCCURRENCE = "occurrence"
 ACCESS = "access"  # collection titles and ids: visible to whoever may read or write it
@@ -117,17 +120,17 @@ def worlds(draw: st.DrawFn) -> WorldSpec:
                 taxii=st.booleans(),
                 collection=st.integers(0, collections - 1),
                 tlp=st.integers(0, 4),
-                campaign=st.integers(0, CAMPAIGN_NAMES - 1),
-                shared=st.lists(st.integers(0, SHARED_VALUES - 1), max_size=3, unique=True).map(
-                    tuple
-                ),
+                campaign=st.integers(0, DRAWN_CAMPAIGNS - 1),
+                shared=st.lists(
+                    st.sampled_from(DRAWN_SHARED), min_size=1, max_size=2, unique=True
+                ).map(tuple),
                 unique=st.integers(1, 2),
                 network=st.integers(0, len(NETWORKS) - 1),
                 author=st.integers(0, len(callers) - 1),
                 victim=st.booleans(),
             ),
-            min_size=2,
-            max_size=5,
+            min_size=3,
+            max_size=6,
         )
     )
     false_positives = tuple(draw(st.lists(st.integers(0, 30), max_size=2, unique=True)))
