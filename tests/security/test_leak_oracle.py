@@ -24,7 +24,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import pytest
 from hypothesis import Phase, example, given, settings
 
 from support.app import open_app
@@ -115,6 +114,7 @@ OPEN_WORLD = WorldSpec(
 )
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "aws"])
-def test_the_oracle_finds_nothing_where_everyone_may_see_everything(backend: str):
-    check_world(backend, OPEN_WORLD)
+def test_the_oracle_finds_nothing_where_everyone_may_see_everything():
+    # The model and the checker do not depend on the store; on moto this world would
+    # cost half a minute more and prove nothing the embedded run does not.
+    check_world("sqlite", OPEN_WORLD)
