@@ -193,9 +193,7 @@ class Finding:
         )
 
 
-def find_hidden(
-    status: int, headers: Mapping[str, str], body: bytes, hidden: Iterable[Token]
-) -> list[Finding]:
+def find_hidden(headers: Mapping[str, str], body: bytes, hidden: Iterable[Token]) -> list[Finding]:
     """Every hidden token found in a response: its raw body bytes and its header values."""
     findings = []
     parts = [("body", body)] + [
@@ -819,7 +817,7 @@ class Prober:
         self, endpoint: str, status: int, headers: Mapping[str, str], body: bytes, sent: bytes
     ) -> None:
         hidden = [t for t in self.hidden if not (t.pattern and t.pattern.search(sent))]
-        for finding in find_hidden(status, headers, body, hidden):
+        for finding in find_hidden(headers, body, hidden):
             self.leaks.append(Leak(self.viewer.name, f"{endpoint} [{status}]", finding.describe()))
 
     def paged(self, path: str, query: dict[str, str]) -> None:
