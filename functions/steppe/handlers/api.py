@@ -13,7 +13,7 @@ import warnings
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from steppe.errors import Conflict, InvalidInput, PayloadTooLarge, SteppeError
 from steppe.handlers import admin, intel, lifecycle
 from steppe.handlers.common import (
-    RESOLVING,
+    RestResolver,
     caller_of,
     error_response,
     header,
@@ -45,7 +45,7 @@ logger = Logger()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "steppe")
 # Requests that add no metric (reads, refusals) are normal, not worth a warning.
 warnings.filterwarnings("ignore", "No application metrics to publish")
-app = APIGatewayRestResolver()
+app = RestResolver()
 app.include_router(admin.router)
 app.include_router(intel.router)
 app.include_router(lifecycle.router)
@@ -222,8 +222,7 @@ class _NoRoute(SteppeError):
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        with RESOLVING:
-            return app.resolve(event, context)
+        return app.resolve(event, context)
     except Exception:  # the last line of defence: a JSON 500, never a stack trace
         logger.exception("unhandled error")
         return {
