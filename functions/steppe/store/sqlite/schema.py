@@ -282,7 +282,28 @@ _V4 = (
     "ALTER TABLE collections ADD COLUMN active_only INTEGER NOT NULL DEFAULT 0",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+# Issue 8 (recovery): submissions and TAXII statuses whose jobs are not yet
+# queued (written in the same transaction as the record, deleted once they
+# are; available_at: when a recovery sweep may next take it), and the
+# submission each idempotency key stands for.
+_V5 = (
+    """CREATE TABLE undispatched (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        available_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX undispatched_by_created ON undispatched (created)",
+    """CREATE TABLE submission_keys (
+        key TEXT PRIMARY KEY,
+        submission_id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        expires INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

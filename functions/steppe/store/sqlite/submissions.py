@@ -15,6 +15,7 @@ import orjson
 from steppe.errors import Conflict, NotFound
 from steppe.store.port import ChunkResult, Submission, SubmissionStatus
 from steppe.store.sqlite.database import Database
+from steppe.store.sqlite.recovery import open_work
 
 _COLUMNS = "id, collection_id, submitter, created, chunks_total, observables, meta, status_override"
 # Chunk results as one JSON array of [chunk, counts, error(, objects)]. counts
@@ -57,7 +58,7 @@ class SqliteSubmissions:
 
     _db: Database
 
-    def create_submission(self, submission: Submission) -> None:
+    def create_submission(self, submission: Submission, dispatch_pending: bool = False) -> None:
         try:
             with self._db.write() as conn:
                 conn.execute(
@@ -73,6 +74,8 @@ class SqliteSubmissions:
                         submission.status_override,
                     ),
                 )
+                if dispatch_pending:
+                    open_work(conn, "submission", submission.id, submission.created)
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"a submission with id '{submission.id}' already exists") from exc
 
