@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
+from contextvars import ContextVar
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -23,6 +24,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from steppe import recovery
 from steppe.errors import Conflict, InvalidInput, PayloadTooLarge, SteppeError
 from steppe.handlers import admin, intel, lifecycle
 from steppe.handlers.common import (
@@ -50,17 +52,40 @@ app.include_router(admin.router)
 app.include_router(intel.router)
 app.include_router(lifecycle.router)
 
-IDEMPOTENCY_HOURS = 24
-
-
 ingest = per_services(IngestService)
 
 
+class _PerRequestConfig(IdempotencyConfig):
+    """IdempotencyConfig whose Lambda context is the current request's.
+
+    Powertools reads the remaining time of the registered context to set an
+    in-progress record's expiry; one config serves every request of the
+    process, and the embedded server resolves several at once.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._context: ContextVar[LambdaContext | None] = ContextVar(
+            "steppe_idempotency_context", default=None
+        )
+        super().__init__(**options)
+
+    @property  # type: ignore[override]
+    def lambda_context(self) -> LambdaContext | None:
+        return self._context.get()
+
+    @lambda_context.setter
+    def lambda_context(self, value: LambdaContext | None) -> None:
+        self._context.set(value)
+
+
 def _make_idempotent_submit(current: Services) -> tuple[Any, IdempotencyConfig]:
-    config = IdempotencyConfig(
+    # A record left in progress by a crash expires with the request's time; a
+    # retry then runs submit again, which finds the submission the key is
+    # bound to (steppe.recovery.bind_submission) instead of creating another.
+    config = _PerRequestConfig(
         event_key_jmespath="key",
         payload_validation_jmespath="digest",
-        expires_after_seconds=IDEMPOTENCY_HOURS * 3600,
+        expires_after_seconds=recovery.KEY_SECONDS,
         raise_on_no_idempotency_key=True,
     )
 
@@ -76,6 +101,7 @@ def _make_idempotent_submit(current: Services) -> tuple[Any, IdempotencyConfig]:
             content_type=header(event, "content-type"),
             params=query_params(app.current_event.raw_event),
             caller=caller_of(event),
+            idempotency=(request["key"], request["digest"]),
         )
         return {"submission_id": accepted.submission_id, "status_code": accepted.status_code}
 
