@@ -209,3 +209,80 @@ def test_on_start_the_embedded_server_does_not_queue_what_is_already_queued(tmp_
         same_outcome(app.request("GET", f"/api/v1/submissions/{crashed.id}").json(), clean)
     finally:
         app.close()
+
+
+# -- idempotency across a crash ---------------------------------------------------
+
+
+def left_in_progress(app: App) -> None:
+    """What a POST that died after recording its submission leaves, once its time has run out.
+
+    Powertools' record of the request is still in progress, with an
+    in-progress expiry in the past (the API function's 29 s are over).
+    """
+    past_ms = (now_micros() // 1000) - 60_000
+    if app.backend == "sqlite":
+        with app.services.store.database.write() as conn:
+            changed = conn.execute(
+                "UPDATE idempotency SET status = 'INPROGRESS', in_progress_expiry = ?, data = NULL",
+                (past_ms,),
+            ).rowcount
+        assert changed == 1
+        return
+    table = app.services.store.table
+    items = table.client.query(
+        TableName=table.name,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "IDEMPOTENCY"}},
+    )["Items"]
+    assert len(items) == 1
+    table.client.update_item(
+        TableName=table.name,
+        Key={"pk": items[0]["pk"], "sk": items[0]["sk"]},
+        UpdateExpression="SET #s = :p, in_progress_expiration = :t REMOVE #d",
+        ExpressionAttributeNames={"#s": "status", "#d": "data"},
+        ExpressionAttributeValues={":p": {"S": "INPROGRESS"}, ":t": {"N": str(past_ms)}},
+    )
+
+
+@pytest.mark.parametrize("size", [10, 100])  # answered inline (201), queued (202)
+def test_a_retry_after_a_crash_returns_the_one_submission(app: App, size: int):
+    headers = {"Idempotency-Key": "kg-2009-upload-7"}
+    first = app.submit(report(size), headers=headers)
+    assert first.status in (201, 202)
+    left_in_progress(app)
+    retry = app.submit(report(size), headers=headers)
+    assert retry.status in (201, 202), retry.body
+    assert retry.json()["id"] == first.json()["id"]
+    assert len(app.services.store.list_submissions()) == 1
+    other_body = app.submit(report(size + 1), headers=headers)
+    assert other_body.status == 400
+    assert other_body.json()["where"] == "header Idempotency-Key"
+    assert len(app.services.store.list_submissions()) == 1
+
+
+def test_a_retry_after_a_crash_without_a_key_header_returns_the_one_submission(app: App):
+    first = app.submit(report(100)).json()  # keyed by the request itself
+    left_in_progress(app)
+    assert app.submit(report(100)).json()["id"] == first["id"]
+    assert len(app.services.store.list_submissions()) == 1
+
+
+def test_a_retry_after_a_crash_before_the_record_creates_it_under_the_bound_id(app: App):
+    from steppe.handlers.api import idempotency_key, request_digest
+
+    body = orjson.dumps(report(100))
+    digest = request_digest("application/json", {}, body)
+    key = idempotency_key("admin", "kg-2009-upload-8", digest)
+    bound, found = recovery.bind_submission(app.services.store, key, digest, str(uuid.uuid4()))
+    assert found is None  # the process died here: the key is bound, nothing else written
+    retry = app.request(
+        "POST",
+        "/api/v1/observations",
+        body=body,
+        content_type="application/json",
+        headers={"Idempotency-Key": "kg-2009-upload-8"},
+    )
+    assert retry.status == 202, retry.body
+    assert retry.json()["id"] == bound
+    assert [s.id for s in app.services.store.list_submissions()] == [bound]

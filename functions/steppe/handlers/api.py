@@ -111,6 +111,18 @@ def _make_idempotent_submit(current: Services) -> tuple[Any, IdempotencyConfig]:
 _idempotent_submit = per_services(_make_idempotent_submit)
 
 
+def request_digest(content_type: str, params: dict[str, str], body: bytes) -> str:
+    """What a submission request is, hashed: a retry must send the same."""
+    return hashlib.sha256(
+        content_type.encode() + b"\0" + repr(sorted(params.items())).encode() + b"\0" + body
+    ).hexdigest()
+
+
+def idempotency_key(partner: str, supplied: str | None, digest: str) -> str:
+    """The caller's Idempotency-Key, else the request itself, per caller."""
+    return f"{partner}:key:{supplied}" if supplied else f"{partner}:body:{digest}"
+
+
 @app.post("/api/v1/observations")
 def submit_observations() -> Response[dict]:
     event = app.current_event.raw_event
@@ -124,15 +136,9 @@ def submit_observations() -> Response[dict]:
         )
     content_type = header(event, "content-type") or ""
     params = query_params(app.current_event.raw_event)
-    digest = hashlib.sha256(
-        content_type.encode() + b"\0" + repr(sorted(params.items())).encode() + b"\0" + body
-    ).hexdigest()
+    digest = request_digest(content_type, params, body)
     supplied_key = header(event, "idempotency-key")
-    key = (
-        f"{caller.partner}:key:{supplied_key}"
-        if supplied_key
-        else f"{caller.partner}:body:{digest}"
-    )
+    key = idempotency_key(caller.partner or "", supplied_key, digest)
     submit, config = _idempotent_submit()
     config.register_lambda_context(app.lambda_context)
     try:
