@@ -58,9 +58,13 @@ def recover_on_start(services: Services, queue: ConsumableQueue) -> recovery.Rec
     """Before serving: finish what the previous process left recorded but never queued.
 
     Nothing of this process is running yet, so every open record is taken,
-    however young; jobs already in the queue (claimed ones included: they are
-    released next) are not queued again.
+    however young, and idempotency records still in progress are released;
+    jobs already in the queue (claimed ones included: they are released next)
+    are not queued again.
     """
+    release = getattr(services.idempotency, "release_in_progress", None)
+    if release is not None:  # the embedded layer: no request of this file is running now
+        release()
     queued = recovery.queued_jobs(recovery.job_messages(queue.live_bodies()))
     return recovery.recover(services, recorded_before=now_micros() + 1, queued=queued)
 
