@@ -286,3 +286,35 @@ def test_a_retry_after_a_crash_before_the_record_creates_it_under_the_bound_id(a
     assert retry.status == 202, retry.body
     assert retry.json()["id"] == bound
     assert [s.id for s in app.services.store.list_submissions()] == [bound]
+
+
+def test_the_scheduled_sweep_of_the_worker_finishes_what_is_old_enough(app: App):
+    from steppe.local.invoke import invoke
+    from steppe.local.routes import RouteTable
+
+    routes = RouteTable.from_template()
+    schedule = load_template_schedule()
+    assert schedule["Input"] == '{"task": "recover"}'
+    clean = clean_run(app, 100)
+    old = now_micros() - recovery.SWEEP_GRACE_MICROS - 60_000_000
+    crashed = crashed_before_queueing(app, clean, fresh_collection(app, "swept"))
+    young = crashed_before_queueing(app, clean, fresh_collection(app, "still being written"))
+    # Written before the grace period by a request that died (created is its record time).
+    app.services.store.mark_dispatched("submission", crashed.id)
+    stale = dataclasses.replace(crashed, id=str(uuid.uuid4()), created=old)
+    app.services.store.create_submission(stale, dispatch_pending=True)
+
+    swept = invoke(routes.sqs_trigger().function, orjson.loads(schedule["Input"]))
+    assert swept == {"submissions": 1, "statuses": 0, "jobs": 3}
+    assert app.drain() == 3
+    assert app.request("GET", f"/api/v1/submissions/{stale.id}").json()["status"] == "complete"
+    assert app.request("GET", f"/api/v1/submissions/{young.id}").json()["status"] == "pending"
+
+
+def load_template_schedule() -> dict[str, Any]:
+    from steppe.local.routes import load_template
+    from support.app import TEMPLATE
+
+    events = load_template(TEMPLATE)["Resources"]["WorkerFunction"]["Properties"]["Events"]
+    [schedule] = [e["Properties"] for e in events.values() if e["Type"] == "Schedule"]
+    return schedule
