@@ -101,17 +101,28 @@ def new_run() -> str:
     return uuid.uuid4().hex
 
 
+def started_key(submission_id: str, run: object, chunk: int) -> str:
+    """The blob noting when a chunk's first attempt of a run began."""
+    return f"submissions/{submission_id}/started/{run}/{chunk:05d}"
+
+
 def chunk_started(
     blobs: BlobStore, submission_id: str, run: object, chunk: int
 ) -> tuple[int, bool]:
     """When this chunk's first attempt of this run began (µs), and whether this is a later one."""
-    key = f"submissions/{submission_id}/started/{run}/{chunk:05d}"
+    key = started_key(submission_id, run, chunk)
     noted = blobs.get(key)
     if noted is not None:
         return int(noted), True
     started = now_micros()
     blobs.put(key, str(started).encode("ascii"), "text/plain")
     return started, False
+
+
+def chunk_recorded(blobs: BlobStore, submission_id: str, run: object, chunk: int) -> None:
+    """The chunk's result is recorded: its start is no longer needed (a later run of
+    the same chunk records nothing: the first result stands)."""
+    blobs.delete(started_key(submission_id, run, chunk))
 
 
 def settle_rerun(

@@ -140,9 +140,13 @@ def test_a_chunk_stored_but_not_recorded_is_recorded_as_its_first_attempt_saw_it
     clean = clean_run(app, 100)
     crashed = crashed_before_queueing(app, clean, fresh_collection(app, "died mid-chunk"))
     ingest = IngestService(app.services)
-    # Chunk 1 ran up to its last step: its objects are stored, its result is not.
+    # Chunk 1 ran up to its last step: its objects are stored, its result is not,
+    # and the note of when it started is still there.
+    started = now_micros()
     ingest.process_chunk(crashed.id, 1)
     app.services.store.clear_chunks(crashed.id)
+    note = recovery.started_key(crashed.id, crashed.meta["run"], 1)
+    app.services.blobs.put(note, str(started).encode())
     recovery.recover(app.services, recorded_before=now_micros() + 1)
     app.drain()
     same_outcome(app.request("GET", f"/api/v1/submissions/{crashed.id}").json(), clean)

@@ -295,6 +295,7 @@ class IngestService:
         if rerun:  # an earlier attempt may have stored these objects and died before recording
             result = recovery.settle_rerun(self.store, submission, result, started)
         self.store.record_chunk(submission_id, result)
+        recovery.chunk_recorded(self.blobs, submission_id, meta.get("run"), chunk)
         if self.settings.correlate:
             # Correlation is a job of its own: retried, dead-lettered and timed apart.
             self.services.queue.send(
