@@ -46,6 +46,7 @@ from steppe.store.port import (
     StatusPart,
     StatusRecord,
     Submission,
+    SubmissionKey,
     VersionFilter,
 )
 
@@ -464,6 +465,13 @@ def _exercise_the_store(store: DynamoStore, blobs: S3BlobStore, queue: SqsJobQue
     store.set_submission_status("s-1", "failed")
     store.list_submissions()
     store.clear_chunks("s-1")
+    # Recovery: open work written with its record, leased, cleared; idempotency keys.
+    store.create_submission(Submission("s-2", collection, "analyst", 1, 1, 1), True)
+    store.create_status(StatusRecord(str(uuid.uuid4()), "kg-cert", collection, 1, 2, 2**62), True)
+    for work in store.take_undispatched(recorded_before=10, now=10, lease_until=20):
+        store.mark_dispatched(work.kind, work.id)
+    store.bind_submission_key(SubmissionKey("analyst:key:k", "s-2", "d", 2**62), now=1)
+    store.bind_submission_key(SubmissionKey("analyst:key:k", "s-3", "d", 2**62), now=1)
     # TAXII statuses (with a part too large for an item), the audit trail, secrets.
     status_id = str(uuid.uuid4())
     store.create_status(StatusRecord(status_id, "kg-cert", collection, 1, 2, 2**62))

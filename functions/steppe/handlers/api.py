@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
+from contextvars import ContextVar
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -23,11 +24,12 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from steppe import recovery
 from steppe.access.ownership import may_see_submission
 from steppe.errors import Conflict, InvalidInput, PayloadTooLarge, SteppeError
 from steppe.handlers import admin, intel, lifecycle
 from steppe.handlers.common import (
-    RESOLVING,
+    RestResolver,
     caller_of,
     error_response,
     header,
@@ -47,22 +49,45 @@ logger = Logger()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "steppe")
 # Requests that add no metric (reads, refusals) are normal, not worth a warning.
 warnings.filterwarnings("ignore", "No application metrics to publish")
-app = APIGatewayRestResolver()
+app = RestResolver()
 app.include_router(admin.router)
 app.include_router(intel.router)
 app.include_router(lifecycle.router)
 
-IDEMPOTENCY_HOURS = 24
-
-
 ingest = per_services(IngestService)
 
 
+class _PerRequestConfig(IdempotencyConfig):
+    """IdempotencyConfig whose Lambda context is the current request's.
+
+    Powertools reads the remaining time of the registered context to set an
+    in-progress record's expiry; one config serves every request of the
+    process, and the embedded server resolves several at once.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._context: ContextVar[LambdaContext | None] = ContextVar(
+            "steppe_idempotency_context", default=None
+        )
+        super().__init__(**options)
+
+    @property  # type: ignore[override]
+    def lambda_context(self) -> LambdaContext | None:
+        return self._context.get()
+
+    @lambda_context.setter
+    def lambda_context(self, value: LambdaContext | None) -> None:
+        self._context.set(value)
+
+
 def _make_idempotent_submit(current: Services) -> tuple[Any, IdempotencyConfig]:
-    config = IdempotencyConfig(
+    # A record left in progress by a crash expires with the request's time; a
+    # retry then runs submit again, which finds the submission the key is
+    # bound to (steppe.recovery.bind_submission) instead of creating another.
+    config = _PerRequestConfig(
         event_key_jmespath="key",
         payload_validation_jmespath="digest",
-        expires_after_seconds=IDEMPOTENCY_HOURS * 3600,
+        expires_after_seconds=recovery.KEY_SECONDS,
         raise_on_no_idempotency_key=True,
     )
 
@@ -78,6 +103,7 @@ def _make_idempotent_submit(current: Services) -> tuple[Any, IdempotencyConfig]:
             content_type=header(event, "content-type"),
             params=query_params(app.current_event.raw_event),
             caller=caller_of(event),
+            idempotency=(request["key"], request["digest"]),
         )
         return {"submission_id": accepted.submission_id, "status_code": accepted.status_code}
 
@@ -85,6 +111,18 @@ def _make_idempotent_submit(current: Services) -> tuple[Any, IdempotencyConfig]:
 
 
 _idempotent_submit = per_services(_make_idempotent_submit)
+
+
+def request_digest(content_type: str, params: dict[str, str], body: bytes) -> str:
+    """What a submission request is, hashed: a retry must send the same."""
+    return hashlib.sha256(
+        content_type.encode() + b"\0" + repr(sorted(params.items())).encode() + b"\0" + body
+    ).hexdigest()
+
+
+def idempotency_key(partner_id: str, supplied: str | None, digest: str) -> str:
+    """The caller's Idempotency-Key, else the request itself, per caller (its stable id)."""
+    return f"{partner_id}:key:{supplied}" if supplied else f"{partner_id}:body:{digest}"
 
 
 @app.post("/api/v1/observations")
@@ -100,17 +138,11 @@ def submit_observations() -> Response[dict]:
         )
     content_type = header(event, "content-type") or ""
     params = query_params(app.current_event.raw_event)
-    digest = hashlib.sha256(
-        content_type.encode() + b"\0" + repr(sorted(params.items())).encode() + b"\0" + body
-    ).hexdigest()
+    digest = request_digest(content_type, params, body)
     supplied_key = header(event, "idempotency-key")
     # Scoped by the stable partner id: a name deleted and created again is a new
     # id, and cannot replay (or read) the old holder's submissions.
-    key = (
-        f"{caller.partner_id}:key:{supplied_key}"
-        if supplied_key
-        else f"{caller.partner_id}:body:{digest}"
-    )
+    key = idempotency_key(caller.partner_id or "", supplied_key, digest)
     submit, config = _idempotent_submit()
     config.register_lambda_context(app.lambda_context)
     try:
@@ -219,8 +251,7 @@ class _NoRoute(SteppeError):
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        with RESOLVING:
-            return app.resolve(event, context)
+        return app.resolve(event, context)
     except Exception:  # the last line of defence: a JSON 500, never a stack trace
         logger.exception("unhandled error")
         return {

@@ -5,10 +5,14 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Callable, Collection, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import orjson
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Route
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from steppe.access.caller import Caller
 from steppe.errors import InvalidInput, SteppeError
@@ -18,13 +22,104 @@ from steppe.stix.bounds import whole_number
 JSON = "application/json"
 T = TypeVar("T")
 
-# Powertools' REST resolvers keep the event they are resolving in a class
-# attribute (BaseRouter.current_event) that every resolver of the process
-# shares. A Lambda instance resolves one event at a time; the embedded server
-# runs every HTTP function in one process on several threads, where two
-# requests resolved at once could each be routed, authorised and answered with
-# the other's event. Every resolver-based handler resolves under this lock.
-RESOLVING = threading.Lock()
+
+@dataclass(slots=True)
+class _RequestState:
+    """What a Powertools resolver keeps about the one request it is resolving."""
+
+    event: BaseProxyEvent | None = None
+    lambda_context: Any = None
+    context: dict[str, Any] = field(default_factory=dict)
+    processed_stack_frames: list[str] = field(default_factory=list)
+
+
+class RestResolver(APIGatewayRestResolver):
+    """APIGatewayRestResolver whose per-request state belongs to the request.
+
+    Powertools keeps the event being resolved in class attributes shared by
+    every resolver of the process (BaseRouter.current_event, .lambda_context)
+    and the matched route, its path arguments and the request in one dict per
+    resolver (context). A Lambda instance resolves one event at a time; the
+    embedded server runs every function in one process on many threads, where
+    that sharing would route, authorise and answer one request with another's
+    event. Here each of those attributes reads and writes a state held in a
+    context variable that resolve() sets for the request (a thread's own, so
+    requests on different threads never see each other's), and routers
+    included with include_router() delegate to it. Nothing is locked.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._outside = _RequestState()  # before and between requests (route registration)
+        self._current: ContextVar[_RequestState | None] = ContextVar(
+            f"steppe_request_{id(self)}", default=None
+        )
+        # A route builds its middleware chain on its first call; two first calls
+        # at once would wrap it twice.
+        self._building = threading.Lock()
+        super().__init__(**options)
+
+    @property
+    def _state(self) -> _RequestState:
+        return self._current.get() or self._outside
+
+    @property  # type: ignore[override]
+    def current_event(self) -> BaseProxyEvent:
+        event = self._state.event
+        if event is None:
+            raise RuntimeError("current_event is only set while a request is being resolved")
+        return event
+
+    @current_event.setter
+    def current_event(self, value: BaseProxyEvent) -> None:
+        self._state.event = value
+
+    @property  # type: ignore[override]
+    def lambda_context(self) -> Any:
+        return self._state.lambda_context
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._state.lambda_context = value
+
+    @property  # type: ignore[override]
+    def context(self) -> dict[str, Any]:
+        return self._state.context
+
+    @context.setter
+    def context(self, value: dict[str, Any]) -> None:
+        self._state.context = value
+
+    @property  # type: ignore[override]
+    def processed_stack_frames(self) -> list[str]:
+        return self._state.processed_stack_frames
+
+    @processed_stack_frames.setter
+    def processed_stack_frames(self, value: list[str]) -> None:
+        self._state.processed_stack_frames = value
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        state = _RequestState(
+            event=self._to_proxy_event(dict(event)),
+            lambda_context=context,
+            context=dict(self._outside.context),
+        )
+        token = self._current.set(state)
+        try:
+            # The parent also assigns BaseRouter.current_event / lambda_context
+            # (class attributes): nothing here reads them, the properties above
+            # shadow them.
+            return super().resolve(event, context)
+        finally:
+            self._current.reset(token)
+
+    def _call_route(self, route: Route, route_arguments: dict[str, str]) -> Any:
+        if not route._middleware_stack_built:
+            with self._building:
+                if not route._middleware_stack_built:
+                    route._build_middleware_stack(
+                        router_middlewares=self._router_middlewares, app=self
+                    )
+        return super()._call_route(route, route_arguments)
 
 
 def per_services(factory: Callable[[Services], T]) -> Callable[[], T]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from steppe.errors import NotFound
-from steppe.handlers.common import RESOLVING, per_services
+from steppe.handlers.common import RestResolver, per_services
 from steppe.taxii.media import TAXII_21
 from steppe.taxii.request import Reply, TaxiiRequest, request_from_event
 from steppe.taxii.resources import (
@@ -32,7 +32,7 @@ from steppe.taxii.resources import object as single_object
 from steppe.taxii.service import Resource, TaxiiService
 
 logger = Logger()
-app = APIGatewayRestResolver()
+app = RestResolver()
 taxii = per_services(TaxiiService)
 
 _COLLECTION = "/taxii2/<api_root>/collections/<collection_id>"
@@ -122,8 +122,7 @@ def handle_not_found(_: NotFoundError) -> Response:
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        with RESOLVING:
-            return app.resolve(event, context)
+        return app.resolve(event, context)
     except Exception:  # the last line of defence: a TAXII 500, never a stack trace
         logger.exception("unhandled error")
         return {

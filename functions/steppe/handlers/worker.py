@@ -1,4 +1,7 @@
-"""The worker (WorkerFunction): one SQS message, one bounded job.
+"""The worker (WorkerFunction): one SQS message, one bounded job; and the recovery sweep.
+
+Invoked by the schedule of template.yaml with {"task": "recover"}, it runs
+steppe.recovery's sweep instead (submissions and envelopes left without jobs).
 
 Messages are {"task": "process_chunk", "submission_id": ..., "chunk": n} (a chunk
 of an analyst submission) or {"task": "taxii_add", "status_id": ..., "part": n}
@@ -25,11 +28,14 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from steppe import recovery
 from steppe.correlate.engine import Correlator
 from steppe.correlate.tasks import TASK as CORRELATE_TASK
 from steppe.handlers.common import per_services
 from steppe.ingest.service import IngestService
 from steppe.lifecycle.service import REVOKE_TASK, LifecycleService
+from steppe.runtime import services
+from steppe.stix.timestamps import now_micros
 from steppe.taxii.adding import TASK as TAXII_TASK
 from steppe.taxii.adding import process_part, record_part_failure
 from steppe.taxii.service import TaxiiService
@@ -126,8 +132,22 @@ def handle_taxii_part(record: SQSRecord, status_id: str, part: int) -> None:
         )
 
 
+def sweep() -> dict[str, Any]:
+    """The scheduled sweep: finish what an API call that died left without jobs."""
+    recovered = recovery.recover(
+        services(), recorded_before=now_micros() - recovery.SWEEP_GRACE_MICROS
+    )
+    return {
+        "submissions": recovered.submissions,
+        "statuses": recovered.statuses,
+        "jobs": recovered.jobs,
+    }
+
+
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("task") == recovery.SWEEP_TASK:  # from the schedule in template.yaml
+        return sweep()
     return process_partial_response(
         event=event,
         record_handler=handle_record,

@@ -28,6 +28,7 @@ from functools import partial
 
 import orjson
 
+from steppe import recovery
 from steppe.access.caller import Caller
 from steppe.access.ownership import visible_submission
 from steppe.access.partners import org_identity_id
@@ -136,11 +137,17 @@ class IngestService:
         params: Mapping[str, str],
         caller: Caller,
         submission_id: str | None = None,
+        idempotency: tuple[str, str] | None = None,
     ) -> Accepted:
+        """Accept a submission; `idempotency` (key, request digest) makes a retry find it."""
         caller.require_role("admin", "analyst")
         request = self.parse(body, content_type, params)
         collection = self.resolve_collection(request.report.collection, caller)
         submission_id = submission_id or str(uuid.uuid4())
+        if idempotency is not None:
+            submission_id, found = recovery.bind_submission(self.store, *idempotency, submission_id)
+            if found is not None:  # a retry of a request whose answer was lost
+                return Accepted(submission_id, 202 if self._pending(found) else 201)
         raw_key = f"submissions/{submission_id}/raw"
         self.blobs.put(raw_key, body, media_type(content_type) or "application/octet-stream")
         meta = {
@@ -203,6 +210,7 @@ class IngestService:
             # Reprocessing keeps the first processing time, so unchanged input yields
             # identical objects (nothing to write) and changed ones newer versions.
             "now": meta.get("now") or now_micros(),
+            "run": recovery.new_run(),
             "chunk_keys": []
             if inline
             else [f"submissions/{submission_id}/chunks/{n:05d}" for n in range(1, len(chunks) + 1)],
@@ -220,12 +228,14 @@ class IngestService:
                     chunks_total=len(chunks),
                     observables=len(observables),
                     meta=meta,
-                )
+                ),
+                dispatch_pending=True,
             )
         else:
             self.store.update_submission_meta(submission_id, meta)
         if inline:
             self.process_chunk(submission_id, 1, observables=chunks[0])
+            self.store.mark_dispatched("submission", submission_id)
             return Accepted(submission_id, 201)
         self.services.queue.send(
             [
@@ -233,6 +243,7 @@ class IngestService:
                 for n in range(1, len(chunks) + 1)
             ]
         )
+        self.store.mark_dispatched("submission", submission_id)
         return Accepted(submission_id, 202)
 
     # -- processing ----------------------------------------------------------------
@@ -242,6 +253,7 @@ class IngestService:
     ) -> ChunkResult:
         submission = self._submission(submission_id)
         meta = submission.meta
+        started, rerun = recovery.chunk_started(self.blobs, submission_id, meta.get("run"), chunk)
         if observables is None:
             data = self.blobs.get(str(meta["chunk_keys"][chunk - 1]))  # type: ignore[index]
             if data is None:
@@ -293,7 +305,10 @@ class IngestService:
         result = ChunkResult(
             chunk=chunk, counts=dict(counts), objects=tuple(zip(ids, outcomes, strict=True))
         )
+        if rerun:  # an earlier attempt may have stored these objects and died before recording
+            result = recovery.settle_rerun(self.store, submission, result, started)
         self.store.record_chunk(submission_id, result)
+        recovery.chunk_recorded(self.blobs, submission_id, meta.get("run"), chunk)
         if self.settings.correlate:
             # Correlation is a job of its own: retried, dead-lettered and timed apart.
             self.services.queue.send(
@@ -348,6 +363,12 @@ class IngestService:
         }
 
     # -- reading -------------------------------------------------------------------
+
+    def _pending(self, submission: Submission) -> bool:
+        if submission.status_override is not None:
+            return submission.status_override == "pending"
+        done = len(self.store.chunk_results(submission.id, with_objects=False))
+        return done < submission.chunks_total
 
     def _submission(self, submission_id: str) -> Submission:
         submission = self.store.get_submission(submission_id)

@@ -16,6 +16,8 @@ from steppe.local.routes import FunctionSpec
 Handler = Callable[[Any, Any], Any]
 
 _handlers: dict[str, Handler] = {}
+# Taken only to import a handler the first time; invocations never wait on it
+# (the handlers keep each request's state apart: steppe.handlers.common.RestResolver).
 _lock = threading.Lock()
 
 

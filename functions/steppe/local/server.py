@@ -45,7 +45,7 @@ from steppe.local.routes import (
     RouteTable,
 )
 from steppe.local.waitress_server import LocalServer, WSGIApp, body_too_large_message
-from steppe.local.worker import LocalWorker
+from steppe.local.worker import LocalWorker, recover_on_start
 from steppe.runtime import Services, build_services, use_services
 from steppe.runtime import services as current_services
 
@@ -316,6 +316,8 @@ def serve(
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, lambda *_: server.stop())
     try:
+        if workers:
+            recover_on_start(services, workers[0].queue)
         for number, worker in enumerate(workers):
             worker.start(release_claimed=number == 0)
         _print_urls(server.base_url, settings)

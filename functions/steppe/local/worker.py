@@ -18,9 +18,12 @@ import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from steppe import recovery
 from steppe.local.account import ACCOUNT_ID, region
 from steppe.local.invoke import invoke
 from steppe.local.routes import RouteTable, SqsTrigger
+from steppe.runtime import Services
+from steppe.stix.timestamps import now_micros
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +50,23 @@ class ConsumableQueue(Protocol):
     def ack(self, job_id: str) -> None: ...
     def fail(self, job_id: str, error: str, retry_in: float = 5.0) -> bool: ...
     def release_claimed(self) -> int: ...
+    def live_bodies(self) -> list[str]: ...
     def pending(self) -> int: ...
+
+
+def recover_on_start(services: Services, queue: ConsumableQueue) -> recovery.Recovered:
+    """Before serving: finish what the previous process left recorded but never queued.
+
+    Nothing of this process is running yet, so every open record is taken,
+    however young, and idempotency records still in progress are released;
+    jobs already in the queue (claimed ones included: they are released next)
+    are not queued again.
+    """
+    release = getattr(services.idempotency, "release_in_progress", None)
+    if release is not None:  # the embedded layer: no request of this file is running now
+        release()
+    queued = recovery.queued_jobs(recovery.job_messages(queue.live_bodies()))
+    return recovery.recover(services, recorded_before=now_micros() + 1, queued=queued)
 
 
 class BatchResponseError(ValueError):

@@ -156,10 +156,12 @@ def accept(
     for number, chunk in enumerate(parts, start=1):
         taxii.blobs.put(part_key(record.id, number), orjson.dumps(chunk), "application/json")
     record = replace(record, meta={"parts": len(parts), "writer": _writer_meta(writer)})
-    taxii.store.create_status(record)
+    # Open until its jobs are queued: steppe.recovery finishes it after a crash.
+    taxii.store.create_status(record, dispatch_pending=True)
     taxii.queue.send(
         [{"task": TASK, "status_id": record.id, "part": n} for n in range(1, len(parts) + 1)]
     )
+    taxii.store.mark_dispatched("status", record.id)
     return record, []
 
 

@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 from steppe.errors import Conflict, NotFound
 from steppe.stix.timestamps import now_micros
 from steppe.store.aws import keys
+from steppe.store.aws.recovery import open_work_put
 from steppe.store.aws.table import Item, Table, b, is_condition_failure, n, s
 from steppe.store.port import StatusPart, StatusRecord
 
@@ -47,7 +48,7 @@ class DynamoStatuses:
     _get_blob: Callable[[str], bytes | None]
     _delete_blob: Callable[[str], None]
 
-    def create_status(self, record: StatusRecord) -> None:
+    def create_status(self, record: StatusRecord, dispatch_pending: bool = False) -> None:
         # An id that is still in the table conflicts, even past its expiry:
         # its parts are still there too (ids are UUIDv4s: this never happens
         # by chance).
@@ -62,10 +63,32 @@ class DynamoStatuses:
             "meta": s(orjson.dumps(record.meta).decode()),
             "expires_at": n(expires_at(record.expires)),
         }
+        if dispatch_pending:
+            self._create_with_open_work(record, item)
+            return
         try:
             self._table.put(item, "attribute_not_exists(pk)")
         except ClientError as exc:
             if not is_condition_failure(exc):
+                raise
+            raise Conflict(f"a status with id '{record.id}' already exists") from None
+
+    def _create_with_open_work(self, record: StatusRecord, item: Item) -> None:
+        try:
+            self._table.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table.name,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    open_work_put(self._table.name, "status", record.id, record.created),
+                ]
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
             raise Conflict(f"a status with id '{record.id}' already exists") from None
 

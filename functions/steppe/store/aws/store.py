@@ -13,6 +13,7 @@ from steppe.store.aws.claims import DynamoClaims
 from steppe.store.aws.index import DynamoIndex
 from steppe.store.aws.lease import LEASE_SECONDS, Leases
 from steppe.store.aws.objects import DynamoObjects
+from steppe.store.aws.recovery import DynamoRecovery
 from steppe.store.aws.server_secrets import DynamoSecrets
 from steppe.store.aws.statuses import DynamoStatuses
 from steppe.store.aws.submissions import DynamoSubmissions
@@ -28,6 +29,7 @@ class DynamoStore(
     DynamoAccess,
     DynamoSubmissions,
     DynamoStatuses,
+    DynamoRecovery,
     DynamoAudit,
     DynamoSecrets,
     DynamoIndex,

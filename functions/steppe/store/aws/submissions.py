@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from steppe.errors import Conflict, NotFound
 from steppe.stix.timestamps import now_micros
 from steppe.store.aws import keys
+from steppe.store.aws.recovery import open_work_put
 from steppe.store.aws.table import Item, Table, b, get_s, n, s
 from steppe.store.port import ChunkResult, Submission, SubmissionStatus, legacy_partner_id
 
@@ -35,7 +36,7 @@ class DynamoSubmissions:
     _put_blob: Callable[[str, bytes], None]
     _get_blob: Callable[[str], bytes | None]
 
-    def create_submission(self, submission: Submission) -> None:
+    def create_submission(self, submission: Submission, dispatch_pending: bool = False) -> None:
         # Arrival order breaks ties between equal `created` instants.
         arrival = now_micros() * 1000 + next(_arrivals) % 1000
         item: Item = {
@@ -56,19 +57,22 @@ class DynamoSubmissions:
             "sk": s(keys.submission_listing_sk(submission.created, arrival, submission.id)),
             "id": s(submission.id),
         }
-        try:
-            self._table.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table.name,
-                            "Item": item,
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {"Put": {"TableName": self._table.name, "Item": listing}},
-                ]
+        writes: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table.name,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {"Put": {"TableName": self._table.name, "Item": listing}},
+        ]
+        if dispatch_pending:
+            writes.append(
+                open_work_put(self._table.name, "submission", submission.id, submission.created)
             )
+        try:
+            self._table.client.transact_write_items(TransactItems=writes)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from steppe.config import Settings
 from steppe.runtime import Services
+from steppe.stix.timestamps import now_micros
 from steppe.store.sqlite.blobs import FolderBlobStore
 from steppe.store.sqlite.idempotency import SqliteIdempotencyLayer
 from steppe.store.sqlite.jobs import Job, SqliteJobQueue
@@ -19,6 +20,7 @@ def open_embedded(settings: Settings) -> Services:
     store = SqliteStore(data_dir)
     idempotency = SqliteIdempotencyLayer(store)
     idempotency.purge_expired()
+    store.purge_submission_keys(now_micros())
     return Services(
         settings=settings,
         store=store,

@@ -126,6 +126,19 @@ class SqliteIdempotencyLayer(BasePersistenceLayer):
         with self._db.write() as conn:
             conn.execute("DELETE FROM idempotency WHERE key = ?", (data_record.idempotency_key,))
 
+    def release_in_progress(self) -> int:
+        """At start-up: requests in progress belonged to a process that is gone.
+
+        Their records expire now, so a retry runs at once (and finds the
+        submission its key is bound to) instead of waiting out the dead
+        request's time.
+        """
+        with self._db.write() as conn:
+            return conn.execute(
+                "UPDATE idempotency SET in_progress_expiry = 0 WHERE status = ?",
+                (STATUS_CONSTANTS["INPROGRESS"],),
+            ).rowcount
+
     def purge_expired(self) -> int:
         """Remove expired records (DynamoDB's TTL does this on AWS)."""
         with self._db.write() as conn:

@@ -161,6 +161,11 @@ class SqliteJobQueue(JobQueue):
             self.wakeup.set()
         return count
 
+    def live_bodies(self) -> list[str]:
+        """The bodies of the jobs not yet done and not dead (recovery must not queue them again)."""
+        rows = self._db.connection().execute("SELECT body FROM jobs WHERE status != 'dead'")
+        return [body for (body,) in rows]
+
     def pending(self) -> int:
         """Jobs not yet done and not dead: available or claimed."""
         return int(

@@ -401,7 +401,28 @@ _V7 = (
     ) WITHOUT ROWID""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# Issue 8 (recovery): submissions and TAXII statuses whose jobs are not yet
+# queued (written in the same transaction as the record, deleted once they
+# are; available_at: when a recovery sweep may next take it), and the
+# submission each idempotency key stands for.
+_V8 = (
+    """CREATE TABLE undispatched (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        available_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX undispatched_by_created ON undispatched (created)",
+    """CREATE TABLE submission_keys (
+        key TEXT PRIMARY KEY,
+        submission_id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        expires INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

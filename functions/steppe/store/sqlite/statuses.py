@@ -17,6 +17,7 @@ from steppe.errors import Conflict, NotFound
 from steppe.stix.timestamps import now_micros
 from steppe.store.port import StatusPart, StatusRecord
 from steppe.store.sqlite.database import Database
+from steppe.store.sqlite.recovery import open_work
 
 _COLUMNS = "id, owner, collection_id, created, total, expires, meta"
 # Every part of a live status as one JSON array of [part, successes, failures];
@@ -40,7 +41,7 @@ class SqliteStatuses:
 
     _db: Database
 
-    def create_status(self, record: StatusRecord) -> None:
+    def create_status(self, record: StatusRecord, dispatch_pending: bool = False) -> None:
         params = (
             record.id,
             record.owner,
@@ -56,6 +57,8 @@ class SqliteStatuses:
                 conn.execute(
                     f"INSERT INTO statuses ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", params
                 )
+                if dispatch_pending:
+                    open_work(conn, "status", record.id, record.created)
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"a status with id '{record.id}' already exists") from exc
 

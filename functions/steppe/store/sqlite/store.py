@@ -12,6 +12,7 @@ from steppe.store.sqlite.claims import SqliteClaims
 from steppe.store.sqlite.database import Database
 from steppe.store.sqlite.index import SqliteIndex
 from steppe.store.sqlite.objects import SqliteObjects
+from steppe.store.sqlite.recovery import SqliteRecovery
 from steppe.store.sqlite.server_secrets import SqliteSecrets
 from steppe.store.sqlite.statuses import SqliteStatuses
 from steppe.store.sqlite.submissions import SqliteSubmissions
@@ -25,6 +26,7 @@ class SqliteStore(
     SqliteAccess,
     SqliteSubmissions,
     SqliteStatuses,
+    SqliteRecovery,
     SqliteAudit,
     SqliteSecrets,
     SqliteIndex,

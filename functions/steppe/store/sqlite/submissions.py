@@ -15,6 +15,7 @@ import orjson
 from steppe.errors import Conflict, NotFound
 from steppe.store.port import ChunkResult, Submission, SubmissionStatus, legacy_partner_id
 from steppe.store.sqlite.database import Database
+from steppe.store.sqlite.recovery import open_work
 
 _COLUMNS = (
     "id, collection_id, submitter, created, chunks_total, observables, meta, status_override, "
@@ -61,7 +62,7 @@ class SqliteSubmissions:
 
     _db: Database
 
-    def create_submission(self, submission: Submission) -> None:
+    def create_submission(self, submission: Submission, dispatch_pending: bool = False) -> None:
         try:
             with self._db.write() as conn:
                 conn.execute(
@@ -78,6 +79,8 @@ class SqliteSubmissions:
                         submission.submitter_id or legacy_partner_id(submission.submitter),
                     ),
                 )
+                if dispatch_pending:
+                    open_work(conn, "submission", submission.id, submission.created)
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"a submission with id '{submission.id}' already exists") from exc
 
