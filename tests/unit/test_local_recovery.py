@@ -35,8 +35,8 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
     opened = open_app(
         tmp_path / "data",
         request.param,
-        STEPPE_SYNC_OBSERVABLES="40",
-        STEPPE_CHUNK_OBSERVABLES="40",
+        STEPPE_SYNC_OBSERVABLES="8",
+        STEPPE_CHUNK_OBSERVABLES="8",
         STEPPE_TAXII_SYNC_OBJECTS="4",
         STEPPE_TAXII_PART_OBJECTS="3",
         STEPPE_CORRELATE="0",
@@ -96,7 +96,7 @@ def same_outcome(recovered: dict[str, Any], clean: dict[str, Any]) -> None:
 
 
 def test_a_submission_recorded_without_its_jobs_is_queued_once_and_completes(app: App):
-    clean = clean_run(app, 100)
+    clean = clean_run(app, 20)
     crashed = crashed_before_queueing(app, clean, fresh_collection(app, "after the crash"))
     assert app.pending_jobs() == 0  # nothing would ever process it
 
@@ -109,7 +109,7 @@ def test_a_submission_recorded_without_its_jobs_is_queued_once_and_completes(app
 
 
 def test_only_the_chunks_without_a_result_are_queued(app: App):
-    clean = clean_run(app, 100)
+    clean = clean_run(app, 20)
     crashed = crashed_before_queueing(app, clean, fresh_collection(app, "half done"))
     IngestService(app.services).process_chunk(crashed.id, 2)
     assert recovery.recover(app.services, recorded_before=now_micros() + 1).jobs == 2
@@ -118,7 +118,7 @@ def test_only_the_chunks_without_a_result_are_queued(app: App):
 
 
 def test_a_young_record_is_left_to_the_request_still_writing_it(app: App):
-    clean = clean_run(app, 100)
+    clean = clean_run(app, 20)
     crashed = crashed_before_queueing(app, clean, fresh_collection(app, "in flight"))
     swept = recovery.recover(app.services, recorded_before=crashed.created)  # the AWS sweep's grace
     assert swept == recovery.Recovered() and app.pending_jobs() == 0
@@ -127,7 +127,7 @@ def test_a_young_record_is_left_to_the_request_still_writing_it(app: App):
 def test_an_inline_submission_interrupted_before_its_answer_is_processed_from_its_archive(
     app: App,
 ):
-    clean = app.submit(report(10)).json()
+    clean = app.submit(report(6)).json()
     assert clean["status"] == "complete"
     crashed = crashed_before_queueing(
         app, clean, fresh_collection(app, "inline"), chunk_keys=[], chunks_total=1
@@ -137,7 +137,7 @@ def test_an_inline_submission_interrupted_before_its_answer_is_processed_from_it
 
 
 def test_a_chunk_stored_but_not_recorded_is_recorded_as_its_first_attempt_saw_it(app: App):
-    clean = clean_run(app, 100)
+    clean = clean_run(app, 20)
     crashed = crashed_before_queueing(app, clean, fresh_collection(app, "died mid-chunk"))
     ingest = IngestService(app.services)
     # Chunk 1 ran up to its last step: its objects are stored, its result is not,
@@ -168,9 +168,11 @@ def test_an_envelope_recorded_without_its_jobs_completes_with_every_object_once(
         for n in range(10)
     ]
     # What accept() writes before it dies: the parts, then the status; no job.
+    admin = app.services.store.get_partner("admin")
+    assert admin is not None
     record = StatusRecord(
         id=str(uuid.uuid4()),
-        owner="admin",
+        owner=admin.id,  # statuses belong to the stable partner id
         collection_id=collection_id,
         created=now_micros(),
         total=len(indicators),
@@ -196,10 +198,10 @@ def test_an_envelope_recorded_without_its_jobs_completes_with_every_object_once(
 
 def test_on_start_the_embedded_server_does_not_queue_what_is_already_queued(tmp_path: Path):
     app = open_app(
-        tmp_path / "data", "sqlite", STEPPE_SYNC_OBSERVABLES="40", STEPPE_CHUNK_OBSERVABLES="40"
+        tmp_path / "data", "sqlite", STEPPE_SYNC_OBSERVABLES="8", STEPPE_CHUNK_OBSERVABLES="8"
     )
     try:
-        clean = clean_run(app, 100)
+        clean = clean_run(app, 20)
         crashed = crashed_before_queueing(app, clean, fresh_collection(app, "queued already"))
         # The process died after queueing chunk 1 (claimed, never settled) and before the rest.
         app.services.queue.send(
@@ -249,7 +251,7 @@ def left_in_progress(app: App) -> None:
     )
 
 
-@pytest.mark.parametrize("size", [10, 100])  # answered inline (201), queued (202)
+@pytest.mark.parametrize("size", [6, 20])  # answered inline (201), queued (202)
 def test_a_retry_after_a_crash_returns_the_one_submission(app: App, size: int):
     headers = {"Idempotency-Key": "kg-2009-upload-7"}
     first = app.submit(report(size), headers=headers)
@@ -266,16 +268,16 @@ def test_a_retry_after_a_crash_returns_the_one_submission(app: App, size: int):
 
 
 def test_a_retry_after_a_crash_without_a_key_header_returns_the_one_submission(app: App):
-    first = app.submit(report(100)).json()  # keyed by the request itself
+    first = app.submit(report(20)).json()  # keyed by the request itself
     left_in_progress(app)
-    assert app.submit(report(100)).json()["id"] == first["id"]
+    assert app.submit(report(20)).json()["id"] == first["id"]
     assert len(app.services.store.list_submissions()) == 1
 
 
 def test_a_retry_after_a_crash_before_the_record_creates_it_under_the_bound_id(app: App):
     from steppe.handlers.api import idempotency_key, request_digest
 
-    body = orjson.dumps(report(100))
+    body = orjson.dumps(report(20))
     digest = request_digest("application/json", {}, body)
     admin = app.services.store.get_partner("admin")
     assert admin is not None
@@ -301,7 +303,7 @@ def test_the_scheduled_sweep_of_the_worker_finishes_what_is_old_enough(app: App)
     routes = RouteTable.from_template()
     schedule = load_template_schedule()
     assert schedule["Input"] == '{"task": "recover"}'
-    clean = clean_run(app, 100)
+    clean = clean_run(app, 20)
     old = now_micros() - recovery.SWEEP_GRACE_MICROS - 60_000_000
     crashed = crashed_before_queueing(app, clean, fresh_collection(app, "swept"))
     young = crashed_before_queueing(app, clean, fresh_collection(app, "still being written"))
