@@ -94,9 +94,7 @@ class SqliteCatalog:
                 if conn.execute(
                     "SELECT 1 FROM collections WHERE id = ?", (collection.id,)
                 ).fetchone():
-                    raise Conflict(
-                        f"a collection with id '{collection.id}' already exists", where="id"
-                    )
+                    raise Conflict(f"a collection with id '{collection.id}' already exists", where="id")
                 if _title_taken(conn, collection.api_root, collection.title):
                     raise Conflict(_title_message(collection), where="title")
                 conn.execute(
