@@ -78,6 +78,7 @@ def ceiling(body: bytes) -> tuple[float, int]:
         producer=Producer(derived_id("identity", "bench"), "bench"),
         now=time.time_ns() // 1000,
         parts_total=parts,
+        id_secret=bytes(32),
     )
     dumps = orjson.dumps
     started = time.perf_counter()

@@ -26,6 +26,8 @@ from steppe.stix.versioning import reconcile
 REGISTRY = TemplateRegistry.load(Path(__file__).resolve().parents[2] / "stix_templates")
 PRODUCER = Producer("identity--0b0d8c5f-2f5a-4b83-9d38-1ad8cbe3bb4a", "CERT-KG")
 NOW = parse_micros("2024-05-06T07:08:09.123Z")
+# An installation's secret for derived ids (the store's server secret "derived-ids").
+SECRET = bytes(range(32))
 STIX_OPTIONS = ValidationOptions(version="2.1")
 SCO_TYPES = {
     "ipv4-addr",
@@ -44,8 +46,14 @@ SCO_TYPES = {
 KNOWN_WARNINGS = {"103", "302", "202"}
 
 
-def context(submission: str = "submission-1", parts: int = 1, now: int = NOW) -> ConversionContext:
-    return ConversionContext(submission, PRODUCER, now, parts)
+def context(
+    submission: str = "submission-1",
+    parts: int = 1,
+    now: int = NOW,
+    collection: str = "",
+    secret: bytes = SECRET,
+) -> ConversionContext:
+    return ConversionContext(submission, PRODUCER, now, parts, collection, secret)
 
 
 def convert(
@@ -422,10 +430,9 @@ def test_the_same_names_in_another_collection_or_at_another_tlp_name_other_objec
     def named(collection: str, level: str) -> dict[str, set[str]]:
         doc = kyrgyzstan()
         doc["tlp"] = level
-        ctx = ConversionContext("submission-1", PRODUCER, NOW, 1, collection)
-        header, chunks = convert(parse(doc), ctx)
+        header, chunks = convert(parse(doc), context(collection=collection))
         objects = header + chunks[0]
-        scoped = {"campaign", "intrusion-set", "identity"}
+        scoped = {"campaign", "intrusion-set", "identity", "indicator"}
         ids: dict[str, set[str]] = {}
         for obj in objects:
             if obj["type"] in scoped and obj["id"] != PRODUCER.identity_id:
@@ -442,8 +449,39 @@ def test_the_same_names_in_another_collection_or_at_another_tlp_name_other_objec
     green = named("collection-a", "green")
     assert green == named("collection-a", "green")  # same scope: same ids, new versions
     for other in (named("collection-b", "green"), named("collection-a", "red")):
-        for stix_type in ("campaign", "intrusion-set", "identity", "relationship"):
+        for stix_type in ("campaign", "intrusion-set", "identity", "indicator", "relationship"):
             assert not green[stix_type] & other[stix_type], stix_type
+
+
+PUBLIC_TYPES = {"marking-definition", "attack-pattern", "location", "autonomous-system"}
+
+
+def test_only_public_objects_keep_ids_another_installation_can_derive():
+    """Another secret (another installation) gives every non-public object another id;
+    the same secret gives the same ids again (issue 8, finding 11)."""
+
+    def ids(secret: bytes) -> dict[str, str]:
+        header, chunks = convert(parse(kyrgyzstan()), context(collection="c", secret=secret))
+        return {
+            o["id"]: o["type"]
+            for o in header + chunks[0]
+            if o["type"] not in PUBLIC_TYPES
+            and o["id"] != PRODUCER.identity_id
+            and "value" not in o  # SCOs: their ids are the specification's
+        }
+
+    ours = ids(SECRET)
+    assert ours == ids(bytes(SECRET))
+    assert {"campaign", "identity", "intrusion-set", "indicator", "relationship"} <= set(
+        ours.values()
+    )
+    assert {"report", "observed-data"} <= set(ours.values())
+    assert not ours.keys() & ids(bytes(range(1, 33))).keys()
+
+
+def test_converting_without_the_installation_secret_is_refused():
+    with pytest.raises(ValueError, match="id secret"):
+        convert(parse(kyrgyzstan()), context(secret=b""))
 
 
 def test_the_same_campaign_in_a_second_submission_gets_the_same_id():

@@ -240,7 +240,11 @@ def test_adding_a_kind_is_adding_a_file(tmp_path, monkeypatch):
     )
     request = parse_json(body)
     ctx = ConversionContext(
-        "sub-1", Producer("identity--0b0d8c5f-2f5a-4b83-9d38-1ad8cbe3bb4a", "CERT"), 0, 1
+        "sub-1",
+        Producer("identity--0b0d8c5f-2f5a-4b83-9d38-1ad8cbe3bb4a", "CERT"),
+        0,
+        1,
+        id_secret=bytes(32),
     )
     converter = Converter(registry)
     header = converter.header_objects(request.report, ctx)

@@ -18,10 +18,15 @@ for the tests. Ids are deterministic: SCOs per the STIX specification, every
 other object from the producer and what it is about, so the same campaign,
 target or indicator submitted again gets the same id (steppe.stix.versioning
 then merges versions); observed-data and reports from (submission, part).
-Campaigns, targets and intrusion sets (and the relationships that hang off
-them) are named within a scope: the collection and the report's TLP level
-(`id_scope`), so the same name in another collection or at another TLP is
-another object, and nothing merges what collections and TLP levels keep apart.
+Campaigns, targets, intrusion sets, indicators, every relationship, and the
+observed-data and reports are named within a scope: the collection and the
+report's TLP level (`id_scope`), so the same name or pattern in another
+collection or at another TLP is another object, and nothing merges what
+collections and TLP levels keep apart. The scope is an HMAC under the
+installation's secret (`DERIVED_IDS_SECRET`), so nobody outside can compute
+the id steppe gives, say, a RED indicator for an address, and probe for it.
+What is public keeps public ids anyone can derive: the producer's identity,
+attack patterns, country locations, marking definitions and SCOs.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from steppe.ingest.templates import RoleSpec, Template, TemplateRegistry
 from steppe.stix import patterns
 from steppe.stix import tlp as tlp_levels
 from steppe.stix.countries import COUNTRY_NAMES
-from steppe.stix.ids import derived_id, sco_id, value_sco_id
+from steppe.stix.ids import derived_id, sco_id, secret_scope, value_sco_id
 from steppe.stix.timestamps import format_stix
 from steppe.stix.vocab import MITRE_ATTACK_KILL_CHAIN
 
@@ -45,6 +50,9 @@ from steppe.stix.vocab import MITRE_ATTACK_KILL_CHAIN
 # resolve what the objects they receive refer to, and merging a RED report
 # into a shared object never hides it from everyone else.
 CLEAR_MARKING = tlp_levels.CLEAR.marking_id
+
+# The store's server secret (SecretStore.server_secret) that scopes derived ids.
+DERIVED_IDS_SECRET = "derived-ids"
 
 MILLISECOND = 1000
 DAY = 86_400 * 1_000_000
@@ -66,6 +74,8 @@ class ConversionContext:
     """submission_id and parts_total name the submission's chunks; now is epoch µs.
 
     collection_id: the collection the objects go to (part of the id scope).
+    id_secret: the installation's server secret DERIVED_IDS_SECRET (at least 16
+    bytes; converting refuses to derive ids without it).
     """
 
     submission_id: str
@@ -73,11 +83,13 @@ class ConversionContext:
     now: int
     parts_total: int
     collection_id: str = ""
+    id_secret: bytes = b""
 
 
-def id_scope(collection_id: str, tlp_name: str) -> str:
-    """The scope within which a name names one campaign, target or intrusion set."""
-    return f"{collection_id}/{tlp_name}"
+def id_scope(collection_id: str, tlp_name: str, secret: bytes) -> str:
+    """The scope within which a name or pattern names one object: one collection at one
+    TLP level, in this installation (unguessable without its secret)."""
+    return secret_scope(secret, "scope", collection_id, tlp_name)
 
 
 def object_id(stix_type: str, *key: str) -> str:
@@ -183,6 +195,7 @@ class _Plan:
     marking_id: str
     producer_id: str
     anchor_id: str  # what indicators indicate: the campaign, else the attack pattern
+    scope: str  # id_scope of the submission's collection and TLP
     header_ids: tuple[str, ...]
     # What a report's object_refs name of the header: all but the marking
     # definition, which object_marking_refs already names (stix2 rejects it there).
@@ -209,7 +222,7 @@ class Converter:
         pid = producer.identity_id
         stamp = self._stamp(ctx.now)
         marking = report.tlp.marking_id
-        scope = id_scope(ctx.collection_id, report.tlp.name)
+        scope = id_scope(ctx.collection_id, report.tlp.name, ctx.id_secret)
         out: dict[str, dict[str, Any]] = {}
 
         def add(obj: dict[str, Any]) -> str:
@@ -232,7 +245,7 @@ class Converter:
             return obj
 
         def relate(source: str, rel_type: str, target: str, **props: Any) -> str:
-            rel_id = object_id("relationship", pid, rel_type, source, target)
+            rel_id = object_id("relationship", pid, scope, rel_type, source, target)
             return add(
                 sdo(
                     "relationship",
@@ -340,6 +353,7 @@ class Converter:
         stamp = plan.stamp
         marking = plan.marking_id
         anchor = plan.anchor_id
+        scope = plan.scope
         locations = template.locations
         label = template.label
         kind_name = template.kind
@@ -360,7 +374,9 @@ class Converter:
 
         def relate(source: str, rel_type: str, target: str, description: str = "") -> None:
             # object_id() inlined on the hot path: the type leads the key
-            rel_id = derived_id("relationship", "relationship", pid, rel_type, source, target)
+            rel_id = derived_id(
+                "relationship", "relationship", pid, scope, rel_type, source, target
+            )
             if rel_id in seen:
                 return
             seen.add(rel_id)
@@ -432,7 +448,9 @@ class Converter:
                 else:
                     pattern = pattern_for(obs_type, value)
                     shown = value
-                indicator_ref = derived_id("indicator", "indicator", pid, pattern)  # = object_id
+                indicator_ref = derived_id(
+                    "indicator", "indicator", pid, scope, pattern
+                )  # = object_id
                 if indicator_ref not in seen:
                     seen.add(indicator_ref)
                     valid_from = first if first is not None else report_first
@@ -510,7 +528,7 @@ class Converter:
             observed = {
                 "type": "observed-data",
                 "spec_version": "2.1",
-                "id": object_id("observed-data", submission, str(part)),
+                "id": object_id("observed-data", scope, submission, str(part)),
                 "created_by_ref": pid,
                 "created": stamp,
                 "modified": stamp,
@@ -537,7 +555,7 @@ class Converter:
         report_obj: dict[str, Any] = {
             "type": "report",
             "spec_version": "2.1",
-            "id": object_id("report", submission, str(part)),
+            "id": object_id("report", scope, submission, str(part)),
             "created_by_ref": pid,
             "created": stamp,
             "modified": stamp,
@@ -574,7 +592,7 @@ class Converter:
             header = self.header_objects(report, ctx)
             kind = self._kind(report)
             pid = ctx.producer.identity_id
-            scope = id_scope(ctx.collection_id, report.tlp.name)
+            scope = id_scope(ctx.collection_id, report.tlp.name, ctx.id_secret)
             anchor = (
                 object_id("campaign", pid, scope, name_key(report.campaign.name))
                 if report.campaign is not None
@@ -586,6 +604,7 @@ class Converter:
                 marking_id=report.tlp.marking_id,
                 producer_id=pid,
                 anchor_id=anchor,
+                scope=scope,
                 header_ids=tuple(obj["id"] for obj in header),
                 header_refs=tuple(
                     obj["id"] for obj in header if obj["type"] != "marking-definition"

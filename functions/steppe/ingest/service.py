@@ -34,7 +34,7 @@ from steppe.access.ownership import visible_submission
 from steppe.access.partners import org_identity_id
 from steppe.correlate.tasks import correlate_message
 from steppe.errors import Conflict, Forbidden, InvalidInput, NotFound, UnsupportedMediaType
-from steppe.ingest.convert import ConversionContext, Converter, Producer
+from steppe.ingest.convert import DERIVED_IDS_SECRET, ConversionContext, Converter, Producer
 from steppe.ingest.models import (
     Observable,
     Report,
@@ -85,6 +85,14 @@ class IngestService:
         self.registry = registry or TemplateRegistry.load()
         self.converter = Converter(self.registry)
         self.writes = WritePath(self.store, self.store, org_identity_id(self.settings.org_name))
+        self._id_secret: bytes | None = None
+
+    @property
+    def id_secret(self) -> bytes:
+        """The installation's secret for derived ids, read from the store once per service."""
+        if self._id_secret is None:
+            self._id_secret = self.store.server_secret(DERIVED_IDS_SECRET)
+        return self._id_secret
 
     # -- accepting ---------------------------------------------------------------
 
@@ -266,6 +274,7 @@ class IngestService:
             now=int(meta["now"]),  # type: ignore[arg-type]
             parts_total=submission.chunks_total,
             collection_id=submission.collection_id,
+            id_secret=self.id_secret,
         )
         produced = self.converter.header_objects(report, ctx)
         produced += self.converter.chunk_objects(report, observables, chunk, ctx)
