@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-import orjson
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel
@@ -31,8 +30,15 @@ from steppe.access.administration import (
     describe_partner,
 )
 from steppe.access.caller import Caller
-from steppe.errors import InvalidInput, PayloadTooLarge
-from steppe.handlers.common import caller_of, json_response, per_services, query_params, raw_body
+from steppe.errors import PayloadTooLarge
+from steppe.handlers.common import (
+    caller_of,
+    json_object,
+    json_response,
+    per_services,
+    query_params,
+    raw_body,
+)
 
 router = APIGatewayRouter()
 administration = per_services(lambda current: Administration(current.store, current.settings))
@@ -113,13 +119,7 @@ def _body(model: type[M]) -> M:
         raise PayloadTooLarge(
             f"the body is {len(raw):,} bytes; the limit is {MAX_BODY:,}", where="body"
         )
-    try:
-        document = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError as problem:
-        raise InvalidInput(f"the body is not valid JSON: {problem}", where="body") from None
-    if not isinstance(document, dict):
-        raise InvalidInput("the body must be a JSON object", where="body")
-    return parse(model, document)
+    return parse(model, json_object(raw))
 
 
 def _service() -> Administration:

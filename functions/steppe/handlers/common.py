@@ -153,6 +153,17 @@ def raw_body(event: Mapping[str, Any]) -> bytes:
     return body.encode("utf-8")
 
 
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A body that must be a JSON object ({} when empty); 400 when it is not one."""
+    try:
+        document = orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError as problem:
+        raise InvalidInput(f"the body is not valid JSON: {problem}", where="body") from None
+    if not isinstance(document, dict):
+        raise InvalidInput("the body must be a JSON object", where="body")
+    return document
+
+
 def json_fields(
     event: Mapping[str, Any], allowed: Collection[str], required: Collection[str] = ()
 ) -> dict[str, Any]:
@@ -161,13 +172,7 @@ def json_fields(
     400 naming the problem when it is not JSON, not an object, has a field not
     allowed or lacks a required one.
     """
-    raw = raw_body(event)
-    try:
-        document = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError as problem:
-        raise InvalidInput(f"the body is not valid JSON: {problem}", where="body") from None
-    if not isinstance(document, dict):
-        raise InvalidInput("the body must be a JSON object", where="body")
+    document = json_object(raw_body(event))
     unknown = sorted(set(document) - set(allowed))
     if unknown:
         raise InvalidInput(
