@@ -237,14 +237,19 @@ def test_an_analysts_expired_indicators_are_served_once_renewed(world: World):
     full = add_collection(world, "Full feed")["id"]
     world.partner("siem", "amber", read=[siem])
     world.partner("cert", "amber", read=[full])
+    created: dict[str, list[str]] = {}
     for collection_id in (siem, full):
         reply = world.app.submit({**example(), "collection": collection_id})
         assert reply.status == 201, reply.body
+        created[collection_id] = reply.json()["objects"]["created"]
     historic = pulled(world, full, "cert")
-    indicators = {obj["id"] for obj in historic if obj["type"] == "indicator"}
-    assert indicators and all(
-        obj["valid_until"] < "2010" for obj in historic if "valid_until" in obj
-    )
+    assert {obj["id"] for obj in historic if obj["type"] == "indicator"} == {
+        i for i in created[full] if i.startswith("indicator--")
+    }
+    assert all(obj["valid_until"] < "2010" for obj in historic if "valid_until" in obj)
+    # Each collection has indicators of its own (ids are scoped by collection and TLP).
+    indicators = {i for i in created[siem] if i.startswith("indicator--")}
+    assert indicators and indicators.isdisjoint(created[full])
     served = pulled(world, siem, "siem")
     assert served and not [obj for obj in served if obj["type"] == "indicator"]
 
