@@ -190,7 +190,7 @@ def test_a_green_partner_never_sees_amber_or_unreadable_campaigns(app: App, worl
 
 def test_weak_evidence_names_no_neighbour_the_caller_may_not_see(app: App, world):
     # An AMBER indicator reported in the GREEN Georgian campaign: its group
-    # membership carries the campaign's TLP, the value itself is AMBER.
+    # membership is kept at the stricter of the two (AMBER), as correlation writes it.
     store = app.services.store
     store.index_values(
         [
@@ -208,7 +208,7 @@ def test_weak_evidence_names_no_neighbour_the_caller_may_not_see(app: App, world
         ]
     )
     store.index_groups(
-        [GroupMember("net:198.51.100.0/24", GE, world.default, 1, "ipv4-addr:198.51.100.250")]
+        [GroupMember("net:198.51.100.0/24", GE, world.default, 2, "ipv4-addr:198.51.100.250")]
     )
 
     def weak_of(result: dict[str, Any]) -> dict[str, list[str]]:

@@ -20,8 +20,8 @@ see no record of is not named, and is answered 404 like one that does not exist.
 The cost does not depend on the size of the index, and a bulk lookup makes a
 bounded number of store calls whatever the number of values: one
 cidr_prefixes(); find_values() over every probe key, then over what the
-queried networks contain and over the neighbours weak evidence would name, and
-find_groups() over every group, all in large batches; one
+queried networks contain, and find_groups() over every group, all in large
+batches; one
 find_false_positives() and one get_campaigns().
 """
 
@@ -69,9 +69,6 @@ LIST_CAP = 100  # ids listed per value and per match (counts stay exact up to OC
 # member of an IPv4 group is known, so what lies inside a queried network is exact.
 GROUP_SAMPLE = 512
 WEAK_SAMPLE = 10  # neighbouring values shown per weak-evidence entry
-# Occurrences read per neighbour to confirm the caller may see it in its campaign
-# (fewer than that confirm nothing: weak evidence errs towards saying less).
-NEIGHBOUR_OCCURRENCES = 100
 # The campaign view reads at most this many occurrences of a campaign.
 CAMPAIGN_SCAN = 20_000
 CAMPAIGN_PAGE = 1_000
@@ -289,20 +286,11 @@ class LookupService:
             if plan.container
         }
         inside = {member for members in contents.values() for member in members}
-        # Group members carry their campaign's TLP, not their own: a neighbour is
-        # shown only once an occurrence of it the caller may see says so.
-        neighbours = {
-            member
-            for key, plan in plans.items()
-            if plan.group and split(key)[0] != AS
-            for hit in hits.get(plan.group, ())
-            for member in hit.keys
-            if not plan.inside(member)
-        }
         occurrences.update(self._find_values(sorted(inside - probes.keys())))
-        occurrences.update(
-            self._find_values(sorted(neighbours - inside - probes.keys()), NEIGHBOUR_OCCURRENCES)
-        )
+        # Weak evidence names the members of visible group records only: a member is
+        # kept at the stricter of its campaign's level and its own occurrence's, in that
+        # occurrence's collection (steppe.correlate.engine), so whoever may see the
+        # record may see an occurrence of every member in it.
 
         campaign_ids = dict.fromkeys(
             occurrence.campaign_id
@@ -405,11 +393,7 @@ class LookupService:
             if is_as or hit.campaign_id not in records or hit.campaign_id in campaigns:
                 continue
             outside = sorted(
-                member
-                for member in hit.keys
-                if member != plan.key
-                and not plan.inside(member)
-                and _seen_in(occurrences.get(member, ()), hit.campaign_id, caller)
+                member for member in hit.keys if member != plan.key and not plan.inside(member)
             )
             others = len(outside)
             if not others:
@@ -623,15 +607,6 @@ def _merge_hits(hits: list[GroupHit]) -> list[GroupHit]:
                 max(known.count, hit.count, len(known.keys | hit.keys)),
             )
     return [merged[c] for c in sorted(merged)]
-
-
-def _seen_in(occurrences: Iterable[IndexedValue], campaign_id: str, caller: Caller) -> bool:
-    """Whether the caller may see an occurrence of the value in that campaign."""
-    return any(
-        occurrence.campaign_id == campaign_id
-        and may_see(caller, occurrence.collection_id, occurrence.tlp)
-        for occurrence in occurrences
-    )
 
 
 def shared_display(item: str) -> str:

@@ -339,11 +339,19 @@ _V6 = (
         key TEXT NOT NULL,
         PRIMARY KEY (grp, campaign_id, collection_id, tlp, key)
     ) WITHOUT ROWID""",
-    """INSERT INTO group_records SELECT grp, campaign_id, collection_id, tlp, members
-    FROM group_campaigns""",
+    # A member is kept at the stricter of its campaign's level and its own
+    # occurrences' (as correlation writes them): whoever may see the record may
+    # see the member. A member with no occurrence left is kept at RED.
     """INSERT INTO group_record_members
-    SELECT m.grp, m.campaign_id, g.collection_id, g.tlp, m.key
+    SELECT m.grp, m.campaign_id, g.collection_id,
+        max(g.tlp, coalesce((SELECT max(v.tlp) FROM value_index AS v
+                             WHERE v.key = m.key AND v.campaign_id = m.campaign_id
+                                 AND v.collection_id = g.collection_id), 4)),
+        m.key
     FROM group_members AS m JOIN group_campaigns AS g USING (grp, campaign_id)""",
+    """INSERT INTO group_records
+    SELECT grp, campaign_id, collection_id, tlp, count(*) FROM group_record_members
+    GROUP BY grp, campaign_id, collection_id, tlp""",
     "DROP TABLE group_members",
     "DROP TABLE group_campaigns",
     "DROP TABLE link_evidence",
