@@ -17,9 +17,9 @@ from typing import Any
 import orjson
 
 from bench.common import Server, embedded_server, heading, row
-from steppe.ingest.convert import ConversionContext, Converter, Producer
-from steppe.ingest.models import parse_json
-from steppe.ingest.templates import TemplateRegistry
+from steppe.conversion.converter import ConversionContext, Converter, Producer
+from steppe.conversion.templates import TemplateRegistry
+from steppe.observables.model import parse_json
 from steppe.stix.ids import derived_id
 
 SIZES = (10_000, 100_000)

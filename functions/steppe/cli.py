@@ -172,7 +172,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_reprocess(args: argparse.Namespace) -> int:
-    from steppe.ingest.service import IngestService
+    from steppe.ingest.submissions import IngestService
 
     service = IngestService(_open_services())
     accepted = service.reprocess(args.submission_id)
@@ -303,7 +303,7 @@ def _console_analyst(name: str) -> Any:
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
-    from steppe.lifecycle.service import LifecycleService
+    from steppe.lifecycle.retraction import LifecycleService
 
     service = LifecycleService(_open_services())
     caller = _console_analyst(args.analyst)
@@ -326,7 +326,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_false_positive(args: argparse.Namespace) -> int:
-    from steppe.lifecycle.service import LifecycleService
+    from steppe.lifecycle.retraction import LifecycleService
 
     service = LifecycleService(_open_services())
     caller = _console_analyst(args.analyst)

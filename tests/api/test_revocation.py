@@ -16,10 +16,11 @@ import pytest
 import stix2
 from stix2validator import ValidationOptions, validate_instance
 
-from steppe.access.partners import add_partner, org_identity_id
+from steppe.access.partners import add_partner
+from steppe.lifecycle.retraction import LifecycleService
 from steppe.lifecycle.revocation import note_id, successor_id
-from steppe.lifecycle.service import LifecycleService
 from steppe.stix import tlp
+from steppe.stix.identities import org_identity_id
 from steppe.stix.timestamps import parse_micros
 from steppe.store.port import ALL_VERSIONS, ObjectQuery
 from support.app import App, example, open_app, stored_count

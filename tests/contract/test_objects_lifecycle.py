@@ -4,7 +4,7 @@ The reads judge at AT, thirty days after the January 2009 attacks: an
 indicator whose valid_until is at or before AT has expired, one whose
 valid_until lies after AT is still active, one without valid_until never
 expires. The versions are built as writers build them (the lifecycle read
-from the body by steppe.stix.lifecycle).
+from the body by steppe.stix.validity).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import orjson
 import pytest
 
 from steppe.stix import tlp
-from steppe.stix.lifecycle import lifecycle_of
 from steppe.stix.timestamps import format_stix
+from steppe.stix.validity import lifecycle_of
 from steppe.store.port import (
     ALL_VERSIONS,
     FIRST,

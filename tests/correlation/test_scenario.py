@@ -24,10 +24,11 @@ from scenario import (
 )
 from stix2validator import ValidationOptions, validate_instance
 
-from steppe.access.partners import add_partner, org_identity_id
+from steppe.access.partners import add_partner
 from steppe.correlate.engine import confidence
-from steppe.correlate.tasks import correlate_message
+from steppe.jobs.tasks import correlate_message
 from steppe.stix import tlp
+from steppe.stix.identities import org_identity_id
 from support.app import App
 
 TAXII = "application/taxii+json;version=2.1"

@@ -30,9 +30,9 @@ from pathlib import Path
 import pytest
 
 from steppe.access.partners import add_partner
-from steppe.ingest.service import bundle_key
 from steppe.local.routes import RouteTable
 from steppe.local.server import create_server
+from steppe.store.blob_keys import bundle_key
 from steppe.store.port import Collection
 from support.app import App, example, open_app
 

@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from steppe.access.partners import add_partner, org_identity_id, partner_identity_id
+from steppe.access.partners import add_partner
 from steppe.stix import tlp
+from steppe.stix.identities import org_identity_id, partner_identity_id
 from steppe.stix.timestamps import format_stix, parse_micros
 from steppe.store.port import ALL_VERSIONS, EvidenceScope, ObjectQuery
 from support.app import App, open_app

@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 
 from steppe.access.bootstrap import BootstrapResult, ensure_bootstrapped
 from steppe.config import Settings
+from steppe.local.job_thread import LocalWorker
 from steppe.local.routes import RouteTable
 from steppe.local.server import create_app
-from steppe.local.worker import LocalWorker
 from steppe.runtime import Services, build_services, use_services
 
 ROUTES = RouteTable.from_template()

@@ -22,7 +22,8 @@ import uuid
 from dataclasses import dataclass
 
 from steppe.access.collections import add_collection
-from steppe.access.partners import add_partner, org_identity_id
+from steppe.access.partners import add_partner
+from steppe.stix.identities import org_identity_id
 from steppe.stix.ids import value_sco_id
 from steppe.stix.timestamps import parse_micros
 from steppe.store.port import (

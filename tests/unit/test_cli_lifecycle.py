@@ -11,11 +11,11 @@ import pytest
 
 from steppe import cli
 from steppe.access.caller import Caller
-from steppe.access.partners import org_identity_id
-from steppe.ingest.service import IngestService
+from steppe.ingest.submissions import IngestService
 from steppe.lifecycle.revocation import note_id
 from steppe.runtime import services, use_services
 from steppe.stix import tlp
+from steppe.stix.identities import org_identity_id
 from steppe.stix.timestamps import parse_micros
 from steppe.store.port import IndexedValue, ObjectQuery
 

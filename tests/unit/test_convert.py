@@ -1,4 +1,4 @@
-"""Converting submissions to STIX 2.1 (steppe.ingest.convert), checked with stix2 and its
+"""Converting submissions to STIX 2.1 (steppe.conversion.converter), checked with stix2 and its
 validator."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import stix2
 from stix2patterns.validator import run_validator
 from stix2validator import ValidationOptions, validate_instance
 
-from steppe.ingest.convert import ConversionContext, Converter, Producer
-from steppe.ingest.models import SubmissionRequest, parse_json
-from steppe.ingest.templates import Template, TemplateRegistry
+from steppe.conversion.converter import ConversionContext, Converter, Producer
+from steppe.conversion.templates import Template, TemplateRegistry
+from steppe.observables.model import SubmissionRequest, parse_json
 from steppe.stix import tlp
 from steppe.stix.ids import random_id, value_sco_id
 from steppe.stix.patterns import quote

@@ -1,4 +1,4 @@
-"""Parsing and validating CSV submissions (steppe.ingest.models.parse_csv)."""
+"""Parsing and validating CSV submissions (steppe.observables.model.parse_csv)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import orjson
 import pytest
 
 from steppe.errors import InvalidInput
-from steppe.ingest import models
-from steppe.ingest.models import Observable, parse_csv, parse_json
+from steppe.observables import model as models
+from steppe.observables.model import Observable, parse_csv, parse_json
 from steppe.stix import tlp
 from steppe.stix.timestamps import parse_micros
 

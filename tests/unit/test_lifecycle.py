@@ -1,11 +1,11 @@
-"""Reading an object's lifecycle (steppe.stix.lifecycle)."""
+"""Reading an object's lifecycle (steppe.stix.validity)."""
 
 from __future__ import annotations
 
 import pytest
 
-from steppe.stix.lifecycle import is_active, lifecycle_of, valid_until_of
 from steppe.stix.timestamps import parse_micros
+from steppe.stix.validity import is_active, lifecycle_of, valid_until_of
 
 # The January 2009 DDoS against Kyrgyz ISPs, and the spring its indicators expire.
 DAY = parse_micros("2009-01-18T00:00:00Z")

@@ -1,4 +1,4 @@
-"""steppe.recovery on both shapes, from the states a crash leaves behind.
+"""steppe.jobs.recovery on both shapes, from the states a crash leaves behind.
 
 Each state is built through the port exactly as the interrupted request or
 job left it (a record written with its open-work mark and no job; objects
@@ -18,9 +18,9 @@ from typing import Any
 import orjson
 import pytest
 
-from steppe import recovery
-from steppe.ingest.service import IngestService
-from steppe.local.worker import recover_on_start
+from steppe.ingest.submissions import IngestService
+from steppe.jobs import recovery
+from steppe.local.job_thread import recover_on_start
 from steppe.stix.timestamps import now_micros
 from steppe.store.port import Collection, StatusRecord
 from steppe.taxii.adding import part_key

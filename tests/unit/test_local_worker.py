@@ -21,7 +21,7 @@ from local_fixtures.support import (
 
 from steppe.config import Settings
 from steppe.local.account import region
-from steppe.local.worker import BatchResponseError, LocalWorker, drain, failed_message_ids
+from steppe.local.job_thread import BatchResponseError, LocalWorker, drain, failed_message_ids
 from steppe.store.sqlite import SqliteJobQueue, SqliteStore, open_embedded
 
 

@@ -1,4 +1,4 @@
-"""Parsing and validating JSON submissions (steppe.ingest.models)."""
+"""Parsing and validating JSON submissions (steppe.observables.model)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import orjson
 import pytest
 
 from steppe.errors import InvalidInput
-from steppe.ingest import models
-from steppe.ingest.models import (
+from steppe.observables import model as models
+from steppe.observables.model import (
     Observable,
     decode_observables,
     encode_observables,

@@ -3,7 +3,7 @@
 import pytest
 
 from steppe.errors import UnsupportedMediaType
-from steppe.taxii.errors import NotAcceptable, error_headers, error_resource
+from steppe.taxii.error_resources import NotAcceptable, error_headers, error_resource
 from steppe.taxii.media import TAXII_21, check_accept, check_content_type
 
 

@@ -8,15 +8,15 @@ import orjson
 import pytest
 import yaml
 
-from steppe.ingest.convert import ConversionContext, Converter, Producer
-from steppe.ingest.models import parse_json
-from steppe.ingest.templates import (
+from steppe.conversion.converter import ConversionContext, Converter, Producer
+from steppe.conversion.templates import (
     OBSERVABLE_TYPES,
     TemplateError,
     TemplateRegistry,
     default_directory,
     load_template,
 )
+from steppe.observables.model import parse_json
 from steppe.stix import vocab
 
 REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "stix_templates"

@@ -6,49 +6,17 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
 
 from steppe.access.caller import ROLES
 from steppe.access.keys import generate_key, hash_key
 from steppe.errors import Conflict, InvalidInput, NotFound
 from steppe.stix import tlp
-from steppe.stix.ids import derived_id
-from steppe.stix.timestamps import format_stix, now_micros
+from steppe.stix.identities import org_identity_id, partner_identity_id
+from steppe.stix.timestamps import now_micros
 from steppe.store.port import Partner, Store
 
 # Default clearance per role: staff see everything; outside partners start at GREEN.
 DEFAULT_CLEARANCE = {"admin": tlp.RED.rank, "analyst": tlp.RED.rank, "partner": tlp.GREEN.rank}
-
-
-def org_identity_id(org_name: str) -> str:
-    """The STIX identity of the organisation running steppe (the producer of submissions)."""
-    return derived_id("identity", "organisation", org_name)
-
-
-def org_identity(org_name: str, stamp: int) -> dict[str, Any]:
-    """The organisation's identity object, for a collection that does not hold it yet."""
-    text = format_stix(stamp)
-    return {
-        "type": "identity",
-        "spec_version": "2.1",
-        "id": org_identity_id(org_name),
-        "created_by_ref": org_identity_id(org_name),
-        "created": text,
-        "modified": text,
-        "name": org_name,
-        "identity_class": "organization",
-        "object_marking_refs": [tlp.CLEAR.marking_id],
-    }
-
-
-def partner_identity_id(partner_id: str) -> str:
-    """The STIX identity steppe gives a partner's objects: derived from its stable id.
-
-    Not from its name: a name deleted and created again would otherwise get the
-    old partner's identity, and with it the right to add versions of the old
-    partner's objects (a producer owns what carries its created_by_ref).
-    """
-    return derived_id("identity", "partner", partner_id)
 
 
 # Partner names: they appear in URLs (/api/v1/admin/partners/<name>), in Basic

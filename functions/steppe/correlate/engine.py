@@ -24,7 +24,7 @@ partner posted over TAXII), in the worker:
 Evidence is kept apart by where it may be shown (steppe.correlate.evidence):
 the collections of the two occurrences behind it and their strictest TLP.
 A relationship names only evidence that every reader of its collection and
-marking may see (steppe.correlate.visibility); campaign records are kept per
+marking may see (steppe.access.visibility); campaign records are kept per
 collection and TLP, so what one collection says of a campaign never reaches
 the readers of another.
 
@@ -45,8 +45,7 @@ from typing import Any
 
 import orjson
 
-from steppe.access.partners import org_identity, org_identity_id
-from steppe.correlate import values
+from steppe.access.visibility import LeastReader, may_see_all
 from steppe.correlate.evidence import (
     HIGHEST,
     collections_of,
@@ -55,13 +54,14 @@ from steppe.correlate.evidence import (
     every_level,
 )
 from steppe.correlate.extract import Batch, Occurrence, read_batch
-from steppe.correlate.visibility import LeastReader, may_see_all
-from steppe.ingest.service import bundle_key
+from steppe.observables import keys as values
 from steppe.runtime import Services
 from steppe.stix import tlp as tlp_levels
+from steppe.stix.identities import org_identity, org_identity_id
 from steppe.stix.ids import derived_id
 from steppe.stix.timestamps import format_stix, now_micros
 from steppe.stix.versioning import reconcile, version_of
+from steppe.store.blob_keys import bundle_key
 from steppe.store.latest import latest_versions
 from steppe.store.port import (
     CampaignLink,
@@ -366,7 +366,7 @@ class Correlator:
         this batch's collection per level at which evidence was first seen
         there, marked at least at both campaigns' levels in it, naming the set
         of its marking: what every reader of the collection at that marking
-        may see (steppe.correlate.visibility.LeastReader).
+        may see (steppe.access.visibility.LeastReader).
         """
         theirs = theirs_records[0].id
         pair = (min(mine, theirs), max(mine, theirs))

@@ -10,7 +10,7 @@ For each value a lookup answers with its matches:
 and, kept apart and labelled as such, weak evidence: campaigns with other
 addresses in its /24 (/48). Weak evidence never counts as a match.
 
-Everything is filtered for the caller by steppe.correlate.visibility: an
+Everything is filtered for the caller by steppe.access.visibility: an
 occurrence, a campaign record, a group member, link evidence or a false
 positive is seen only by a caller who may read its collection(s) and is
 cleared for its TLP (admins read every collection). Counts, confidence and
@@ -34,8 +34,16 @@ from itertools import islice
 from typing import Any
 
 from steppe.access.caller import Caller
+from steppe.access.visibility import (
+    may_see,
+    may_see_all,
+    may_see_false_positive,
+    visible_campaign,
+    visible_collections,
+)
 from steppe.correlate.evidence import confidence
-from steppe.correlate.values import (
+from steppe.errors import InvalidInput, NotFound, PayloadTooLarge
+from steppe.observables.keys import (
     AS,
     IPV4,
     NEIGHBOURHOOD,
@@ -48,14 +56,6 @@ from steppe.correlate.values import (
     probe_keys,
     split,
 )
-from steppe.correlate.visibility import (
-    may_see,
-    may_see_all,
-    may_see_false_positive,
-    visible_campaign,
-    visible_collections,
-)
-from steppe.errors import InvalidInput, NotFound, PayloadTooLarge
 from steppe.runtime import Services
 from steppe.stix import tlp
 from steppe.stix.timestamps import format_stix

@@ -24,10 +24,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from steppe import recovery
 from steppe.access.ownership import may_see_submission
 from steppe.errors import Conflict, InvalidInput, PayloadTooLarge, SteppeError
-from steppe.handlers import admin, intel, lifecycle
+from steppe.handlers import admin, intel
+from steppe.handlers import retractions as lifecycle
 from steppe.handlers.common import (
     RestResolver,
     caller_of,
@@ -40,7 +40,8 @@ from steppe.handlers.common import (
     raw_body,
 )
 from steppe.handlers.openapi import openapi_document
-from steppe.ingest.service import IngestService
+from steppe.ingest.submissions import IngestService
+from steppe.jobs import recovery
 from steppe.runtime import Services, services
 
 logger = Logger()
@@ -83,7 +84,7 @@ class _PerRequestConfig(IdempotencyConfig):
 def _make_idempotent_submit(current: Services) -> tuple[Any, IdempotencyConfig]:
     # A record left in progress by a crash expires with the request's time; a
     # retry then runs submit again, which finds the submission the key is
-    # bound to (steppe.recovery.bind_submission) instead of creating another.
+    # bound to (steppe.jobs.recovery.bind_submission) instead of creating another.
     config = _PerRequestConfig(
         event_key_jmespath="key",
         payload_validation_jmespath="digest",

@@ -1,8 +1,8 @@
 """The OpenAPI document of the analyst API, served at /api/v1/openapi.json.
 
 Powertools generates the paths from the routes; the submission body is read
-raw (JSON or CSV, validated by steppe.ingest.models with errors that name the
-field or row), so its schema is added here, from ingest/observation.schema.json.
+raw (JSON or CSV, validated by steppe.observables.model with errors that name the
+field or row), so its schema is added here, from observables/observation.schema.json.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from steppe.ingest.templates import TemplateRegistry
+from steppe.conversion.templates import TemplateRegistry
 
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "ingest" / "observation.schema.json"
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "observables" / "observation.schema.json"
 
 _ERROR = {
     "type": "object",

@@ -1,7 +1,7 @@
 """The TAXII 2.1 server (TaxiiFunction): every endpoint under /taxii2/.
 
 A thin shell: each route names its resource in steppe.taxii.resources, and
-steppe.taxii.service runs it (authentication, content negotiation, errors,
+steppe.taxii.serving runs it (authentication, content negotiation, errors,
 audit). Routes match with and without the trailing slash TAXII clients send.
 stix2 is never imported on the read path (only when objects are added).
 """
@@ -29,7 +29,7 @@ from steppe.taxii.resources import (
     versions,
 )
 from steppe.taxii.resources import object as single_object
-from steppe.taxii.service import Resource, TaxiiService
+from steppe.taxii.serving import Resource, TaxiiService
 
 logger = Logger()
 app = RestResolver()

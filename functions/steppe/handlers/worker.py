@@ -1,12 +1,12 @@
 """The worker (WorkerFunction): one SQS message, one bounded job; and the recovery sweep.
 
 Invoked by the schedule of template.yaml with {"task": "recover"}, it runs
-steppe.recovery's sweep instead (submissions and envelopes left without jobs).
+steppe.jobs.recovery's sweep instead (submissions and envelopes left without jobs).
 
 Messages are {"task": "process_chunk", "submission_id": ..., "chunk": n} (a chunk
 of an analyst submission) or {"task": "taxii_add", "status_id": ..., "part": n}
 (a part of an envelope posted over TAXII), or {"task": "correlate", ...}
-(steppe.correlate.tasks: a stored chunk or envelope against the index), or
+(steppe.jobs.tasks: a stored chunk or envelope against the index), or
 {"task": "revoke_chunk", ...} (steppe.lifecycle: revoke what a chunk published).
 A job that fails is retried by the queue; on its last attempt the failure is
 also recorded (on the submission, whose status then says "failed" instead of
@@ -28,17 +28,17 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from steppe import recovery
 from steppe.correlate.engine import Correlator
-from steppe.correlate.tasks import TASK as CORRELATE_TASK
 from steppe.handlers.common import per_services
-from steppe.ingest.service import IngestService
-from steppe.lifecycle.service import REVOKE_TASK, LifecycleService
+from steppe.ingest.submissions import IngestService
+from steppe.jobs import recovery
+from steppe.jobs.tasks import TASK as CORRELATE_TASK
+from steppe.lifecycle.retraction import REVOKE_TASK, LifecycleService
 from steppe.runtime import services
 from steppe.stix.timestamps import now_micros
 from steppe.taxii.adding import TASK as TAXII_TASK
 from steppe.taxii.adding import process_part, record_part_failure
-from steppe.taxii.service import TaxiiService
+from steppe.taxii.serving import TaxiiService
 
 logger = Logger()
 # Matches maxReceiveCount of the queue's redrive policy in template.yaml.

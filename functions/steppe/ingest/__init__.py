@@ -1,1 +1,1 @@
-"""Observation models and their conversion to STIX through stix_templates/."""
+"""Analyst submissions: accepting a report, storing it as STIX (inline or in queued parts)."""

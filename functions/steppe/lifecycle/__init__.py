@@ -4,6 +4,6 @@
   says why, the successor id of a re-published indicator); pure functions.
 * steppe.lifecycle.publishing: what ingest may publish (false-positive values
   are left out, revoked indicators are re-issued under a successor id).
-* steppe.lifecycle.service: LifecycleService, what the API, the CLI and the
+* steppe.lifecycle.retraction: LifecycleService, what the API, the CLI and the
   worker call.
 """

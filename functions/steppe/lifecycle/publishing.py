@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from steppe.correlate.values import observable_keys, pattern_keys
-from steppe.ingest.convert import object_id
-from steppe.ingest.models import Observable
+from steppe.conversion.converter import object_id
 from steppe.lifecycle.revocation import successor_id
+from steppe.observables.keys import observable_keys, pattern_keys
+from steppe.observables.model import Observable
 from steppe.store.port import FalsePositive, ObservableIndex
 
 # find_false_positives is asked about at most this many keys at a time.
@@ -120,7 +120,7 @@ def reissue(
 
     `successors` maps a revoked indicator id to the id to publish it under.
     A relationship from or to such an indicator gets the id steppe derives for
-    the relationship between the new ends (as steppe.ingest.convert does).
+    the relationship between the new ends (as steppe.conversion.converter does).
     Returns the objects and the ids that changed (to look up as existing).
     """
     renamed: dict[str, str] = dict(successors)

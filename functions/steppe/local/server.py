@@ -37,6 +37,7 @@ from steppe.local.events import (
     token_authorizer_event,
 )
 from steppe.local.invoke import invoke
+from steppe.local.job_thread import LocalWorker, recover_on_start
 from steppe.local.routes import (
     Authorizer,
     GatewayResponse,
@@ -45,7 +46,6 @@ from steppe.local.routes import (
     RouteTable,
 )
 from steppe.local.waitress_server import LocalServer, WSGIApp, body_too_large_message
-from steppe.local.worker import LocalWorker, recover_on_start
 from steppe.runtime import Services, build_services, use_services
 from steppe.runtime import services as current_services
 

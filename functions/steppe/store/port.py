@@ -49,7 +49,7 @@ class ObjectVersion(NamedTuple):
     body: bytes
     # The object's lifecycle, for collections that serve only active objects
     # (ObjectQuery.active_at): its valid_until in epoch µs (indicators), and
-    # whether this version is revoked. See steppe.stix.lifecycle.
+    # whether this version is revoked. See steppe.stix.validity.
     valid_until: int | None = None
     revoked: bool = False
 
@@ -554,7 +554,7 @@ class SubmissionKey:
 
 
 class RecoveryStore(ABC):
-    """What steppe.recovery needs to finish what a crash left half done."""
+    """What steppe.jobs.recovery needs to finish what a crash left half done."""
 
     @abstractmethod
     def take_undispatched(
@@ -640,7 +640,7 @@ class SecretStore(ABC):
 # --------------------------------------------------------------------------
 #
 # A value key is a canonical "<STIX type>:<value>" string built by
-# steppe.correlate.values (e.g. "ipv4-addr:198.51.100.7",
+# steppe.observables.keys (e.g. "ipv4-addr:198.51.100.7",
 # "ipv4-addr:198.51.100.0/24", "domain-name:example.org",
 # "file:SHA-256:<hex>", "autonomous-system:64496"); stores treat keys as
 # opaque strings. Every lookup below costs the same whatever the size of the

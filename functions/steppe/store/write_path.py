@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from steppe.stix import tlp
-from steppe.stix.lifecycle import lifecycle_of
+from steppe.stix.validity import lifecycle_of
 from steppe.stix.versioning import version_of
 from steppe.store.latest import latest_versions
 from steppe.store.port import IdentityClaims, ObjectStore, ObjectVersion, PutOutcome, StoredObject

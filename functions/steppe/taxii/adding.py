@@ -38,16 +38,16 @@ from typing import Any
 import orjson
 
 from steppe.access.caller import Caller
-from steppe.access.partners import org_identity_id
-from steppe.correlate.tasks import correlate_message
 from steppe.errors import InvalidInput, NotFound, PayloadTooLarge
+from steppe.jobs.tasks import correlate_message
 from steppe.stix.bounds import check_envelope_size, object_problem
+from steppe.stix.identities import org_identity_id
 from steppe.stix.timestamps import format_stix, now_micros
 from steppe.stix.versioning import version_of
 from steppe.store.port import Collection, StatusPart, StatusRecord
 from steppe.store.write_path import Candidate, WritePath, Writer, candidate
-from steppe.taxii.errors import Unprocessable
-from steppe.taxii.service import TaxiiService
+from steppe.taxii.error_resources import Unprocessable
+from steppe.taxii.serving import TaxiiService
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def accept(
     for number, chunk in enumerate(parts, start=1):
         taxii.blobs.put(part_key(record.id, number), orjson.dumps(chunk), "application/json")
     record = replace(record, meta={"parts": len(parts), "writer": _writer_meta(writer)})
-    # Open until its jobs are queued: steppe.recovery finishes it after a crash.
+    # Open until its jobs are queued: steppe.jobs.recovery finishes it after a crash.
     taxii.store.create_status(record, dispatch_pending=True)
     taxii.queue.send(
         [{"task": TASK, "status_id": record.id, "part": n} for n in range(1, len(parts) + 1)]

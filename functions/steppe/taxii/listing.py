@@ -34,7 +34,7 @@ from steppe.taxii import filters as taxii_filters
 from steppe.taxii.filters import Endpoint, Filters
 from steppe.taxii.paging import PageToken, check_belongs
 from steppe.taxii.request import TaxiiRequest
-from steppe.taxii.service import TaxiiService
+from steppe.taxii.serving import TaxiiService
 
 DATE_ADDED_FIRST = "X-TAXII-Date-Added-First"
 DATE_ADDED_LAST = "X-TAXII-Date-Added-Last"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from steppe.errors import UnsupportedMediaType
-from steppe.taxii.errors import NotAcceptable
+from steppe.taxii.error_resources import NotAcceptable
 
 TAXII = "application/taxii+json"
 VERSION = "2.1"

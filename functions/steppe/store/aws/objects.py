@@ -44,7 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from steppe.stix.lifecycle import is_active
+from steppe.stix.validity import is_active
 from steppe.store.aws import keys
 from steppe.store.aws.lease import MAX_JOURNAL_BYTES, Leases, Ops, encode_journal
 from steppe.store.aws.table import Item, Table, b, boolean, get_n, n, s
@@ -82,7 +82,7 @@ class _Meta:
     tlp: int
     size: int
     date_added: int
-    # The lifecycle (steppe.stix.lifecycle); items written before it existed
+    # The lifecycle (steppe.stix.validity); items written before it existed
     # have neither attribute: never expiring, not revoked.
     valid_until: int | None = None
     revoked: bool = False

@@ -80,7 +80,7 @@ def _row_filters(query: ObjectQuery, where: list[str], params: list[object]) -> 
     if query.max_tlp is not None:
         where.append("tlp <= ?")
         params.append(query.max_tlp)
-    if query.active_at is not None:  # steppe.stix.lifecycle.is_active
+    if query.active_at is not None:  # steppe.stix.validity.is_active
         where.append("revoked = 0 AND (valid_until IS NULL OR valid_until > ?)")
         params.append(query.active_at)
 

@@ -1,4 +1,4 @@
-"""RecoveryStore on the embedded file: open work and idempotency keys (see steppe.recovery)."""
+"""RecoveryStore on the embedded file: open work and idempotency keys (see steppe.jobs.recovery)."""
 
 from __future__ import annotations
 

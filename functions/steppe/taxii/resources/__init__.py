@@ -1,5 +1,5 @@
 """The TAXII 2.1 resources, one module each: they shape their resource and nothing else.
 
 Authentication, content negotiation, errors and auditing are done once, by
-steppe.taxii.service.TaxiiService.handle, around every one of them.
+steppe.taxii.serving.TaxiiService.handle, around every one of them.
 """

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from steppe.taxii import access
+from steppe.taxii import permissions as access
 from steppe.taxii.media import TAXII_21
 from steppe.taxii.request import Reply, TaxiiRequest
-from steppe.taxii.service import TaxiiService, json_reply
+from steppe.taxii.serving import TaxiiService, json_reply
 
 
 def get(taxii: TaxiiService, request: TaxiiRequest, api_root: str) -> Reply:

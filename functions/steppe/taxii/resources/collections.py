@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from steppe.access.caller import Caller
 from steppe.store.port import Collection
-from steppe.taxii import access
+from steppe.taxii import permissions as access
 from steppe.taxii.request import Reply, TaxiiRequest
-from steppe.taxii.service import TaxiiService, json_reply
+from steppe.taxii.serving import TaxiiService, json_reply
 
 
 def describe(collection: Collection, caller: Caller) -> dict[str, object]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from steppe.taxii.request import Reply, TaxiiRequest
-from steppe.taxii.service import TaxiiService, json_reply
+from steppe.taxii.serving import TaxiiService, json_reply
 
 
 def api_root_url(request: TaxiiRequest, root_id: str) -> str:

@@ -6,12 +6,12 @@ import orjson
 
 from steppe.stix.timestamps import format_stix, format_taxii
 from steppe.store.port import StoredObject
-from steppe.taxii import access
+from steppe.taxii import permissions as access
 from steppe.taxii.envelope import paged
 from steppe.taxii.filters import Endpoint
 from steppe.taxii.listing import read_page
 from steppe.taxii.request import Reply, TaxiiRequest
-from steppe.taxii.service import TaxiiService
+from steppe.taxii.serving import TaxiiService
 
 
 def manifest_record(record: StoredObject) -> bytes:

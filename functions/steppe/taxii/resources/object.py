@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from steppe.errors import Forbidden, NotFound
 from steppe.store.port import ALL_VERSIONS, ObjectQuery, StoredObject, VersionFilter
-from steppe.taxii import access, adding
+from steppe.taxii import adding
 from steppe.taxii import filters as taxii_filters
+from steppe.taxii import permissions as access
 from steppe.taxii.envelope import envelope
 from steppe.taxii.filters import MAX_PAGE, Endpoint
 from steppe.taxii.listing import object_is_visible, page_bodies, read_page, served_at
 from steppe.taxii.request import Reply, TaxiiRequest
-from steppe.taxii.service import TaxiiService
+from steppe.taxii.serving import TaxiiService
 
 
 def _not_found(collection_id: str, object_id: str) -> NotFound:

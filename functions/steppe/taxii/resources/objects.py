@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from steppe.taxii import access, adding
+from steppe.taxii import adding
+from steppe.taxii import permissions as access
 from steppe.taxii.envelope import envelope
 from steppe.taxii.filters import Endpoint
 from steppe.taxii.listing import page_bodies, read_page
 from steppe.taxii.request import Reply, TaxiiRequest
 from steppe.taxii.resources import status
-from steppe.taxii.service import TaxiiService, json_reply
+from steppe.taxii.serving import TaxiiService, json_reply
 
 
 def get(taxii: TaxiiService, request: TaxiiRequest, api_root: str, collection_id: str) -> Reply:

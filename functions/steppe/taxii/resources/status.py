@@ -9,9 +9,9 @@ from __future__ import annotations
 from steppe.errors import NotFound
 from steppe.stix.timestamps import format_taxii
 from steppe.store.port import StatusPart, StatusRecord
-from steppe.taxii import access
+from steppe.taxii import permissions as access
 from steppe.taxii.request import Reply, TaxiiRequest
-from steppe.taxii.service import TaxiiService, json_reply
+from steppe.taxii.serving import TaxiiService, json_reply
 
 # Each list (successes, failures) shows at most this many objects; the counts are exact.
 MAX_DETAILS = 1000

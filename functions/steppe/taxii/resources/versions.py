@@ -16,12 +16,12 @@ import orjson
 
 from steppe.errors import NotFound
 from steppe.stix.timestamps import format_stix
-from steppe.taxii import access
+from steppe.taxii import permissions as access
 from steppe.taxii.envelope import paged
 from steppe.taxii.filters import Endpoint
 from steppe.taxii.listing import object_is_visible, read_page, served_at
 from steppe.taxii.request import Reply, TaxiiRequest
-from steppe.taxii.service import TaxiiService
+from steppe.taxii.serving import TaxiiService
 
 
 def get(

@@ -246,7 +246,7 @@ def _finish_submission(services: Services, submission_id: str, queued: frozenset
     if not submission.meta.get("chunk_keys"):
         # Processed inline: the crash came before the answer. Its one chunk is
         # the whole archived body.
-        from steppe.ingest.service import IngestService  # ingest uses this module too
+        from steppe.ingest.submissions import IngestService  # ingest uses this module too
 
         ingest = IngestService(services)
         meta = submission.meta

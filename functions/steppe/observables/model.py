@@ -89,10 +89,10 @@ from typing import Any
 
 import orjson
 
+from steppe.conversion.templates import IP_TYPES, OBSERVABLE_TYPES, Template, TemplateRegistry
 from steppe.errors import InvalidInput, PayloadTooLarge
-from steppe.ingest import values
-from steppe.ingest.templates import IP_TYPES, OBSERVABLE_TYPES, Template, TemplateRegistry
-from steppe.ingest.values import (
+from steppe.observables import normalize as values
+from steppe.observables.normalize import (
     HASH_BY_LENGTH,
     asn_value,
     country_value,

@@ -33,11 +33,8 @@ import orjson
 
 from steppe.access.caller import Caller
 from steppe.access.ownership import visible_submission
-from steppe.access.partners import org_identity, org_identity_id
-from steppe.correlate.values import display, parse_query
-from steppe.correlate.visibility import may_see, may_see_false_positive
+from steppe.access.visibility import may_see, may_see_false_positive
 from steppe.errors import Conflict, Forbidden, InvalidInput, NotFound
-from steppe.ingest.service import bundle_key
 from steppe.lifecycle.revocation import (
     MAX_REASON,
     note_id,
@@ -45,9 +42,12 @@ from steppe.lifecycle.revocation import (
     revocation_stamp,
     revoked_version,
 )
+from steppe.observables.keys import display, parse_query
 from steppe.runtime import Services
 from steppe.stix import tlp
+from steppe.stix.identities import org_identity, org_identity_id
 from steppe.stix.timestamps import format_stix, format_taxii, now_micros
+from steppe.store.blob_keys import bundle_key
 from steppe.store.latest import BATCH as LOOKUP_BATCH
 from steppe.store.latest import latest_versions
 from steppe.store.port import (

@@ -7,7 +7,7 @@
     DELETE /api/v1/false-positives?value=...
 
 Analysts and admins only (partners get 403); the rules live in
-steppe.lifecycle.service.
+steppe.lifecycle.retraction.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from steppe.handlers.common import (
     per_services,
     query_params,
 )
-from steppe.lifecycle.service import MAX_LISTED, LifecycleService
+from steppe.lifecycle.retraction import MAX_LISTED, LifecycleService
 
 router = APIGatewayRouter()
 

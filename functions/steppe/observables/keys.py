@@ -11,7 +11,7 @@ A key is "<STIX type>:<normalised value>":
 * ``autonomous-system:64496``.
 
 Values are normalised by the same checks as analyst submissions
-(steppe.ingest.values), so a value submitted by an analyst, posted by a
+(steppe.observables.normalize), so a value submitted by an analyst, posted by a
 partner as an SCO or written in an indicator's pattern gets the same key.
 
 Containment: a lookup of an address also probes the networks that could
@@ -28,8 +28,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from steppe.ingest import values as checks
-from steppe.ingest.models import Observable
+from steppe.observables import normalize as checks
+from steppe.observables.model import Observable
 from steppe.stix import patterns
 
 IPV4 = "ipv4-addr"

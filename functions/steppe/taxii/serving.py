@@ -25,7 +25,7 @@ from steppe.runtime import Services
 from steppe.stix.timestamps import now_micros
 from steppe.store.port import AuditRecord
 from steppe.taxii import media
-from steppe.taxii.errors import InternalError, error_headers, error_resource
+from steppe.taxii.error_resources import InternalError, error_headers, error_resource
 from steppe.taxii.paging import SECRET_NAME, TokenSigner
 from steppe.taxii.request import Reply, TaxiiRequest
 

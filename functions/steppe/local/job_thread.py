@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from steppe import recovery
+from steppe.jobs import recovery
 from steppe.local.account import ACCOUNT_ID, region
 from steppe.local.invoke import invoke
 from steppe.local.routes import RouteTable, SqsTrigger

@@ -13,7 +13,7 @@ A submission becomes:
   chunk's SCOs and one report for the part.
 
 Objects are plain dicts, valid by construction (inputs were validated by
-steppe.ingest.models); stix2's constructors cost ~60 times more and are kept
+steppe.observables.model); stix2's constructors cost ~60 times more and are kept
 for the tests. Ids are deterministic: SCOs per the STIX specification, every
 other object from the producer and what it is about, so the same campaign,
 target or indicator submitted again gets the same id (steppe.stix.versioning
@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from steppe.ingest.models import Observable, Report
-from steppe.ingest.templates import RoleSpec, Template, TemplateRegistry
+from steppe.conversion.templates import RoleSpec, Template, TemplateRegistry
+from steppe.observables.model import Observable, Report
 from steppe.stix import patterns
 from steppe.stix import tlp as tlp_levels
 from steppe.stix.countries import COUNTRY_NAMES

@@ -28,14 +28,15 @@ from functools import partial
 
 import orjson
 
-from steppe import recovery
 from steppe.access.caller import Caller
 from steppe.access.ownership import visible_submission
-from steppe.access.partners import org_identity_id
-from steppe.correlate.tasks import correlate_message
+from steppe.conversion.converter import DERIVED_IDS_SECRET, ConversionContext, Converter, Producer
+from steppe.conversion.templates import TemplateRegistry
 from steppe.errors import Conflict, Forbidden, InvalidInput, NotFound, UnsupportedMediaType
-from steppe.ingest.convert import DERIVED_IDS_SECRET, ConversionContext, Converter, Producer
-from steppe.ingest.models import (
+from steppe.jobs import recovery
+from steppe.jobs.tasks import correlate_message
+from steppe.lifecycle import publishing
+from steppe.observables.model import (
     Observable,
     Report,
     SubmissionRequest,
@@ -46,12 +47,12 @@ from steppe.ingest.models import (
     report_from_dict,
     report_to_dict,
 )
-from steppe.ingest.templates import TemplateRegistry
-from steppe.lifecycle import publishing
 from steppe.runtime import Services
+from steppe.stix.identities import org_identity_id
 from steppe.stix.ids import derived_id
 from steppe.stix.timestamps import format_stix, now_micros
 from steppe.stix.versioning import reconcile, version_of
+from steppe.store.blob_keys import bundle_key
 from steppe.store.latest import latest_versions
 from steppe.store.port import ChunkResult, Collection, Submission
 from steppe.store.write_path import STEPPE, Candidate, Latest, WritePath, candidate
@@ -481,10 +482,6 @@ def _revocation(recorded: object) -> dict[str, object] | None:
     }
 
 
-def bundle_key(submission_id: str, part: int) -> str:
-    return f"submissions/{submission_id}/bundle/{part:05d}.json"
-
-
 def _producer_dict(producer: Producer) -> dict[str, str]:
     return {"identity_id": producer.identity_id, "name": producer.name}
 
@@ -493,4 +490,4 @@ def _producer_from_dict(data: Mapping[str, str]) -> Producer:
     return Producer(identity_id=data["identity_id"], name=data["name"])
 
 
-__all__ = ["Accepted", "IngestService", "Report", "bundle_key"]
+__all__ = ["Accepted", "IngestService", "Report"]

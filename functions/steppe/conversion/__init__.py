@@ -1,0 +1,1 @@
+"""From observations to STIX objects, through the attack-kind templates."""

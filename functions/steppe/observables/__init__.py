@@ -1,0 +1,1 @@
+"""Observations as analysts report them: the model, values, correlation keys, parsers."""
