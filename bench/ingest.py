@@ -18,9 +18,9 @@ import orjson
 
 from bench.common import Server, embedded_server, heading, row
 from steppe.conversion.converter import ConversionContext, Converter, Producer
-from steppe.conversion.templates import TemplateRegistry
 from steppe.observables.model import parse_json
 from steppe.stix.ids import derived_id
+from steppe.templates.registry import TemplateRegistry
 
 SIZES = (10_000, 100_000)
 CHUNK = 1_000

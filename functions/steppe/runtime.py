@@ -60,3 +60,15 @@ def use_services(value: Services | None) -> None:
         if _services is not None and value is not _services:
             _services.close()
         _services = value
+
+
+# The application services, each built from the ports it uses. Handlers and the
+# CLI call these factories (handlers through handlers.common.per_services).
+
+# --- submissions, TAXII envelopes, jobs and recovery ---
+
+
+# --- retraction (revocation, false positives) and administration ---
+
+
+# --- TAXII serving, correlation and lookups ---

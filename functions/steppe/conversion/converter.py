@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from steppe.conversion.templates import RoleSpec, Template, TemplateRegistry
 from steppe.observables.model import Observable, Report
 from steppe.stix import patterns
 from steppe.stix import tlp as tlp_levels
@@ -44,6 +43,7 @@ from steppe.stix.countries import COUNTRY_NAMES
 from steppe.stix.ids import derived_id, sco_id, secret_scope, value_sco_id
 from steppe.stix.timestamps import format_stix
 from steppe.stix.vocab import MITRE_ATTACK_KILL_CHAIN
+from steppe.templates.registry import RoleSpec, Template, TemplateRegistry
 
 # Public facts (the producer, ATT&CK techniques, countries, AS numbers) are
 # TLP:CLEAR whatever the report's level, so partners of any clearance can

@@ -14,7 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from steppe.conversion.templates import TemplateRegistry
+from steppe.templates.registry import TemplateRegistry
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "observables" / "observation.schema.json"
 

@@ -31,7 +31,6 @@ import orjson
 from steppe.access.caller import Caller
 from steppe.access.ownership import visible_submission
 from steppe.conversion.converter import DERIVED_IDS_SECRET, ConversionContext, Converter, Producer
-from steppe.conversion.templates import TemplateRegistry
 from steppe.errors import Conflict, Forbidden, InvalidInput, NotFound, UnsupportedMediaType
 from steppe.jobs import recovery
 from steppe.jobs.tasks import correlate_message
@@ -56,6 +55,7 @@ from steppe.store.blob_keys import bundle_key
 from steppe.store.latest import latest_versions
 from steppe.store.port import ChunkResult, Collection, Submission
 from steppe.store.write_path import STEPPE, Candidate, Latest, WritePath, candidate
+from steppe.templates.registry import TemplateRegistry
 
 JSON_TYPES = ("application/json", "application/stix+json")
 CSV_TYPES = ("text/csv", "application/csv")

@@ -89,7 +89,6 @@ from typing import Any
 
 import orjson
 
-from steppe.conversion.templates import IP_TYPES, OBSERVABLE_TYPES, Template, TemplateRegistry
 from steppe.errors import InvalidInput, PayloadTooLarge
 from steppe.observables import normalize as values
 from steppe.observables.normalize import (
@@ -105,6 +104,7 @@ from steppe.stix import bounds, vocab
 from steppe.stix import tlp as tlp_levels
 from steppe.stix.countries import COUNTRY_NAMES
 from steppe.stix.timestamps import format_stix
+from steppe.templates.registry import IP_TYPES, OBSERVABLE_TYPES, Template, TemplateRegistry
 
 MAX_LISTED_ERRORS = 20
 MAX_NAME = 256

@@ -1,0 +1,1 @@
+"""The attack-kind templates (stix_templates/*.yaml): their schema and the loaded registry."""
