@@ -36,6 +36,7 @@ from steppe.config import Settings
 from steppe.errors import SteppeError
 
 if TYPE_CHECKING:
+    from steppe.access.administration import Administration
     from steppe.store.port import Collection
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -197,10 +198,10 @@ def _partner_line(partner: Any) -> str:
     )
 
 
-def _administration() -> Any:
-    from steppe.access.administration import Administration
+def _administration() -> Administration:
+    from steppe.runtime import administration_service
 
-    return Administration(_open_services().store, _settings())
+    return administration_service(_open_services())
 
 
 def _given(**fields: Any) -> dict[str, Any]:
@@ -210,13 +211,12 @@ def _given(**fields: Any) -> dict[str, Any]:
 
 def cmd_partner(args: argparse.Namespace) -> int:
     from steppe.access.admin_models import PartnerCreate, PartnerUpdate, parse
-    from steppe.access.bootstrap import default_collection
 
     admin = _administration()
     if args.action == "add":
         read, write = args.read, args.write
         if read is None and write is None and args.role in ("admin", "analyst"):
-            default = default_collection(admin.store, admin.settings.api_root)
+            default = admin.default_collection()
             read = write = [default.id] if default else []
         spec = parse(
             PartnerCreate,
@@ -239,7 +239,7 @@ def cmd_partner(args: argparse.Namespace) -> int:
         issued = admin.rotate_key(args.name)
         print(f"new key for {args.name} (shown once; older keys no longer work): {issued.key}")
     elif args.action == "revoke":
-        count = admin.revoke_keys(args.name)
+        _, count = admin.revoke_keys(args.name)
         print(f"revoked {count} key(s) of {args.name}")
     elif args.action == "delete":
         deleted = admin.delete_partner(args.name)
@@ -303,47 +303,47 @@ def _console_analyst(name: str) -> Any:
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
-    from steppe.lifecycle.retraction import LifecycleService
+    from steppe.runtime import lifecycle_service
 
-    service = LifecycleService(_open_services())
+    service = lifecycle_service(_open_services())
     caller = _console_analyst(args.analyst)
     if args.what == "indicator":
-        outcome = service.revoke_indicator(args.id, args.reason, caller)
-        print(f"{outcome['indicator']}: {outcome['message']}")
-        for collection in outcome["collections"]:
-            print(f"  {collection['title']} ({collection['id']}): {collection['outcome']}")
+        revoked = service.revoke_indicator(args.id, args.reason, caller)
+        print(f"{revoked.indicator_id}: {revoked.message}")
+        for collection in revoked.collections:
+            print(f"  {collection.title} ({collection.id}): {collection.outcome}")
         return 0
-    status, outcome = service.revoke_submission(args.id, args.reason, caller)
-    if status == 202:
-        print(f"submission {args.id}: {outcome['message']}; the running server's worker does it")
+    done = service.revoke_submission(args.id, args.reason, caller)
+    if done.queued:
+        print(f"submission {args.id}: {done.message}; the running server's worker does it")
     else:
-        counts = outcome["counts"]
-        print(
-            f"submission {args.id}: {counts['revoked']} indicator(s) revoked, "
-            f"{counts['already_revoked']} already revoked"
-        )
+        print(f"submission {args.id}: {done.message}")
     return 0
 
 
 def cmd_false_positive(args: argparse.Namespace) -> int:
-    from steppe.lifecycle.retraction import LifecycleService
+    from steppe.observables.keys import display
+    from steppe.runtime import lifecycle_service
+    from steppe.stix.timestamps import format_taxii
 
-    service = LifecycleService(_open_services())
+    service = lifecycle_service(_open_services())
     caller = _console_analyst(args.analyst)
     if args.action == "add":
-        _, outcome = service.mark_false_positive(args.value, args.reason, caller)
-        counts = outcome["indicators"]
-        values = ", ".join(str(entry["value"]) for entry in outcome["false_positives"])
+        marked = service.mark_false_positive(args.value, args.reason, caller)
+        values = ", ".join(display(entry.key) for entry in marked.entries)
         print(
-            f"false positive: {values}; {counts['revoked']} indicator(s) revoked, "
-            f"{counts['already_revoked']} already revoked"
+            f"false positive: {values}; {len(marked.counts.revoked)} indicator(s) revoked, "
+            f"{len(marked.counts.already_revoked)} already revoked"
         )
     elif args.action == "remove":
-        outcome = service.remove_false_positive(args.value, caller)
-        print(f"no longer a false positive: {', '.join(outcome['removed'])}")
+        removed = service.remove_false_positive(args.value, caller)
+        print(f"no longer a false positive: {', '.join(display(key) for key in removed)}")
     else:
         for entry in service.list_false_positives(caller):
-            print(f"{entry['value']}  {entry['created']}  {entry['analyst']}  {entry['reason']}")
+            print(
+                f"{display(entry.key)}  {format_taxii(entry.created)}  {entry.analyst}  "
+                f"{entry.reason}"
+            )
     return 0
 
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from steppe.config import Settings
 from steppe.store.port import BlobStore, JobQueue, Store
+
+if TYPE_CHECKING:
+    from steppe.access.administration import Administration
+    from steppe.lifecycle.retraction import LifecycleService
 
 
 @dataclass(slots=True)
@@ -69,6 +73,39 @@ def use_services(value: Services | None) -> None:
 
 
 # --- retraction (revocation, false positives) and administration ---
+# The services are imported when first built: the authorizer imports this
+# module on every cold start and needs neither.
+
+
+def lifecycle_service(services: Services) -> LifecycleService:
+    from steppe.lifecycle.retraction import LifecycleService
+
+    store, settings = services.store, services.settings
+    return LifecycleService(
+        catalog=store,
+        objects=store,
+        claims=store,
+        submissions=store,
+        index=store,
+        blobs=services.blobs,
+        queue=services.queue,
+        org_name=settings.org_name,
+        api_root=settings.api_root,
+        sync_observables=settings.sync_observables,
+    )
+
+
+def administration_service(services: Services) -> Administration:
+    from steppe.access.administration import Administration
+
+    settings = services.settings
+    return Administration(
+        access=services.store,
+        catalog=services.store,
+        audit_trail=services.store,
+        org_name=settings.org_name,
+        api_root=settings.api_root,
+    )
 
 
 # --- TAXII serving, correlation and lookups ---

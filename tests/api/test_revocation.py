@@ -17,8 +17,8 @@ import stix2
 from stix2validator import ValidationOptions, validate_instance
 
 from steppe.access.partners import add_partner
-from steppe.lifecycle.retraction import LifecycleService
 from steppe.lifecycle.revocation import note_id, successor_id
+from steppe.runtime import lifecycle_service
 from steppe.stix import tlp
 from steppe.stix.identities import org_identity_id
 from steppe.stix.timestamps import parse_micros
@@ -283,7 +283,7 @@ def test_a_large_submission_is_revoked_by_the_worker_chunk_by_chunk(chunked: App
     )
     assert app.drain() == 1
     assert stored_count(app) == count
-    again = LifecycleService(app.services).revoke_chunk(
+    again = lifecycle_service(app.services).revoke_chunk(
         submission_id, 2, "bulk test upload", "admin"
     )
     assert len(again.revoked) == 0 and len(again.already_revoked) == 4

@@ -3,7 +3,8 @@
 The one service behind the admin API (handlers/admin.py) and the `steppe`
 command: both parse their input into the models of access/admin_models.py
 and call the methods here, so the rules and the refusals are the same
-whichever way an administrator comes in.
+whichever way an administrator comes in. It returns the records; the callers
+shape them into responses or lines.
 """
 
 from __future__ import annotations
@@ -21,37 +22,46 @@ from steppe.access.admin_models import (
     PartnerUpdate,
     parse,
 )
+from steppe.access.bootstrap import default_collection
 from steppe.access.caller import Caller
+from steppe.access.collections import resolve_collection
 from steppe.access.partners import IssuedKey
-from steppe.config import Settings
 from steppe.errors import InvalidInput, NotFound
-from steppe.stix import tlp
-from steppe.stix.timestamps import format_taxii
-from steppe.store.port import AuditRecord, Collection, Partner, Store
+from steppe.store.port import (
+    AccessStore,
+    AuditRecord,
+    AuditStore,
+    CatalogStore,
+    Collection,
+    Partner,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Administration:
-    store: Store
-    settings: Settings
+    access: AccessStore
+    catalog: CatalogStore
+    audit_trail: AuditStore
+    org_name: str
+    api_root: str
 
     # -- partners ----------------------------------------------------------------------
 
     def list_partners(self) -> list[Partner]:
-        return self.store.list_partners()
+        return self.access.list_partners()
 
     def partner(self, name: str) -> Partner:
         """The partner a path or a command names; 404 when there is none."""
         checked = parse(PartnerPath, {"name": name}).name
-        return partners.get_partner(self.store, checked)
+        return partners.get_partner(self.access, checked)
 
     def add_partner(self, spec: PartnerCreate, *, key: str | None = None) -> IssuedKey:
         """A new partner with a new stable id and its first key (shown once)."""
         return partners.add_partner(
-            self.store,
+            self.access,
             spec.name,
             spec.role,
-            org_name=self.settings.org_name,
+            org_name=self.org_name,
             clearance=spec.tlp,
             can_read=self.collection_ids(spec.read, "read"),
             can_write=self.collection_ids(spec.write, "write"),
@@ -61,9 +71,9 @@ class Administration:
     def update_partner(self, name: str, changes: PartnerUpdate) -> Partner:
         partner = self.partner(name)
         return partners.update_partner(
-            self.store,
+            self.access,
             partner.name,
-            org_name=self.settings.org_name,
+            org_name=self.org_name,
             role=changes.role,
             clearance=changes.tlp,
             can_read=None if changes.read is None else self.collection_ids(changes.read, "read"),
@@ -82,52 +92,44 @@ class Administration:
         partner = self.partner(name)
         if by is not None and by.partner_id == partner.id:
             raise InvalidInput("an admin cannot delete itself", where="name")
-        self.store.delete_partner(partner.name)
+        self.access.delete_partner(partner.name)
         return partner
 
     def rotate_key(self, name: str) -> IssuedKey:
-        return partners.rotate_key(self.store, self.partner(name).name)
+        return partners.rotate_key(self.access, self.partner(name).name)
 
-    def revoke_keys(self, name: str) -> int:
-        return partners.revoke(self.store, self.partner(name).name)
+    def revoke_keys(self, name: str) -> tuple[Partner, int]:
+        """Revoke every key of the partner; the partner, and how many keys it had."""
+        partner = self.partner(name)
+        return partner, partners.revoke(self.access, partner.name)
 
     # -- collections ---------------------------------------------------------------------
 
     def list_collections(self) -> list[Collection]:
-        return self.store.list_collections(self.settings.api_root)
+        return self.catalog.list_collections(self.api_root)
+
+    def default_collection(self) -> Collection | None:
+        return default_collection(self.catalog, self.api_root)
 
     def collection(self, ref: str, where: str = "collection_id") -> Collection:
         """The collection of this API root with the id or the title `ref`; 404 if none."""
         checked = parse(CollectionPath, {"collection_id": ref}).collection_id
-        found = self._find_collection(checked)
-        if found is None:
-            raise NotFound(f"there is no collection with the id or title '{ref}'", where=where)
-        return found
+        return resolve_collection(self.catalog, self.api_root, checked, where=where)
 
     def collection_ids(self, refs: list[str], where: str) -> list[str]:
         """The ids of collections named by id or title; 400 naming the first unknown one."""
         ids = []
         for index, ref in enumerate(refs):
-            found = self._find_collection(ref)
-            if found is None:
-                raise InvalidInput(
-                    f"there is no collection with the id or title '{ref}'",
-                    where=f"{where}[{index}]",
-                )
-            ids.append(found.id)
+            try:
+                ids.append(resolve_collection(self.catalog, self.api_root, ref).id)
+            except NotFound as missing:
+                raise InvalidInput(missing.message, where=f"{where}[{index}]") from None
         return ids
-
-    def _find_collection(self, ref: str) -> Collection | None:
-        root = self.settings.api_root
-        found = self.store.get_collection(ref)
-        if found is None or found.api_root != root:
-            found = self.store.find_collection_by_title(root, ref)
-        return found
 
     def add_collection(self, spec: CollectionCreate) -> Collection:
         return collections.add_collection(
-            self.store,
-            self.settings.api_root,
+            self.catalog,
+            self.api_root,
             spec.title,
             description=spec.description,
             alias=spec.alias,
@@ -139,7 +141,7 @@ class Administration:
         collection = self.collection(ref)
         given = changes.model_fields_set
         return collections.update_collection(
-            self.store,
+            self.catalog,
             collection.id,
             title=changes.title,
             description=changes.description,
@@ -152,41 +154,10 @@ class Administration:
     # -- the audit trail -----------------------------------------------------------------
 
     def audit(self, query: AuditQuery) -> list[AuditRecord]:
-        return self.store.list_audit(
+        return self.audit_trail.list_audit(
             since=query.since_micros,
             until=query.until_micros,
             partner=query.partner,
             partner_id=query.partner_id,
             limit=query.limit,
         )
-
-
-def describe_partner(partner: Partner) -> dict[str, object]:
-    return {
-        "name": partner.name,
-        "id": partner.id,
-        "role": partner.role,
-        "tlp": tlp.BY_RANK[partner.tlp_clearance].name,
-        "read": sorted(partner.can_read),
-        "write": sorted(partner.can_write),
-        "identity": partner.identity_id,
-        "created": format_taxii(partner.created),
-    }
-
-
-def describe_audit(record: AuditRecord) -> dict[str, object]:
-    return {
-        "time": format_taxii(record.time),
-        "request_id": record.request_id,
-        "partner": record.partner,
-        "partner_id": record.partner_id,
-        "method": record.method,
-        "path": record.path,
-        "status": record.status,
-        "collection": record.collection_id,
-        "objects": record.objects,
-        "detail": record.detail,
-    }
-
-
-describe_collection = collections.describe_collection

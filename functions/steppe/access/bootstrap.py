@@ -21,7 +21,7 @@ from pathlib import Path
 from steppe.access.partners import add_partner
 from steppe.config import Settings
 from steppe.stix.timestamps import now_micros
-from steppe.store.port import ApiRoot, Collection, Store
+from steppe.store.port import ApiRoot, CatalogStore, Collection, Store
 
 ADMIN_NAME = "admin"
 DEFAULT_COLLECTION_TITLE = "steppe indicators"
@@ -35,8 +35,8 @@ class BootstrapResult:
     admin_key_file: Path | None
 
 
-def default_collection(store: Store, api_root: str) -> Collection | None:
-    for collection in store.list_collections(api_root):
+def default_collection(catalog: CatalogStore, api_root: str) -> Collection | None:
+    for collection in catalog.list_collections(api_root):
         if collection.default:
             return collection
     return None

@@ -1,4 +1,4 @@
-"""Managing collections: what the CLI and the admin API call."""
+"""Managing collections: what the administration service calls, and finding one by id or title."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import replace
 from steppe.errors import InvalidInput, NotFound
 from steppe.stix import tlp
 from steppe.stix.timestamps import now_micros
-from steppe.store.port import Collection, Store
+from steppe.store.port import CatalogStore, Collection
 
 MAX_TITLE = 200
 
@@ -35,7 +35,7 @@ def _flag(value: object, name: str) -> bool:
 
 
 def add_collection(
-    store: Store,
+    catalog: CatalogStore,
     api_root: str,
     title: str,
     *,
@@ -61,12 +61,12 @@ def add_collection(
         unmarked_tlp=_unmarked(unmarked_tlp),
         active_only=_flag(active_only, "active_only"),
     )
-    store.create_collection(collection)
+    catalog.create_collection(collection)
     return collection
 
 
 def update_collection(
-    store: Store,
+    catalog: CatalogStore,
     collection_id: str,
     *,
     title: str | None = None,
@@ -75,7 +75,7 @@ def update_collection(
     unmarked_tlp: str | None = None,
     active_only: bool | None = None,
 ) -> Collection:
-    collection = store.get_collection(collection_id)
+    collection = catalog.get_collection(collection_id)
     if collection is None:
         raise NotFound(f"there is no collection '{collection_id}'", where="collection_id")
     changes: dict[str, object] = {}
@@ -90,19 +90,21 @@ def update_collection(
     if active_only is not None:
         changes["active_only"] = _flag(active_only, "active_only")
     updated = replace(collection, **changes)  # type: ignore[arg-type]
-    store.update_collection(updated)
+    catalog.update_collection(updated)
     return updated
 
 
-def describe_collection(collection: Collection) -> dict[str, object]:
-    return {
-        "id": collection.id,
-        "api_root": collection.api_root,
-        "title": collection.title,
-        "description": collection.description,
-        "alias": collection.alias,
-        "default": collection.default,
-        "unmarked_tlp": tlp.BY_RANK[collection.unmarked_tlp].name,
-        "active_only": collection.active_only,
-        "media_types": list(collection.media_types),
-    }
+def resolve_collection(
+    catalog: CatalogStore, api_root: str, ref: str, *, where: str = "collection_id"
+) -> Collection:
+    """The collection of `api_root` whose id or title is `ref`; NotFound naming it otherwise.
+
+    The id is tried first: a title that happens to be another collection's id
+    loses to that collection.
+    """
+    found = catalog.get_collection(ref)
+    if found is None or found.api_root != api_root:
+        found = catalog.find_collection_by_title(api_root, ref)
+    if found is None:
+        raise NotFound(f"there is no collection with the id or title '{ref}'", where=where)
+    return found

@@ -1,4 +1,4 @@
-"""Managing partners and their keys: what the CLI (and the admin API) call."""
+"""Managing partners and their keys: what the administration service (and bootstrap) call."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from steppe.errors import Conflict, InvalidInput, NotFound
 from steppe.stix import tlp
 from steppe.stix.identities import org_identity_id, partner_identity_id
 from steppe.stix.timestamps import now_micros
-from steppe.store.port import Partner, Store
+from steppe.store.port import AccessStore, Partner
 
 # Default clearance per role: staff see everything; outside partners start at GREEN.
 DEFAULT_CLEARANCE = {"admin": tlp.RED.rank, "analyst": tlp.RED.rank, "partner": tlp.GREEN.rank}
@@ -60,17 +60,8 @@ def _check_role(role: str) -> str:
     return role
 
 
-def _check_collections(store: Store, ids: Iterable[str], where: str) -> frozenset[str]:
-    checked = set()
-    for collection_id in ids:
-        if store.get_collection(collection_id) is None:
-            raise InvalidInput(f"there is no collection '{collection_id}'", where=where)
-        checked.add(collection_id)
-    return frozenset(checked)
-
-
 def add_partner(
-    store: Store,
+    access: AccessStore,
     name: str,
     role: str,
     *,
@@ -80,10 +71,14 @@ def add_partner(
     can_write: Iterable[str] = (),
     key: str | None = None,
 ) -> IssuedKey:
-    """Create a partner and issue its first key. Conflict if the name is taken."""
+    """Create a partner and issue its first key. Conflict if the name is taken.
+
+    can_read and can_write are collection ids that exist: the administration
+    service resolves what an administrator typed into them first.
+    """
     name = _check_name(name)
     role = _check_role(role)
-    if store.get_partner(name) is not None:
+    if access.get_partner(name) is not None:
         raise Conflict(f"a partner named '{name}' already exists", where="name")
     rank = DEFAULT_CLEARANCE[role] if clearance is None else _rank(clearance)
     partner_id = str(uuid.uuid4())
@@ -92,20 +87,20 @@ def add_partner(
         name=name,
         role=role,  # type: ignore[arg-type]
         tlp_clearance=rank,
-        can_read=_check_collections(store, can_read, "read"),
-        can_write=_check_collections(store, can_write, "write"),
+        can_read=frozenset(can_read),
+        can_write=frozenset(can_write),
         created=now_micros(),
         identity_id=identity,
         id=partner_id,
     )
-    store.put_partner(partner)
+    access.put_partner(partner)
     issued = key or generate_key()
-    store.add_credential(hash_key(issued), name, now_micros())
+    access.add_credential(hash_key(issued), name, now_micros())
     return IssuedKey(partner, issued)
 
 
 def update_partner(
-    store: Store,
+    access: AccessStore,
     name: str,
     *,
     org_name: str | None = None,
@@ -119,7 +114,7 @@ def update_partner(
     With org_name, a change of role also changes the STIX identity the partner
     writes as: staff write as the organisation, partners as themselves.
     """
-    partner = get_partner(store, name)
+    partner = get_partner(access, name)
     changes: dict[str, object] = {}
     if role is not None:
         changes["role"] = _check_role(role)
@@ -128,11 +123,11 @@ def update_partner(
     if clearance is not None:
         changes["tlp_clearance"] = _rank(clearance)
     if can_read is not None:
-        changes["can_read"] = _check_collections(store, can_read, "read")
+        changes["can_read"] = frozenset(can_read)
     if can_write is not None:
-        changes["can_write"] = _check_collections(store, can_write, "write")
+        changes["can_write"] = frozenset(can_write)
     updated = replace(partner, **changes)  # type: ignore[arg-type]
-    store.put_partner(updated)
+    access.put_partner(updated)
     return updated
 
 
@@ -144,27 +139,27 @@ def _identity(role: str, partner_id: str, org_name: str) -> str:
     )
 
 
-def get_partner(store: Store, name: str) -> Partner:
-    partner = store.get_partner(name)
+def get_partner(access: AccessStore, name: str) -> Partner:
+    partner = access.get_partner(name)
     if partner is None:
         raise NotFound(f"there is no partner named '{name}'", where="name")
     return partner
 
 
-def rotate_key(store: Store, name: str) -> IssuedKey:
+def rotate_key(access: AccessStore, name: str) -> IssuedKey:
     """Issue a new key and revoke every older one, effective on the next request."""
-    partner = get_partner(store, name)
+    partner = get_partner(access, name)
     issued = generate_key()
     new_hash = hash_key(issued)
-    store.add_credential(new_hash, name, now_micros())
-    store.remove_credentials(name, keep=[new_hash])
+    access.add_credential(new_hash, name, now_micros())
+    access.remove_credentials(name, keep=[new_hash])
     return IssuedKey(partner, issued)
 
 
-def revoke(store: Store, name: str) -> int:
+def revoke(access: AccessStore, name: str) -> int:
     """Revoke every key of the partner (the partner record stays); returns how many."""
-    get_partner(store, name)
-    return store.remove_credentials(name)
+    get_partner(access, name)
+    return access.remove_credentials(name)
 
 
 def _rank(name: str) -> int:

@@ -23,12 +23,7 @@ from steppe.access.admin_models import (
     PartnerUpdate,
     parse,
 )
-from steppe.access.administration import (
-    Administration,
-    describe_audit,
-    describe_collection,
-    describe_partner,
-)
+from steppe.access.administration import Administration
 from steppe.access.caller import Caller
 from steppe.errors import PayloadTooLarge
 from steppe.handlers.common import (
@@ -39,9 +34,13 @@ from steppe.handlers.common import (
     query_params,
     raw_body,
 )
+from steppe.runtime import administration_service
+from steppe.stix import tlp
+from steppe.stix.timestamps import format_taxii
+from steppe.store.port import AuditRecord, Collection, Partner
 
 router = APIGatewayRouter()
-administration = per_services(lambda current: Administration(current.store, current.settings))
+administration = per_services(administration_service)
 
 MAX_BODY = 256 * 1024  # the largest body: two lists of 1,000 collection references
 TAGS = ["Administration"]
@@ -126,6 +125,48 @@ def _service() -> Administration:
     return administration()
 
 
+def describe_partner(partner: Partner) -> dict[str, object]:
+    return {
+        "name": partner.name,
+        "id": partner.id,
+        "role": partner.role,
+        "tlp": tlp.BY_RANK[partner.tlp_clearance].name,
+        "read": sorted(partner.can_read),
+        "write": sorted(partner.can_write),
+        "identity": partner.identity_id,
+        "created": format_taxii(partner.created),
+    }
+
+
+def describe_collection(collection: Collection) -> dict[str, object]:
+    return {
+        "id": collection.id,
+        "api_root": collection.api_root,
+        "title": collection.title,
+        "description": collection.description,
+        "alias": collection.alias,
+        "default": collection.default,
+        "unmarked_tlp": tlp.BY_RANK[collection.unmarked_tlp].name,
+        "active_only": collection.active_only,
+        "media_types": list(collection.media_types),
+    }
+
+
+def describe_audit(record: AuditRecord) -> dict[str, object]:
+    return {
+        "time": format_taxii(record.time),
+        "request_id": record.request_id,
+        "partner": record.partner,
+        "partner_id": record.partner_id,
+        "method": record.method,
+        "path": record.path,
+        "status": record.status,
+        "collection": record.collection_id,
+        "objects": record.objects,
+        "detail": record.detail,
+    }
+
+
 @router.get("/api/v1/admin/partners", **_docs("List partners"))
 def list_partners() -> Response[dict]:
     _admin()
@@ -197,9 +238,7 @@ def rotate(name: str) -> Response[dict]:
 def revoke(name: str) -> Response[dict]:
     _admin()
     _no_query()
-    service = _service()
-    partner = service.partner(_path("name", name))
-    count = service.revoke_keys(partner.name)
+    partner, count = _service().revoke_keys(_path("name", name))
     return json_response(200, {"name": partner.name, "revoked_keys": count})
 
 

@@ -7,7 +7,7 @@
     DELETE /api/v1/false-positives?value=...
 
 Analysts and admins only (partners get 403); the rules live in
-steppe.lifecycle.retraction.
+steppe.lifecycle.retraction, whose results are shaped into answers here.
 """
 
 from __future__ import annotations
@@ -24,11 +24,75 @@ from steppe.handlers.common import (
     per_services,
     query_params,
 )
-from steppe.lifecycle.retraction import MAX_LISTED, LifecycleService
+from steppe.lifecycle.retraction import (
+    MAX_LISTED,
+    FalsePositiveMarking,
+    IndicatorRevocation,
+    RevokeCounts,
+    SubmissionRevocation,
+)
+from steppe.observables.keys import display
+from steppe.runtime import lifecycle_service
+from steppe.stix.timestamps import format_taxii
+from steppe.store.port import FalsePositive
 
 router = APIGatewayRouter()
 
-lifecycle = per_services(LifecycleService)
+lifecycle = per_services(lifecycle_service)
+
+
+def describe_counts(counts: RevokeCounts) -> dict[str, int]:
+    return {
+        "revoked": len(counts.revoked),
+        "already_revoked": len(counts.already_revoked),
+        "not_found": len(counts.missing),
+    }
+
+
+def describe_indicator_revocation(done: IndicatorRevocation) -> dict[str, object]:
+    collections = []
+    for outcome in done.collections:
+        entry = {"id": outcome.id, "title": outcome.title, "outcome": outcome.outcome}
+        if outcome.modified is not None:
+            entry["modified"] = outcome.modified
+        collections.append(entry)
+    return {
+        "indicator": done.indicator_id,
+        "revoked": done.revoked,
+        "message": done.message,
+        "reason": done.reason,
+        "note": done.note_id,
+        "collections": collections,
+    }
+
+
+def describe_submission_revocation(done: SubmissionRevocation) -> dict[str, object]:
+    body: dict[str, object] = {
+        "submission_id": done.submission_id,
+        "collection": done.collection_id,
+        "reason": done.reason,
+    }
+    if done.queued:
+        return body | {"status": "queued", "chunks": done.chunks, "message": done.message}
+    return body | {"status": "revoked", "counts": describe_counts(done.counts)}
+
+
+def describe_false_positive(entry: FalsePositive) -> dict[str, object]:
+    return {
+        "value": display(entry.key),
+        "key": entry.key,
+        "reason": entry.reason,
+        "analyst": entry.analyst,
+        "created": format_taxii(entry.created),
+    }
+
+
+def describe_marking(done: FalsePositiveMarking) -> dict[str, object]:
+    return {
+        "value": done.value,
+        "false_positives": [describe_false_positive(entry) for entry in done.entries],
+        "indicators": describe_counts(done.counts),
+    }
 
 
 def _staff() -> Caller:
@@ -48,8 +112,8 @@ def _staff() -> Caller:
 def revoke_indicator(indicator_id: str) -> Response[dict]:
     caller = _staff()
     document = json_fields(router.current_event.raw_event, frozenset({"reason"}))
-    outcome = lifecycle().revoke_indicator(indicator_id, document.get("reason"), caller)
-    return json_response(200, outcome)
+    done = lifecycle().revoke_indicator(indicator_id, document.get("reason"), caller)
+    return json_response(200, describe_indicator_revocation(done))
 
 
 @router.post(
@@ -63,8 +127,8 @@ def revoke_indicator(indicator_id: str) -> Response[dict]:
 def revoke_submission(submission_id: str) -> Response[dict]:
     caller = _staff()
     document = json_fields(router.current_event.raw_event, frozenset({"reason"}))
-    status, outcome = lifecycle().revoke_submission(submission_id, document.get("reason"), caller)
-    return json_response(status, outcome)
+    done = lifecycle().revoke_submission(submission_id, document.get("reason"), caller)
+    return json_response(202 if done.queued else 200, describe_submission_revocation(done))
 
 
 @router.get(
@@ -78,7 +142,7 @@ def list_false_positives() -> Response[dict]:
     params = query_params(router.current_event.raw_event)
     limit = integer_param(params, "limit", MAX_LISTED, 1, MAX_LISTED)
     entries = lifecycle().list_false_positives(caller, limit)
-    return json_response(200, {"false_positives": entries})
+    return json_response(200, {"false_positives": [describe_false_positive(e) for e in entries]})
 
 
 @router.post(
@@ -92,10 +156,8 @@ def list_false_positives() -> Response[dict]:
 def add_false_positive() -> Response[dict]:
     caller = _staff()
     document = json_fields(router.current_event.raw_event, frozenset({"value", "reason"}))
-    status, outcome = lifecycle().mark_false_positive(
-        document.get("value"), document.get("reason"), caller
-    )
-    return json_response(status, outcome)
+    done = lifecycle().mark_false_positive(document.get("value"), document.get("reason"), caller)
+    return json_response(200 if done.replaced else 201, describe_marking(done))
 
 
 @router.delete(
@@ -107,4 +169,5 @@ def add_false_positive() -> Response[dict]:
 def remove_false_positive() -> Response[dict]:
     caller = _staff()
     value = query_params(router.current_event.raw_event).get("value")
-    return json_response(200, lifecycle().remove_false_positive(value, caller))
+    removed = lifecycle().remove_false_positive(value, caller)
+    return json_response(200, {"value": value, "removed": [display(key) for key in removed]})

@@ -33,8 +33,8 @@ from steppe.handlers.common import per_services
 from steppe.ingest.submissions import IngestService
 from steppe.jobs import recovery
 from steppe.jobs.tasks import TASK as CORRELATE_TASK
-from steppe.lifecycle.retraction import REVOKE_TASK, LifecycleService
-from steppe.runtime import services
+from steppe.lifecycle.retraction import REVOKE_TASK
+from steppe.runtime import lifecycle_service, services
 from steppe.stix.timestamps import now_micros
 from steppe.taxii.adding import TASK as TAXII_TASK
 from steppe.taxii.adding import process_part, record_part_failure
@@ -48,7 +48,7 @@ MAX_RECEIVES = 5
 ingest = per_services(IngestService)
 taxii = per_services(TaxiiService)
 correlators = per_services(Correlator)
-lifecycle = per_services(LifecycleService)
+lifecycle = per_services(lifecycle_service)
 
 
 def _last_attempt(record: SQSRecord) -> bool:

@@ -1,7 +1,9 @@
 """Revoking indicators and submissions, and keeping false-positive values out.
 
-What the analyst API (handlers/lifecycle.py), the CLI and the worker call.
+What the analyst API (handlers/retractions.py), the CLI and the worker call.
 Only analysts and admins act here, and only on collections they may write.
+The service returns what it did (the dataclasses below) or raises
+steppe.errors; the callers turn that into responses or lines.
 
 * revoke_indicator: in every such collection that holds it, the indicator gets
   a revoked version and a note saying why (steppe.lifecycle.revocation); a
@@ -43,19 +45,24 @@ from steppe.lifecycle.revocation import (
     revoked_version,
 )
 from steppe.observables.keys import display, parse_query
-from steppe.runtime import Services
 from steppe.stix import tlp
 from steppe.stix.identities import org_identity, org_identity_id
-from steppe.stix.timestamps import format_stix, format_taxii, now_micros
+from steppe.stix.timestamps import format_stix, now_micros
 from steppe.store.blob_keys import bundle_key
 from steppe.store.latest import BATCH as LOOKUP_BATCH
 from steppe.store.latest import latest_versions
 from steppe.store.port import (
+    BlobStore,
+    CatalogStore,
     Collection,
     FalsePositive,
-    Store,
+    IdentityClaims,
+    JobQueue,
+    ObjectStore,
+    ObservableIndex,
     StoredObject,
     Submission,
+    SubmissionStore,
 )
 from steppe.store.write_path import STEPPE, Candidate, WritePath, candidate
 
@@ -79,12 +86,67 @@ class RevokeCounts:
         self.missing += other.missing
         return self
 
-    def to_dict(self) -> dict[str, int]:
-        return {
-            "revoked": len(self.revoked),
-            "already_revoked": len(self.already_revoked),
-            "not_found": len(self.missing),
-        }
+
+@dataclass(frozen=True, slots=True)
+class CollectionRevocation:
+    """What revoking an indicator did in one collection that holds it."""
+
+    id: str
+    title: str
+    modified: str | None  # the revoked version's; None when it was already revoked
+
+    @property
+    def outcome(self) -> str:
+        return "already revoked" if self.modified is None else "revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorRevocation:
+    indicator_id: str
+    reason: str
+    note_id: str
+    collections: list[CollectionRevocation]
+
+    @property
+    def revoked(self) -> bool:
+        """Whether a revoked version was written anywhere (False: it was already revoked)."""
+        return any(c.modified is not None for c in self.collections)
+
+    @property
+    def message(self) -> str:
+        if self.revoked:
+            done = sum(c.modified is not None for c in self.collections)
+            return f"revoked in {done} collection(s)"
+        return "the indicator was already revoked; nothing was written"
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRevocation:
+    """Revoked at once (counts), or queued for the worker, one job per chunk."""
+
+    submission_id: str
+    collection_id: str
+    reason: str
+    queued: bool
+    chunks: int  # the chunks revoked, or queued to be
+    counts: RevokeCounts
+
+    @property
+    def message(self) -> str:
+        if self.queued:
+            return f"its {self.chunks} chunk(s) are revoked by the worker"
+        return (
+            f"{len(self.counts.revoked)} indicator(s) revoked, "
+            f"{len(self.counts.already_revoked)} already revoked"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FalsePositiveMarking:
+    value: str  # as the analyst typed it
+    entries: list[FalsePositive]  # one per key of the value
+    replaced: bool  # an entry existed (a new reason); else the value is new
+    counts: RevokeCounts  # the indicators known to carry it
 
 
 def revoke_message(submission_id: str, chunk: int, reason: str, analyst: str) -> dict[str, object]:
@@ -143,17 +205,7 @@ def value_keys(value: object) -> list[str]:
     return keys
 
 
-def describe_false_positive(entry: FalsePositive) -> dict[str, object]:
-    return {
-        "value": display(entry.key),
-        "key": entry.key,
-        "reason": entry.reason,
-        "analyst": entry.analyst,
-        "created": format_taxii(entry.created),
-    }
-
-
-def declared_for(store: Store, key: str, caller: Caller) -> tuple[tuple[str, ...], int]:
+def declared_for(index: ObservableIndex, key: str, caller: Caller) -> tuple[tuple[str, ...], int]:
     """The collections and TLP a false-positive declaration is made for (who may read its reason).
 
     Where the declaring caller sees the value: those collections, at the
@@ -162,7 +214,7 @@ def declared_for(store: Store, key: str, caller: Caller) -> tuple[tuple[str, ...
     """
     seen = [
         o
-        for o in store.find_values([key], limit_per_key=FALSE_POSITIVE_OCCURRENCES).get(key, ())
+        for o in index.find_values([key], limit_per_key=FALSE_POSITIVE_OCCURRENCES).get(key, ())
         if may_see(caller, o.collection_id, o.tlp)
     ]
     if seen:
@@ -171,25 +223,46 @@ def declared_for(store: Store, key: str, caller: Caller) -> tuple[tuple[str, ...
 
 
 class LifecycleService:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.store = services.store
-        self.settings = services.settings
-        self.producer_id = org_identity_id(self.settings.org_name)
-        self.writes = WritePath(self.store, self.store, self.producer_id)
+    def __init__(
+        self,
+        *,
+        catalog: CatalogStore,
+        objects: ObjectStore,
+        claims: IdentityClaims,
+        submissions: SubmissionStore,
+        index: ObservableIndex,
+        blobs: BlobStore,
+        queue: JobQueue,
+        org_name: str,
+        api_root: str,
+        sync_observables: int,
+    ) -> None:
+        self.catalog = catalog
+        self.objects = objects
+        self.submissions = submissions
+        self.index = index
+        self.blobs = blobs
+        self.queue = queue
+        self.org_name = org_name
+        self.api_root = api_root
+        self.sync_observables = sync_observables
+        self.producer_id = org_identity_id(org_name)
+        self.writes = WritePath(objects, claims, self.producer_id)
 
     # -- indicators ------------------------------------------------------------------
 
-    def revoke_indicator(self, indicator_id: str, reason: object, caller: Caller) -> dict:
+    def revoke_indicator(
+        self, indicator_id: str, reason: object, caller: Caller
+    ) -> IndicatorRevocation:
         """Revoke the indicator in every collection the caller may write that holds it."""
         caller.require_role("admin", "analyst")
         check_indicator_id(indicator_id)
         text = check_reason(reason)
         holders: list[tuple[Collection, StoredObject]] = []
-        for collection in self.store.list_collections(self.settings.api_root):
+        for collection in self.catalog.list_collections(self.api_root):
             if not (caller.may_read(collection.id) or caller.may_write(collection.id)):
                 continue
-            found = latest_versions(self.store, collection.id, [indicator_id]).get(indicator_id)
+            found = latest_versions(self.objects, collection.id, [indicator_id]).get(indicator_id)
             if found is not None and found.type == "indicator" and found.tlp <= caller.clearance:
                 holders.append((collection, found))
         if not holders:
@@ -215,34 +288,19 @@ class LifecycleService:
                 analyst=analyst,
                 abstract=f"Indicator revoked by {analyst}",
             )
-            outcome = "revoked" if counts.revoked else "already revoked"
-            entry = {"id": collection.id, "title": collection.title, "outcome": outcome}
-            if counts.revoked:
-                entry["modified"] = counts.revoked[0][1]
-            outcomes.append(entry)
-        newly = any(entry["outcome"] == "revoked" for entry in outcomes)
-        return {
-            "indicator": indicator_id,
-            "revoked": newly,
-            "message": (
-                f"revoked in {sum(e['outcome'] == 'revoked' for e in outcomes)} collection(s)"
-                if newly
-                else "the indicator was already revoked; nothing was written"
-            ),
-            "reason": text,
-            "note": note_id(indicator_id),
-            "collections": outcomes,
-        }
+            modified = counts.revoked[0][1] if counts.revoked else None
+            outcomes.append(CollectionRevocation(collection.id, collection.title, modified))
+        return IndicatorRevocation(indicator_id, text, note_id(indicator_id), outcomes)
 
     # -- submissions -----------------------------------------------------------------
 
     def revoke_submission(
         self, submission_id: str, reason: object, caller: Caller
-    ) -> tuple[int, dict]:
-        """Revoke what a submission produced: at once (200), or by the worker (202)."""
+    ) -> SubmissionRevocation:
+        """Revoke what a submission produced: at once, or queued for the worker when large."""
         caller.require_role("admin", "analyst")
         # Its submitter or an admin; to anyone else it does not exist (404).
-        submission = visible_submission(self.store, submission_id, caller)
+        submission = visible_submission(self.submissions, submission_id, caller)
         text = check_reason(reason)
         collection_id = submission.collection_id
         if not caller.may_write(collection_id):
@@ -251,7 +309,7 @@ class LifecycleService:
                 f"'{submission_id}'",
                 where="submission_id",
             )
-        results = self.store.chunk_results(submission_id, with_objects=False)
+        results = self.submissions.chunk_results(submission_id, with_objects=False)
         if submission.status_override is None and len(results) < submission.chunks_total:
             raise Conflict(
                 f"submission '{submission_id}' is still being processed "
@@ -262,7 +320,7 @@ class LifecycleService:
         analyst = caller.partner or ""
         now = now_micros()
         if not submission.meta.get("revoked"):  # the first revocation's reason stands
-            self.store.update_submission_meta(
+            self.submissions.update_submission_meta(
                 submission_id,
                 {
                     **submission.meta,
@@ -270,33 +328,25 @@ class LifecycleService:
                 },
             )
         chunks = [result.chunk for result in results if result.error is None]
-        body: dict[str, object] = {
-            "submission_id": submission_id,
-            "collection": collection_id,
-            "reason": text,
-        }
-        if submission.observables > self.settings.sync_observables:
-            self.services.queue.send(
+        counts = RevokeCounts()
+        queued = submission.observables > self.sync_observables
+        if queued:
+            self.queue.send(
                 [revoke_message(submission_id, chunk, text, analyst) for chunk in chunks]
             )
-            body |= {
-                "status": "queued",
-                "chunks": len(chunks),
-                "message": f"its {len(chunks)} chunk(s) are revoked by the worker",
-            }
-            return 202, body
-        counts = RevokeCounts()
-        for chunk in chunks:
-            counts.add(self.revoke_chunk(submission_id, chunk, text, analyst))
-        body |= {"status": "revoked", "counts": counts.to_dict()}
-        return 200, body
+        else:
+            for chunk in chunks:
+                counts.add(self.revoke_chunk(submission_id, chunk, text, analyst))
+        return SubmissionRevocation(
+            submission_id, collection_id, text, queued=queued, chunks=len(chunks), counts=counts
+        )
 
     def revoke_chunk(
         self, submission_id: str, chunk: int, reason: str, analyst: str
     ) -> RevokeCounts:
         """Revoke the indicators one chunk of a submission produced (the worker's job)."""
         submission = self._submission(submission_id)
-        data = self.services.blobs.get(bundle_key(submission_id, chunk))
+        data = self.blobs.get(bundle_key(submission_id, chunk))
         if data is None:
             raise NotFound(f"chunk {chunk} of submission '{submission_id}' has no bundle")
         ids = [obj["id"] for obj in orjson.loads(data)["objects"] if obj.get("type") == "indicator"]
@@ -312,25 +362,22 @@ class LifecycleService:
 
     def mark_false_positive(
         self, value: object, reason: object, caller: Caller
-    ) -> tuple[int, dict]:
-        """Record the value as a false positive and revoke the indicators known to carry it.
-
-        201 for a new entry, 200 when it replaces one (a new reason).
-        """
+    ) -> FalsePositiveMarking:
+        """Record the value as a false positive and revoke the indicators known to carry it."""
         caller.require_role("admin", "analyst")
         keys = value_keys(value)
         text = check_reason(reason)
         analyst = caller.partner or ""
-        existed = self.store.find_false_positives(keys)
+        existed = self.index.find_false_positives(keys)
         now = now_micros()
         entries = [
-            FalsePositive(key, text, analyst, now, *declared_for(self.store, key, caller))
+            FalsePositive(key, text, analyst, now, *declared_for(self.index, key, caller))
             for key in keys
         ]
         for entry in entries:
             # First, so that submissions arriving from now on leave the value out.
-            self.store.put_false_positive(entry)
-        occurrences = self.store.find_values(keys, limit_per_key=FALSE_POSITIVE_OCCURRENCES)
+            self.index.put_false_positive(entry)
+        occurrences = self.index.find_values(keys, limit_per_key=FALSE_POSITIVE_OCCURRENCES)
         by_collection: dict[str, dict[str, str]] = defaultdict(dict)
         for key in keys:
             for occurrence in occurrences.get(key, ()):
@@ -355,29 +402,23 @@ class LifecycleService:
                         abstract=f"False positive: {display(key)}",
                     )
                 )
-        body = {
-            "value": value,
-            "false_positives": [describe_false_positive(entry) for entry in entries],
-            "indicators": counts.to_dict(),
-        }
-        return (200 if existed else 201), body
+        # str(): value_keys has refused anything but a string
+        return FalsePositiveMarking(str(value), entries, replaced=bool(existed), counts=counts)
 
-    def list_false_positives(self, caller: Caller, limit: int = MAX_LISTED) -> list[dict]:
+    def list_false_positives(self, caller: Caller, limit: int = MAX_LISTED) -> list[FalsePositive]:
         caller.require_role("admin", "analyst")
         return [
-            describe_false_positive(e)
-            for e in self.store.list_false_positives(limit)
-            if may_see_false_positive(caller, e)
+            e for e in self.index.list_false_positives(limit) if may_see_false_positive(caller, e)
         ]
 
-    def remove_false_positive(self, value: object, caller: Caller) -> dict:
-        """Forget the entry: later submissions publish the value again."""
+    def remove_false_positive(self, value: object, caller: Caller) -> list[str]:
+        """Forget the entry (later submissions publish the value again); the keys removed."""
         caller.require_role("admin", "analyst")
         keys = value_keys(value)
-        removed = [key for key in keys if self.store.remove_false_positive(key)]
+        removed = [key for key in keys if self.index.remove_false_positive(key)]
         if not removed:
             raise NotFound(f"'{value}' is not marked as a false positive", where="value")
-        return {"value": value, "removed": [display(key) for key in removed]}
+        return removed
 
     # -- the writes ------------------------------------------------------------------
 
@@ -393,7 +434,7 @@ class LifecycleService:
         counts = RevokeCounts()
         for start in range(0, len(indicator_ids), LOOKUP_BATCH):
             batch = indicator_ids[start : start + LOOKUP_BATCH]
-            found = latest_versions(self.store, collection_id, batch)
+            found = latest_versions(self.objects, collection_id, batch)
             counts.missing += [i for i in batch if i not in found]
             records = [found[i] for i in batch if i in found and found[i].type == "indicator"]
             counts.add(
@@ -444,10 +485,10 @@ class LifecycleService:
             stamps[record.id] = format_stix(stamp)
         if not to_write:
             return counts
-        if self.producer_id not in latest_versions(self.store, collection_id, [self.producer_id]):
+        if self.producer_id not in latest_versions(self.objects, collection_id, [self.producer_id]):
             to_write[:0] = [
                 candidate(tlp.CLEAR.marking_definition(), tlp.CLEAR.rank),
-                candidate(org_identity(self.settings.org_name, now), tlp.CLEAR.rank),
+                candidate(org_identity(self.org_name, now), tlp.CLEAR.rank),
             ]
         written = self.writes.write(collection_id, to_write, STEPPE)
         refused = {item.id for item in written.refused}
@@ -459,7 +500,7 @@ class LifecycleService:
         return counts
 
     def _submission(self, submission_id: str) -> Submission:
-        submission = self.store.get_submission(submission_id)
+        submission = self.submissions.get_submission(submission_id)
         if submission is None:
             raise NotFound(f"there is no submission '{submission_id}'", where="submission_id")
         return submission
