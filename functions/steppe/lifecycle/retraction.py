@@ -27,7 +27,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import orjson
 
@@ -53,6 +53,7 @@ from steppe.store.latest import latest_versions
 from steppe.store.port import (
     Collection,
     FalsePositive,
+    Revocation,
     Store,
     StoredObject,
     Submission,
@@ -261,13 +262,10 @@ class LifecycleService:
             )
         analyst = caller.partner or ""
         now = now_micros()
-        if not submission.meta.get("revoked"):  # the first revocation's reason stands
+        if not submission.meta.revoked:  # the first revocation's reason stands
             self.store.update_submission_meta(
                 submission_id,
-                {
-                    **submission.meta,
-                    "revoked": {"reason": text, "analyst": analyst, "at": now},
-                },
+                replace(submission.meta, revoked=Revocation(reason=text, analyst=analyst, at=now)),
             )
         chunks = [result.chunk for result in results if result.error is None]
         body: dict[str, object] = {
