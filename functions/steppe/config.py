@@ -58,6 +58,5 @@ class Settings:
             max_envelope_objects=max(
                 1, int(env.get("STEPPE_MAX_ENVELOPE_OBJECTS", bounds.MAX_ENVELOPE_OBJECTS))
             ),
-            correlate=env.get("STEPPE_CORRELATE", "1").strip().lower()
-            not in {"0", "false", "no", "off"},
+            correlate=env.get("STEPPE_CORRELATE", "1").strip().lower() not in _OFF,
         )

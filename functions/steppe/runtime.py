@@ -1,6 +1,6 @@
-"""The process's services: which adapters sit behind the ports.
+"""The composition root: which adapters sit behind the ports, and the services built on them.
 
-Handlers call `services()`; it builds the adapters named by the settings the
+Handlers call `services()`; it opens the adapters named by the settings the
 first time and keeps them for the life of the process (a warm Lambda, or the
 embedded server). This is the only module that knows both shapes exist.
 """
@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from steppe.config import Settings
-from steppe.store.port import BlobStore, JobQueue, Store
+from steppe.store.port.backend import Backend
+from steppe.store.port.blobs import BlobStore
+from steppe.store.port.queue import JobQueue
+from steppe.store.port.store import Store
 
 if TYPE_CHECKING:
     from steppe.access.administration import Administration
@@ -28,6 +31,16 @@ class Services:
     # A Powertools idempotency persistence layer (BasePersistenceLayer).
     idempotency: Any
 
+    @classmethod
+    def of(cls, settings: Settings, backend: Backend) -> Services:
+        return cls(
+            settings=settings,
+            store=backend.store,
+            blobs=backend.blobs,
+            queue=backend.queue,
+            idempotency=backend.idempotency,
+        )
+
     def close(self) -> None:
         self.store.close()
 
@@ -36,7 +49,8 @@ _lock = threading.Lock()
 _services: Services | None = None
 
 
-def build_services(settings: Settings) -> Services:
+def open_backend(settings: Settings) -> Backend:
+    """The ports of the shape STEPPE_BACKEND names, opened from the settings."""
     if settings.backend == "sqlite":
         from steppe.store.sqlite import open_embedded
 
@@ -46,6 +60,10 @@ def build_services(settings: Settings) -> Services:
 
         return open_aws(settings)
     raise ValueError(f"STEPPE_BACKEND must be 'sqlite' or 'aws', not '{settings.backend}'")
+
+
+def build_services(settings: Settings) -> Services:
+    return Services.of(settings, open_backend(settings))
 
 
 def services() -> Services:

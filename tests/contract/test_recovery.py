@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from steppe.errors import Conflict
-from steppe.store.port import OpenWork, StatusRecord, Submission, SubmissionKey
+from steppe.store.port import OpenWork, StatusRecord, Submission, SubmissionKey, SubmissionMeta
 
 COLLECTION = "0b7e4a36-2f3c-4e0e-9d7a-1c5e8f2a9b44"
 T = 1_700_000_000_000_000  # µs
@@ -22,7 +22,7 @@ def submission(created: int = T, sid: str | None = None) -> Submission:
         created=created,
         chunks_total=3,
         observables=30,
-        meta={"chunk_keys": ["a", "b", "c"]},
+        meta=SubmissionMeta(chunk_keys=("a", "b", "c")),
     )
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from steppe.errors import Conflict, NotFound
-from steppe.store.port import ChunkResult, Submission, legacy_partner_id
+from steppe.store.port import ChunkResult, Submission, SubmissionMeta, legacy_partner_id
 
 COLLECTION = "7d1b3c0e-5c8a-4b7e-9a51-0f2e4d6c8b10"
 SUBMITTER_ID = "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7"
 
 
 def submission(sid: str, created: int, **fields) -> Submission:
+    if "meta" in fields:
+        fields["meta"] = SubmissionMeta.from_dict(fields["meta"])
     return Submission(
         id=sid,
         collection_id=COLLECTION,
@@ -67,7 +69,7 @@ def test_status_and_meta_updates(store):
     assert store.get_submission("s1").status_override == "failed"
     store.set_submission_status("s1", None)
     assert store.get_submission("s1").status_override is None
-    store.update_submission_meta("s1", {"kind": "ddos", "attempt": 2})
+    store.update_submission_meta("s1", SubmissionMeta.from_dict({"kind": "ddos", "attempt": 2}))
     assert store.get_submission("s1").meta == {"kind": "ddos", "attempt": 2}
 
 
@@ -122,7 +124,7 @@ def test_updates_of_an_unknown_submission_are_not_found(store):
     with pytest.raises(NotFound):
         store.set_submission_status("missing", "failed")
     with pytest.raises(NotFound):
-        store.update_submission_meta("missing", {"kind": "ddos"})
+        store.update_submission_meta("missing", SubmissionMeta.from_dict({"kind": "ddos"}))
     with pytest.raises(NotFound):
         store.record_chunk("missing", ChunkResult(chunk=0, counts={"created": 1}))
     assert store.get_submission("missing") is None

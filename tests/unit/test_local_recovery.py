@@ -22,7 +22,7 @@ from steppe.ingest.submissions import IngestService
 from steppe.jobs import recovery
 from steppe.local.job_thread import recover_on_start
 from steppe.stix.timestamps import now_micros
-from steppe.store.port import Collection, StatusRecord
+from steppe.store.port import Collection, StatusRecord, SubmissionMeta
 from steppe.taxii.adding import part_key
 from support.app import App, example, open_app
 
@@ -78,7 +78,7 @@ def crashed_before_queueing(app: App, done: dict[str, Any], collection_id: str, 
         original,
         id=str(uuid.uuid4()),
         collection_id=collection_id,
-        meta={**original.meta, "run": uuid.uuid4().hex, **meta},
+        meta=SubmissionMeta.from_dict({**original.meta, "run": uuid.uuid4().hex, **meta}),
         chunks_total=meta.get("chunks_total", original.chunks_total),
     )
     app.services.store.create_submission(crashed, dispatch_pending=True)

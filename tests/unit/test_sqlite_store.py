@@ -23,6 +23,7 @@ from steppe.store.port import (
     StatusPart,
     StatusRecord,
     Submission,
+    SubmissionMeta,
     VersionFilter,
 )
 from steppe.store.sqlite import (
@@ -69,7 +70,8 @@ def test_everything_survives_reopening(tmp_path):
     store.create_collection(Collection(id=COLLECTION, api_root="steppe", title="DDoS"))
     store.put_partner(Partner(name="cert-kg", role="partner", can_read=frozenset({COLLECTION})))
     store.add_credential("sha256:kg", "cert-kg", created=1)
-    store.create_submission(Submission("s1", COLLECTION, "analyst", 1, 1, 1, {"kind": "ddos"}))
+    meta = SubmissionMeta.from_dict({"kind": "ddos"})
+    store.create_submission(Submission("s1", COLLECTION, "analyst", 1, 1, 1, meta))
     store.record_chunk("s1", ChunkResult(0, {"created": 1}))
     store.close()
 

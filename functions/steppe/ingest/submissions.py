@@ -23,7 +23,7 @@ import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import orjson
@@ -53,7 +53,14 @@ from steppe.stix.timestamps import format_stix, now_micros
 from steppe.stix.versioning import reconcile, version_of
 from steppe.store.blob_keys import bundle_key
 from steppe.store.latest import latest_versions
-from steppe.store.port import ChunkResult, Collection, Submission
+from steppe.store.port import (
+    ChunkResult,
+    Collection,
+    Revocation,
+    Submission,
+    SubmissionMeta,
+    SubmissionProducer,
+)
 from steppe.store.write_path import STEPPE, Candidate, Latest, WritePath, candidate
 from steppe.templates.registry import TemplateRegistry
 
@@ -159,13 +166,13 @@ class IngestService:
                 return Accepted(submission_id, 202 if self._pending(found) else 201)
         raw_key = f"submissions/{submission_id}/raw"
         self.blobs.put(raw_key, body, media_type(content_type) or "application/octet-stream")
-        meta = {
-            "raw_key": raw_key,
-            "content_type": content_type or "",
-            "params": dict(params),
-            "sha256": body_digest(body),
-            "producer": _producer_dict(self._producer(caller)),
-        }
+        meta = SubmissionMeta(
+            raw_key=raw_key,
+            content_type=content_type or "",
+            params=dict(params),
+            sha256=body_digest(body),
+            producer=_producer_record(self._producer(caller)),
+        )
         return self._start(
             submission_id,
             collection,
@@ -178,18 +185,18 @@ class IngestService:
     def reprocess(self, submission_id: str) -> Accepted:
         """Run an archived submission through the current templates again."""
         submission = self._submission(submission_id)
-        meta = dict(submission.meta)
-        if meta.get("revoked"):
+        meta = submission.meta
+        if meta.revoked:
             # Its indicators are revoked for good; reprocessing would publish them again.
             raise Conflict(
                 f"submission '{submission_id}' was revoked; a revoked submission is not "
                 "processed again (submit the observations anew if they should be published)",
                 where="submission_id",
             )
-        raw = self.blobs.get(str(meta["raw_key"]))
+        raw = self.blobs.get(str(meta.raw_key))
         if raw is None:
             raise NotFound(f"the raw body of submission '{submission_id}' is missing")
-        request = self.parse(raw, str(meta["content_type"]), dict(meta["params"]))  # type: ignore[arg-type]
+        request = self.parse(raw, meta.content_type, dict(meta.params or {}))
         collection = self.store.get_collection(submission.collection_id)
         if collection is None:
             raise NotFound(f"the collection of submission '{submission_id}' no longer exists")
@@ -205,7 +212,7 @@ class IngestService:
         collection: Collection,
         submitter: str,
         request: SubmissionRequest,
-        meta: dict[str, object],
+        meta: SubmissionMeta,
         existing: Submission | None = None,
         submitter_id: str = "",
     ) -> Accepted:
@@ -213,19 +220,21 @@ class IngestService:
         observables = request.observables
         chunks = [observables[i : i + size] for i in range(0, len(observables), size)]
         inline = len(observables) <= self.settings.sync_observables and len(chunks) == 1
-        meta = {
-            **meta,
-            "report": report_to_dict(request.report),
+        meta = replace(
+            meta,
+            report=report_to_dict(request.report),
             # Reprocessing keeps the first processing time, so unchanged input yields
             # identical objects (nothing to write) and changed ones newer versions.
-            "now": meta.get("now") or now_micros(),
-            "run": recovery.new_run(),
-            "chunk_keys": []
+            now=meta.now or now_micros(),
+            run=recovery.new_run(),
+            chunk_keys=()
             if inline
-            else [f"submissions/{submission_id}/chunks/{n:05d}" for n in range(1, len(chunks) + 1)],
-        }
-        for key, chunk in zip(meta["chunk_keys"], chunks, strict=False):  # type: ignore[arg-type]
-            self.blobs.put(str(key), encode_observables(chunk))
+            else tuple(
+                f"submissions/{submission_id}/chunks/{n:05d}" for n in range(1, len(chunks) + 1)
+            ),
+        )
+        for key, chunk in zip(meta.chunk_keys or (), chunks, strict=False):
+            self.blobs.put(key, encode_observables(chunk))
         if existing is None:
             self.store.create_submission(
                 Submission(
@@ -233,7 +242,7 @@ class IngestService:
                     collection_id=collection.id,
                     submitter=submitter,
                     submitter_id=submitter_id,
-                    created=int(meta["now"]),  # type: ignore[arg-type]
+                    created=meta.now,
                     chunks_total=len(chunks),
                     observables=len(observables),
                     meta=meta,
@@ -262,17 +271,17 @@ class IngestService:
     ) -> ChunkResult:
         submission = self._submission(submission_id)
         meta = submission.meta
-        started, rerun = recovery.chunk_started(self.blobs, submission_id, meta.get("run"), chunk)
+        started, rerun = recovery.chunk_started(self.blobs, submission_id, meta.run, chunk)
         if observables is None:
-            data = self.blobs.get(str(meta["chunk_keys"][chunk - 1]))  # type: ignore[index]
+            data = self.blobs.get(meta.chunk_keys[chunk - 1])  # type: ignore[index]
             if data is None:
                 raise NotFound(f"chunk {chunk} of submission '{submission_id}' is missing")
             observables = decode_observables(data)
-        report = report_from_dict(meta["report"])  # type: ignore[arg-type]
+        report = report_from_dict(meta.report)  # type: ignore[arg-type]
         ctx = ConversionContext(
             submission_id=submission_id,
-            producer=_producer_from_dict(meta["producer"]),  # type: ignore[arg-type]
-            now=int(meta["now"]),  # type: ignore[arg-type]
+            producer=_producer_of(meta.producer),  # type: ignore[arg-type]
+            now=int(meta.now),  # type: ignore[arg-type]
             parts_total=submission.chunks_total,
             collection_id=submission.collection_id,
             id_secret=self.id_secret,
@@ -318,7 +327,7 @@ class IngestService:
         if rerun:  # an earlier attempt may have stored these objects and died before recording
             result = recovery.settle_rerun(self.store, submission, result, started)
         self.store.record_chunk(submission_id, result)
-        recovery.chunk_recorded(self.blobs, submission_id, meta.get("run"), chunk)
+        recovery.chunk_recorded(self.blobs, submission_id, meta.run, chunk)
         if self.settings.correlate:
             # Correlation is a job of its own: retried, dead-lettered and timed apart.
             self.services.queue.send(
@@ -414,7 +423,7 @@ class IngestService:
             status = "pending"
         else:
             status = "failed" if errors else "complete"
-        report = submission.meta.get("report", {})
+        report = submission.meta.report if submission.meta.report is not None else {}
         collection = self.store.get_collection(submission.collection_id)
         self_url = f"/api/v1/submissions/{submission.id}"
         return {
@@ -442,7 +451,7 @@ class IngestService:
             # None when there are too many to list: the bundle parts have them all.
             "objects": listed,
             "errors": errors,
-            "revoked": _revocation(submission.meta.get("revoked")),
+            "revoked": _revocation(submission.meta.revoked),
             "links": {
                 "self": self_url,
                 "bundle": f"{self_url}/bundle",
@@ -470,24 +479,24 @@ class IngestService:
         return Producer(identity_id=identity, name=name)
 
 
-def _revocation(recorded: object) -> dict[str, object] | None:
+def _revocation(recorded: Revocation | None) -> dict[str, object] | None:
     """How a revoked submission says so: the reason, who and when (None if it was not)."""
-    if not isinstance(recorded, dict):
+    if recorded is None:
         return None
-    at = recorded.get("at")
+    at = recorded.at
     return {
-        "reason": recorded.get("reason"),
-        "analyst": recorded.get("analyst"),
+        "reason": recorded.reason,
+        "analyst": recorded.analyst,
         "at": format_stix(at) if isinstance(at, int) else None,
     }
 
 
-def _producer_dict(producer: Producer) -> dict[str, str]:
-    return {"identity_id": producer.identity_id, "name": producer.name}
+def _producer_record(producer: Producer) -> SubmissionProducer:
+    return SubmissionProducer(identity_id=producer.identity_id, name=producer.name)
 
 
-def _producer_from_dict(data: Mapping[str, str]) -> Producer:
-    return Producer(identity_id=data["identity_id"], name=data["name"])
+def _producer_of(recorded: SubmissionProducer) -> Producer:
+    return Producer(identity_id=recorded.identity_id, name=recorded.name)
 
 
 __all__ = ["Accepted", "IngestService", "Report"]

@@ -243,17 +243,17 @@ def _finish_submission(services: Services, submission_id: str, queued: frozenset
     ]
     if not missing:
         return 0
-    if not submission.meta.get("chunk_keys"):
+    if not submission.meta.chunk_keys:
         # Processed inline: the crash came before the answer. Its one chunk is
         # the whole archived body.
         from steppe.ingest.submissions import IngestService  # ingest uses this module too
 
         ingest = IngestService(services)
         meta = submission.meta
-        raw = services.blobs.get(str(meta["raw_key"]))
+        raw = services.blobs.get(str(meta.raw_key))
         if raw is None:
             raise RuntimeError(f"the archived body of submission {submission_id} is missing")
-        request = ingest.parse(raw, str(meta["content_type"]), dict(meta["params"]))  # type: ignore[call-overload]
+        request = ingest.parse(raw, meta.content_type, dict(meta.params or {}))
         ingest.process_chunk(submission_id, 1, observables=request.observables)
         return 1
     services.queue.send(

@@ -29,7 +29,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import orjson
 
@@ -60,6 +60,7 @@ from steppe.store.port import (
     JobQueue,
     ObjectStore,
     ObservableIndex,
+    Revocation,
     StoredObject,
     Submission,
     SubmissionStore,
@@ -319,13 +320,10 @@ class LifecycleService:
             )
         analyst = caller.partner or ""
         now = now_micros()
-        if not submission.meta.get("revoked"):  # the first revocation's reason stands
+        if not submission.meta.revoked:  # the first revocation's reason stands
             self.submissions.update_submission_meta(
                 submission_id,
-                {
-                    **submission.meta,
-                    "revoked": {"reason": text, "analyst": analyst, "at": now},
-                },
+                replace(submission.meta, revoked=Revocation(reason=text, analyst=analyst, at=now)),
             )
         chunks = [result.chunk for result in results if result.error is None]
         counts = RevokeCounts()

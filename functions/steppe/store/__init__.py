@@ -1,1 +1,3 @@
-"""The storage port (port.py) and its adapters: sqlite (embedded) and aws (DynamoDB + S3)."""
+"""The storage port (port/, one module per port) and its adapters: sqlite (embedded) and aws
+(DynamoDB + S3 + SQS); the one write path (write_path.py) and latest-version reads on top.
+"""

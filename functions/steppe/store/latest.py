@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from steppe.store.port import ObjectQuery, ObjectStore, StoredObject
+from steppe.store.port.objects import ObjectQuery, ObjectStore, StoredObject
 
 # Ids per query: well under SQLite's bound-parameter limit and a page's 1,000 records.
 BATCH = 900

@@ -43,7 +43,8 @@ from steppe.stix import tlp
 from steppe.stix.validity import lifecycle_of
 from steppe.stix.versioning import version_of
 from steppe.store.latest import latest_versions
-from steppe.store.port import IdentityClaims, ObjectStore, ObjectVersion, PutOutcome, StoredObject
+from steppe.store.port.claims import IdentityClaims
+from steppe.store.port.objects import ObjectStore, ObjectVersion, PutOutcome, StoredObject
 
 ADDED = "added"
 DUPLICATE = "already in the collection (an identical version)"

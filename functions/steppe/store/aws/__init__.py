@@ -1,6 +1,6 @@
 """The AWS adapter: DynamoDB (one table) + S3 + SQS. The only code that imports boto3.
 
-open_aws builds the process's services from the settings; clients are created
+open_aws opens the process's ports (a Backend) from the settings; clients are created
 once per process (a Lambda cold start) and reused by every invocation.
 """
 
@@ -14,10 +14,10 @@ import boto3
 from botocore.config import Config
 
 from steppe.config import Settings
-from steppe.runtime import Services
 from steppe.store.aws.blobs import S3BlobStore
 from steppe.store.aws.queue import SqsJobQueue
 from steppe.store.aws.store import DynamoStore
+from steppe.store.port.backend import Backend
 
 __all__ = ["DynamoStore", "S3BlobStore", "SqsJobQueue", "client_config", "open_aws"]
 
@@ -58,7 +58,8 @@ class _LazyClient:
         return getattr(self._client, name)
 
 
-def open_aws(settings: Settings) -> Services:
+def open_aws(settings: Settings) -> Backend:
+    """The AWS shape's store (one table plus S3), blobs, SQS job queue and idempotency."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     session = boto3.session.Session()
@@ -74,8 +75,7 @@ def open_aws(settings: Settings) -> Services:
         expiry_attr="expires_at",
         boto3_client=dynamodb,
     )
-    return Services(
-        settings=settings,
+    return Backend(
         store=DynamoStore(dynamodb, settings.table_name, s3, settings.bucket_name),
         blobs=S3BlobStore(s3, settings.bucket_name),
         queue=SqsJobQueue(sqs, settings.queue_url),

@@ -15,12 +15,12 @@ from botocore.exceptions import ClientError
 from steppe.errors import Conflict
 from steppe.store.aws import keys
 from steppe.store.aws.table import Item, Table, get_s, n, s, strings
-from steppe.store.port import Partner, legacy_partner_id
+from steppe.store.port.access import AccessStore, Partner, legacy_partner_id
 
 _ATTEMPTS = 3
 
 
-class DynamoAccess:
+class DynamoAccess(AccessStore):
     """AccessStore methods; mixed into DynamoStore."""
 
     _table: Table

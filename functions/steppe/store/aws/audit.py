@@ -26,7 +26,7 @@ from typing import Any
 from steppe.stix.timestamps import now_micros
 from steppe.store.aws import keys
 from steppe.store.aws.table import Item, Table, get_n, get_s, n, s
-from steppe.store.port import AuditRecord
+from steppe.store.port.audit import AuditRecord, AuditStore
 
 RETENTION_DAYS = 366  # the TTL: a record is kept at least a year
 # TTL deletes late (typically within a few days): a walk without `since`
@@ -73,7 +73,7 @@ def _record(item: Item) -> AuditRecord:
     )
 
 
-class DynamoAudit:
+class DynamoAudit(AuditStore):
     """AuditStore methods; mixed into DynamoStore."""
 
     _table: Table

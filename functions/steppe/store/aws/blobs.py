@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from steppe.store.port import BlobStore
+from steppe.store.port.blobs import BlobStore
 
 _ABSENT = {"404", "NoSuchKey", "NotFound"}
 _DELETE_BATCH = 1000  # DeleteObjects takes at most this many keys

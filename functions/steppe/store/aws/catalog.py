@@ -17,12 +17,12 @@ from botocore.exceptions import ClientError
 from steppe.errors import Conflict, NotFound
 from steppe.store.aws import keys
 from steppe.store.aws.table import Item, Table, boolean, get_n, get_s, n, s, strings
-from steppe.store.port import ApiRoot, Collection
+from steppe.store.port.catalog import ApiRoot, CatalogStore, Collection
 
 _MAX_ATTEMPTS = 5  # an update races another update of the same collection
 
 
-class DynamoCatalog:
+class DynamoCatalog(CatalogStore):
     """CatalogStore methods; mixed into DynamoStore."""
 
     _table: Table

@@ -12,9 +12,10 @@ from botocore.exceptions import ClientError
 
 from steppe.store.aws import keys
 from steppe.store.aws.table import Table, get_s, is_condition_failure, s
+from steppe.store.port.claims import IdentityClaims
 
 
-class DynamoClaims:
+class DynamoClaims(IdentityClaims):
     """IdentityClaims methods; mixed into DynamoStore."""
 
     _table: Table

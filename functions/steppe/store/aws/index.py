@@ -75,16 +75,9 @@ from steppe.store.aws.table import (
     strings,
 )
 from steppe.store.aws.table import key as item_key
-from steppe.store.port import (
-    CampaignLink,
-    CampaignRecord,
-    EvidenceScope,
-    FalsePositive,
-    GroupHit,
-    GroupMember,
-    IndexedValue,
-    Strength,
-)
+from steppe.store.port.campaigns import CampaignLink, CampaignRecord, EvidenceScope, Strength
+from steppe.store.port.false_positives import FalsePositive
+from steppe.store.port.index import GroupHit, GroupMember, IndexedValue, ObservableIndex
 
 # -- sort-safe key components ----------------------------------------------------
 
@@ -350,8 +343,9 @@ def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(1.0, 0.02 * 2**attempt)))
 
 
-class DynamoIndex:
-    """ObservableIndex methods; mixed into DynamoStore."""
+class DynamoIndex(ObservableIndex):
+    """Every index port (ObservableIndex: occurrences, groups, campaign links, campaigns,
+    false positives); mixed into DynamoStore."""
 
     _table: Table
 

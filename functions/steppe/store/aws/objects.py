@@ -48,11 +48,12 @@ from steppe.stix.validity import is_active
 from steppe.store.aws import keys
 from steppe.store.aws.lease import MAX_JOURNAL_BYTES, Leases, Ops, encode_journal
 from steppe.store.aws.table import Item, Table, b, boolean, get_n, n, s
-from steppe.store.port import (
+from steppe.store.port.objects import (
     ALL_VERSIONS,
     JoinedBodies,
     ObjectPage,
     ObjectQuery,
+    ObjectStore,
     ObjectVersion,
     PutOutcome,
     StoredObject,
@@ -196,7 +197,7 @@ class _PutPlan:
     redo: Ops  # after the commit
 
 
-class DynamoObjects:
+class DynamoObjects(ObjectStore):
     """ObjectStore methods; mixed into DynamoStore."""
 
     _table: Table

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from steppe.store.port import JobQueue
+from steppe.store.port.queue import JobQueue
 
 _BATCH_ENTRIES = 10  # SendMessageBatch takes at most 10 messages...
 _BATCH_BYTES = 256 * 1024  # ...of at most this many bytes in all

@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from steppe.store.aws.table import Item, Table, is_condition_failure, n, s
-from steppe.store.port import OpenWork, SubmissionKey, WorkKind
+from steppe.store.port.recovery import OpenWork, RecoveryStore, SubmissionKey, WorkKind
 
 UNDISPATCHED = "UNDISPATCHED"
 _KEY_SK = "KEY"
@@ -39,7 +39,7 @@ def _key_pk(key: str) -> str:
     return "SUBKEY#" + hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-class DynamoRecovery:
+class DynamoRecovery(RecoveryStore):
     """RecoveryStore methods; mixed into DynamoStore."""
 
     _table: Table

@@ -14,11 +14,12 @@ from botocore.exceptions import ClientError
 
 from steppe.store.aws import keys
 from steppe.store.aws.table import Table, b, is_condition_failure, s
+from steppe.store.port.server_secrets import SecretStore
 
 SECRET_BYTES = 32
 
 
-class DynamoSecrets:
+class DynamoSecrets(SecretStore):
     """SecretStore methods; mixed into DynamoStore."""
 
     _table: Table

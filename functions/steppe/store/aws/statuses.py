@@ -27,7 +27,7 @@ from steppe.stix.timestamps import now_micros
 from steppe.store.aws import keys
 from steppe.store.aws.recovery import open_work_put
 from steppe.store.aws.table import Item, Table, b, is_condition_failure, n, s
-from steppe.store.port import StatusPart, StatusRecord
+from steppe.store.port.statuses import StatusPart, StatusRecord, StatusStore
 
 SPILL_BYTES = 300_000  # compressed outcomes above this go to S3
 TTL_GRACE_SECONDS = 86_400  # items outlive `expires` by a day before TTL may delete them
@@ -40,7 +40,7 @@ def expires_at(expires: int) -> int:
     return -(-expires // 1_000_000) + TTL_GRACE_SECONDS
 
 
-class DynamoStatuses:
+class DynamoStatuses(StatusStore):
     """StatusStore methods; mixed into DynamoStore."""
 
     _table: Table

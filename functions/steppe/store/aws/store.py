@@ -18,7 +18,7 @@ from steppe.store.aws.server_secrets import DynamoSecrets
 from steppe.store.aws.statuses import DynamoStatuses
 from steppe.store.aws.submissions import DynamoSubmissions
 from steppe.store.aws.table import Table
-from steppe.store.port import Store
+from steppe.store.port.store import Store
 
 _THREADS = 8  # concurrent batch calls of one store operation
 

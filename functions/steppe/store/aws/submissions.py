@@ -22,14 +22,21 @@ from steppe.stix.timestamps import now_micros
 from steppe.store.aws import keys
 from steppe.store.aws.recovery import open_work_put
 from steppe.store.aws.table import Item, Table, b, get_s, n, s
-from steppe.store.port import ChunkResult, Submission, SubmissionStatus, legacy_partner_id
+from steppe.store.port.access import legacy_partner_id
+from steppe.store.port.submissions import (
+    ChunkResult,
+    Submission,
+    SubmissionMeta,
+    SubmissionStatus,
+    SubmissionStore,
+)
 
 SPILL_BYTES = 300_000  # compressed chunk results above this go to S3
 
 _arrivals = itertools.count()
 
 
-class DynamoSubmissions:
+class DynamoSubmissions(SubmissionStore):
     """SubmissionStore methods; mixed into DynamoStore."""
 
     _table: Table
@@ -48,7 +55,7 @@ class DynamoSubmissions:
             "created": n(submission.created),
             "chunks_total": n(submission.chunks_total),
             "observables": n(submission.observables),
-            "meta": s(json.dumps(submission.meta)),
+            "meta": s(json.dumps(submission.meta.to_dict())),
         }
         if submission.status_override is not None:
             item["status_override"] = s(submission.status_override)
@@ -88,8 +95,8 @@ class DynamoSubmissions:
         else:
             self._update(submission_id, "SET status_override = :v", {":v": s(status)})
 
-    def update_submission_meta(self, submission_id: str, meta: dict[str, object]) -> None:
-        self._update(submission_id, "SET meta = :v", {":v": s(json.dumps(meta))})
+    def update_submission_meta(self, submission_id: str, meta: SubmissionMeta) -> None:
+        self._update(submission_id, "SET meta = :v", {":v": s(json.dumps(meta.to_dict()))})
 
     def _update(self, submission_id: str, update: str, values: dict[str, Any]) -> None:
         params: dict[str, Any] = {
@@ -211,7 +218,7 @@ def _submission(item: Item) -> Submission:
         created=int(item["created"]["N"]),
         chunks_total=int(item["chunks_total"]["N"]),
         observables=int(item["observables"]["N"]),
-        meta=json.loads(item["meta"]["S"]),
+        meta=SubmissionMeta.from_dict(json.loads(item["meta"]["S"])),
         status_override=get_s(item, "status_override"),  # type: ignore[arg-type]
         submitter_id=get_s(item, "submitter_id") or legacy_partner_id(item["submitter"]["S"]),
     )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from steppe.config import Settings
-from steppe.runtime import Services
 from steppe.stix.timestamps import now_micros
+from steppe.store.port.backend import Backend
 from steppe.store.sqlite.blobs import FolderBlobStore
 from steppe.store.sqlite.idempotency import SqliteIdempotencyLayer
 from steppe.store.sqlite.jobs import Job, SqliteJobQueue
@@ -13,7 +13,7 @@ from steppe.store.sqlite.store import DATABASE_NAME, SqliteStore
 BLOB_FOLDER = "blobs"
 
 
-def open_embedded(settings: Settings) -> Services:
+def open_embedded(settings: Settings) -> Backend:
     """Open (creating if needed) the embedded shape's store, blobs, job queue and idempotency."""
     data_dir = settings.data_dir
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -21,8 +21,7 @@ def open_embedded(settings: Settings) -> Services:
     idempotency = SqliteIdempotencyLayer(store)
     idempotency.purge_expired()
     store.purge_submission_keys(now_micros())
-    return Services(
-        settings=settings,
+    return Backend(
         store=store,
         blobs=FolderBlobStore(data_dir / BLOB_FOLDER),
         queue=SqliteJobQueue(store),

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import orjson
 
 from steppe.errors import Conflict
-from steppe.store.port import Partner, legacy_partner_id
+from steppe.store.port.access import AccessStore, Partner, legacy_partner_id
 from steppe.store.sqlite.database import Database
 
 _PARTNER_COLUMNS = "name, role, tlp_clearance, can_read, can_write, created, identity_id, id"
@@ -32,7 +32,7 @@ def _id_set(values: frozenset[str]) -> str:
     return orjson.dumps(sorted(values)).decode()
 
 
-class SqliteAccess:
+class SqliteAccess(AccessStore):
     """AccessStore methods; mixed into SqliteStore."""
 
     _db: Database

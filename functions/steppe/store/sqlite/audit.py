@@ -14,7 +14,7 @@ from operator import itemgetter
 
 import orjson
 
-from steppe.store.port import AuditRecord
+from steppe.store.port.audit import AuditRecord, AuditStore
 from steppe.store.sqlite.database import Database
 
 _FIELDS = (
@@ -42,7 +42,7 @@ _MIN_TIME = -(2**63)
 _MAX_TIME = 2**63 - 1
 
 
-class SqliteAudit:
+class SqliteAudit(AuditStore):
     """AuditStore methods; mixed into SqliteStore."""
 
     _db: Database

@@ -8,7 +8,7 @@ import re
 import uuid
 from pathlib import Path
 
-from steppe.store.port import BlobStore
+from steppe.store.port.blobs import BlobStore
 
 _SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 

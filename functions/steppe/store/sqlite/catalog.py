@@ -7,7 +7,7 @@ import sqlite3
 import orjson
 
 from steppe.errors import Conflict, NotFound
-from steppe.store.port import ApiRoot, Collection
+from steppe.store.port.catalog import ApiRoot, CatalogStore, Collection
 from steppe.store.sqlite.database import Database
 
 _COLLECTION_COLUMNS = (
@@ -57,7 +57,7 @@ def _title_taken(
     return row is not None and row[0] != other_than
 
 
-class SqliteCatalog:
+class SqliteCatalog(CatalogStore):
     """CatalogStore methods; mixed into SqliteStore."""
 
     _db: Database

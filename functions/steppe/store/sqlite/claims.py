@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from steppe.store.port.claims import IdentityClaims
 from steppe.store.sqlite.database import Database
 
 # Identities per SELECT: well under SQLite's bound-parameter limit.
@@ -11,7 +12,7 @@ _BATCH = 500
 _OWNER = "SELECT owner_id FROM identity_claims WHERE identity_id = ?"
 
 
-class SqliteClaims:
+class SqliteClaims(IdentityClaims):
     """IdentityClaims methods; mixed into SqliteStore."""
 
     _db: Database

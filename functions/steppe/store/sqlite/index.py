@@ -22,16 +22,9 @@ from operator import attrgetter
 
 import orjson
 
-from steppe.store.port import (
-    CampaignLink,
-    CampaignRecord,
-    EvidenceScope,
-    FalsePositive,
-    GroupHit,
-    GroupMember,
-    IndexedValue,
-    Strength,
-)
+from steppe.store.port.campaigns import CampaignLink, CampaignRecord, EvidenceScope, Strength
+from steppe.store.port.false_positives import FalsePositive
+from steppe.store.port.index import GroupHit, GroupMember, IndexedValue, ObservableIndex
 from steppe.store.sqlite.database import Database
 
 # IndexedValue's fields, in its order: json_array(...) of these builds one.
@@ -263,8 +256,9 @@ def _campaign(row: Sequence) -> CampaignRecord:
     )
 
 
-class SqliteIndex:
-    """ObservableIndex methods; mixed into SqliteStore."""
+class SqliteIndex(ObservableIndex):
+    """Every index port (ObservableIndex: occurrences, groups, campaign links, campaigns,
+    false positives); mixed into SqliteStore."""
 
     _db: Database
 

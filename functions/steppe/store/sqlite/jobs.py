@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from steppe.stix.timestamps import now_micros
-from steppe.store.port import JobQueue
+from steppe.store.port.queue import JobQueue
 from steppe.store.sqlite.store import SqliteStore
 
 MAX_MESSAGE_BYTES = 200 * 1024  # the port's limit; larger payloads travel as blobs

@@ -24,7 +24,7 @@ from operator import attrgetter
 
 import orjson
 
-from steppe.store.port import JoinedBodies, ObjectQuery, StoredObject, VersionFilter
+from steppe.store.port.objects import JoinedBodies, ObjectQuery, StoredObject, VersionFilter
 from steppe.store.sqlite.object_writes import id_key
 
 # Beyond this many types, one scan testing the type beats one index walk per type.

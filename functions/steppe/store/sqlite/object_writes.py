@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 
-from steppe.store.port import ObjectVersion, PutOutcome
+from steppe.store.port.objects import ObjectVersion, PutOutcome
 
 
 def id_key(object_id: str) -> int:

@@ -27,11 +27,12 @@ from collections.abc import Sequence
 import orjson
 
 from steppe.stix.timestamps import now_micros
-from steppe.store.port import (
+from steppe.store.port.objects import (
     ALL_VERSIONS,
     JoinedBodies,
     ObjectPage,
     ObjectQuery,
+    ObjectStore,
     ObjectVersion,
     PutOutcome,
     VersionFilter,
@@ -115,7 +116,7 @@ WHERE cid = :cid AND id_key = :key AND id = :id
 """
 
 
-class SqliteObjects:
+class SqliteObjects(ObjectStore):
     """ObjectStore methods; mixed into SqliteStore."""
 
     _db: Database

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from steppe.store.port import OpenWork, SubmissionKey, WorkKind
+from steppe.store.port.recovery import OpenWork, RecoveryStore, SubmissionKey, WorkKind
 from steppe.store.sqlite.database import Database
 
 _TAKE = """
@@ -36,7 +36,7 @@ def open_work(conn: sqlite3.Connection, kind: WorkKind, record_id: str, created:
     )
 
 
-class SqliteRecovery:
+class SqliteRecovery(RecoveryStore):
     """RecoveryStore methods; mixed into SqliteStore."""
 
     _db: Database

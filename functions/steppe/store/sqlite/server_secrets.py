@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 
+from steppe.store.port.server_secrets import SecretStore
 from steppe.store.sqlite.database import Database
 
 SECRET_BYTES = 32
 _READ = "SELECT value FROM secrets WHERE name = ?"
 
 
-class SqliteSecrets:
+class SqliteSecrets(SecretStore):
     """SecretStore methods; mixed into SqliteStore."""
 
     _db: Database

@@ -15,7 +15,7 @@ import orjson
 
 from steppe.errors import Conflict, NotFound
 from steppe.stix.timestamps import now_micros
-from steppe.store.port import StatusPart, StatusRecord
+from steppe.store.port.statuses import StatusPart, StatusRecord, StatusStore
 from steppe.store.sqlite.database import Database
 from steppe.store.sqlite.recovery import open_work
 
@@ -36,7 +36,7 @@ def _outcomes(entries: list[list[str | None]]) -> Outcomes:
     return tuple((oid, version, message) for oid, version, message in entries)  # type: ignore[misc]
 
 
-class SqliteStatuses:
+class SqliteStatuses(StatusStore):
     """StatusStore methods; mixed into SqliteStore."""
 
     _db: Database

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from steppe.store.port import Store
+from steppe.store.port.store import Store
 from steppe.store.sqlite.access import SqliteAccess
 from steppe.store.sqlite.audit import SqliteAudit
 from steppe.store.sqlite.catalog import SqliteCatalog

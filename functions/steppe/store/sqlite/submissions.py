@@ -13,7 +13,14 @@ from operator import itemgetter
 import orjson
 
 from steppe.errors import Conflict, NotFound
-from steppe.store.port import ChunkResult, Submission, SubmissionStatus, legacy_partner_id
+from steppe.store.port.access import legacy_partner_id
+from steppe.store.port.submissions import (
+    ChunkResult,
+    Submission,
+    SubmissionMeta,
+    SubmissionStatus,
+    SubmissionStore,
+)
 from steppe.store.sqlite.database import Database
 from steppe.store.sqlite.recovery import open_work
 
@@ -51,13 +58,13 @@ def _submission(row: tuple | list) -> Submission:
         created=created,
         chunks_total=chunks_total,
         observables=observables,
-        meta=json.loads(meta),
+        meta=SubmissionMeta.from_dict(json.loads(meta)),
         status_override=status,
         submitter_id=owner or legacy_partner_id(submitter),
     )
 
 
-class SqliteSubmissions:
+class SqliteSubmissions(SubmissionStore):
     """SubmissionStore methods; mixed into SqliteStore."""
 
     _db: Database
@@ -74,7 +81,7 @@ class SqliteSubmissions:
                         submission.created,
                         submission.chunks_total,
                         submission.observables,
-                        json.dumps(submission.meta),
+                        json.dumps(submission.meta.to_dict()),
                         submission.status_override,
                         submission.submitter_id or legacy_partner_id(submission.submitter),
                     ),
@@ -95,8 +102,8 @@ class SqliteSubmissions:
     def set_submission_status(self, submission_id: str, status: SubmissionStatus | None) -> None:
         self._update(submission_id, "status_override", status)
 
-    def update_submission_meta(self, submission_id: str, meta: dict[str, object]) -> None:
-        self._update(submission_id, "meta", json.dumps(meta))
+    def update_submission_meta(self, submission_id: str, meta: SubmissionMeta) -> None:
+        self._update(submission_id, "meta", json.dumps(meta.to_dict()))
 
     def _update(self, submission_id: str, column: str, value: object) -> None:
         with self._db.write() as conn:
