@@ -15,7 +15,8 @@ from stix2patterns.validator import run_validator
 from stix2validator import ValidationOptions, validate_instance
 
 from steppe.conversion.converter import ConversionContext, Converter, Producer
-from steppe.observables.model import SubmissionRequest, parse_json
+from steppe.observables.model import SubmissionRequest
+from steppe.observables.report_json import parse_json
 from steppe.stix import tlp
 from steppe.stix.ids import random_id, value_sco_id
 from steppe.stix.patterns import quote

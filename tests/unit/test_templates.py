@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from steppe.conversion.converter import ConversionContext, Converter, Producer
-from steppe.observables.model import parse_json
+from steppe.observables.report_json import parse_json
 from steppe.stix import vocab
 from steppe.templates.registry import (
     OBSERVABLE_TYPES,
