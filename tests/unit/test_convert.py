@@ -22,7 +22,8 @@ from steppe.stix.ids import random_id, value_sco_id
 from steppe.stix.patterns import quote
 from steppe.stix.timestamps import format_stix, parse_micros
 from steppe.stix.versioning import reconcile
-from steppe.templates.registry import Template, TemplateRegistry
+from steppe.templates.registry import TemplateRegistry
+from steppe.templates.template_schema import Template
 
 REGISTRY = TemplateRegistry.load(Path(__file__).resolve().parents[2] / "stix_templates")
 PRODUCER = Producer("identity--0b0d8c5f-2f5a-4b83-9d38-1ad8cbe3bb4a", "CERT-KG")

@@ -43,7 +43,8 @@ from steppe.stix.countries import COUNTRY_NAMES
 from steppe.stix.ids import derived_id, sco_id, secret_scope, value_sco_id
 from steppe.stix.timestamps import format_stix
 from steppe.stix.vocab import MITRE_ATTACK_KILL_CHAIN
-from steppe.templates.registry import RoleSpec, Template, TemplateRegistry
+from steppe.templates.registry import TemplateRegistry
+from steppe.templates.template_schema import RoleSpec, Template
 
 # Public facts (the producer, ATT&CK techniques, countries, AS numbers) are
 # TLP:CLEAR whatever the report's level, so partners of any clearance can

@@ -27,7 +27,7 @@ from steppe.observables.normalize import (
 )
 from steppe.stix.countries import COUNTRY_NAMES
 from steppe.stix.timestamps import format_stix
-from steppe.templates.registry import IP_TYPES, OBSERVABLE_TYPES, Template
+from steppe.templates.template_schema import IP_TYPES, OBSERVABLE_TYPES, Template
 
 MAX_LISTED_ERRORS = 20
 

@@ -20,7 +20,8 @@ from steppe.observables.observable_checks import ObservableParser
 from steppe.stix import bounds, vocab
 from steppe.stix import tlp as tlp_levels
 from steppe.stix.timestamps import format_stix
-from steppe.templates.registry import Template, TemplateRegistry
+from steppe.templates.registry import TemplateRegistry
+from steppe.templates.template_schema import Template
 
 MAX_NAME = 256
 MAX_TEXT = 10_000
