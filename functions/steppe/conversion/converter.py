@@ -12,9 +12,10 @@ A submission becomes:
   optionally the observable's country as a location; one observed-data over the
   chunk's SCOs and one report for the part.
 
-Each kind of object has its builder in steppe.conversion.builders; this module
-decides which to build, in what order, and keeps what parts of one submission
-share. Objects are plain dicts, valid by construction (inputs were validated by
+Each kind of object has its builder in a module of its own, named after it
+(indicator_objects, campaign_objects, observable_objects, report_objects, ...,
+all sharing object_envelope); this module decides which to build, in what
+order, and keeps what the parts of one submission share. Objects are plain dicts, valid by construction (inputs were validated by
 the parsers in steppe.observables); stix2's constructors cost ~60 times more
 and are kept for the tests. How ids are derived and scoped is told in
 steppe.conversion.object_ids.
@@ -26,24 +27,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from steppe.conversion.builders.attack_patterns import attack_pattern, attack_pattern_id
-from steppe.conversion.builders.campaigns import campaign, campaign_id
-from steppe.conversion.builders.cyber_observables import (
+from steppe.conversion.attack_pattern_objects import attack_pattern, attack_pattern_id
+from steppe.conversion.campaign_objects import campaign, campaign_id
+from steppe.conversion.compiled_templates import CompiledKind
+from steppe.conversion.identity_objects import producer_identity, target_identity
+from steppe.conversion.indicator_objects import Indicators
+from steppe.conversion.intrusion_set_objects import intrusion_set
+from steppe.conversion.location_objects import country_location, country_location_id
+from steppe.conversion.object_envelope import CLEAR_MARKING
+from steppe.conversion.object_ids import file_sco_id, id_scope
+from steppe.conversion.observable_objects import (
     autonomous_system,
     autonomous_system_id,
     cyber_observable,
     display_value,
 )
-from steppe.conversion.builders.domain_objects import CLEAR_MARKING
-from steppe.conversion.builders.identity_objects import producer_identity, target_identity
-from steppe.conversion.builders.indicators import Indicators
-from steppe.conversion.builders.intrusion_sets import intrusion_set
-from steppe.conversion.builders.locations import country_location, country_location_id
-from steppe.conversion.builders.observed_data import observation_window, observed_data
-from steppe.conversion.builders.relationships import relationship, relationship_id
-from steppe.conversion.builders.reports import report_name, report_object
-from steppe.conversion.compiled_templates import CompiledKind
-from steppe.conversion.object_ids import file_sco_id, id_scope
+from steppe.conversion.observed_data_objects import observation_window, observed_data
+from steppe.conversion.relationship_objects import relationship, relationship_id
+from steppe.conversion.report_objects import report_name, report_object
 from steppe.observables.model import Observable, Report
 from steppe.stix import patterns
 from steppe.stix import tlp as tlp_levels

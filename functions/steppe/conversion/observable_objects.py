@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from steppe.conversion.builders.domain_objects import CLEAR_MARKING
+from steppe.conversion.object_envelope import CLEAR_MARKING
 from steppe.observables.model import Observable
 from steppe.stix.ids import sco_id
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from steppe.conversion.builders.domain_objects import domain_object
+from steppe.conversion.object_envelope import domain_object
 from steppe.conversion.object_ids import name_key, object_id
 from steppe.observables.model import Attribution
 

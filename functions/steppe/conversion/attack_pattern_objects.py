@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from steppe.conversion.builders.domain_objects import CLEAR_MARKING, domain_object
 from steppe.conversion.compiled_templates import CompiledKind, kill_chain
+from steppe.conversion.object_envelope import CLEAR_MARKING, domain_object
 from steppe.conversion.object_ids import object_id
 
 

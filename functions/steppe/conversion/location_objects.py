@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from steppe.conversion.builders.domain_objects import CLEAR_MARKING
+from steppe.conversion.object_envelope import CLEAR_MARKING
 from steppe.conversion.object_ids import object_id
 from steppe.stix.countries import COUNTRY_NAMES
 
