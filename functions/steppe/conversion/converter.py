@@ -15,10 +15,10 @@ A submission becomes:
 Each kind of object has its builder in a module of its own, named after it
 (indicator_objects, campaign_objects, observable_objects, report_objects, ...,
 all sharing object_envelope); this module decides which to build, in what
-order, and keeps what the parts of one submission share. Objects are plain dicts, valid by construction (inputs were validated by
-the parsers in steppe.observables); stix2's constructors cost ~60 times more
-and are kept for the tests. How ids are derived and scoped is told in
-steppe.conversion.object_ids.
+order, and keeps what the parts of one submission share. Objects are plain
+dicts, valid by construction (inputs were validated by the parsers in
+steppe.observables); stix2's constructors cost ~60 times more and are kept for
+the tests. How ids are derived and scoped is told in steppe.conversion.object_ids.
 """
 
 from __future__ import annotations
