@@ -18,7 +18,7 @@ import orjson
 
 from bench.common import Server, embedded_server, heading, row
 from steppe.conversion.converter import ConversionContext, Converter, Producer
-from steppe.observables.model import parse_json
+from steppe.observables.report_json import parse_json
 from steppe.stix.ids import derived_id
 from steppe.templates.registry import TemplateRegistry
 

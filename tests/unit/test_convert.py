@@ -15,13 +15,15 @@ from stix2patterns.validator import run_validator
 from stix2validator import ValidationOptions, validate_instance
 
 from steppe.conversion.converter import ConversionContext, Converter, Producer
-from steppe.observables.model import SubmissionRequest, parse_json
+from steppe.observables.model import SubmissionRequest
+from steppe.observables.report_json import parse_json
 from steppe.stix import tlp
 from steppe.stix.ids import random_id, value_sco_id
 from steppe.stix.patterns import quote
 from steppe.stix.timestamps import format_stix, parse_micros
 from steppe.stix.versioning import reconcile
-from steppe.templates.registry import Template, TemplateRegistry
+from steppe.templates.registry import TemplateRegistry
+from steppe.templates.template_schema import Template
 
 REGISTRY = TemplateRegistry.load(Path(__file__).resolve().parents[2] / "stix_templates")
 PRODUCER = Producer("identity--0b0d8c5f-2f5a-4b83-9d38-1ad8cbe3bb4a", "CERT-KG")

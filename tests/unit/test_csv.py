@@ -1,4 +1,4 @@
-"""Parsing and validating CSV submissions (steppe.observables.model.parse_csv)."""
+"""Parsing and validating CSV submissions (steppe.observables.report_csv.parse_csv)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import orjson
 import pytest
 
 from steppe.errors import InvalidInput
-from steppe.observables import model as models
-from steppe.observables.model import Observable, parse_csv, parse_json
+from steppe.observables import report_csv
+from steppe.observables.model import Observable
+from steppe.observables.report_csv import parse_csv
+from steppe.observables.report_json import parse_json
 from steppe.stix import tlp
 from steppe.stix.timestamps import parse_micros
 
@@ -228,7 +230,7 @@ def test_bad_query_parameters(params, where):
 
 
 def test_the_documented_example_parses():
-    doc = models.__doc__
+    doc = report_csv.__doc__
     example = doc[doc.index("    type,value,role,asn") :].split("\n\n")[0]
     body = "\n".join(line.strip() for line in example.splitlines()).encode()
     request = parse_csv(body, {"kind": "malware-c2", "tlp": "green", "campaign": "Example"})

@@ -1,4 +1,4 @@
-"""Parsing and validating JSON submissions (steppe.observables.model)."""
+"""Parsing and validating JSON submissions (steppe.observables.report_json)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import pytest
 
 from steppe.errors import InvalidInput
 from steppe.observables import model as models
-from steppe.observables.model import (
-    Observable,
+from steppe.observables import observable_checks
+from steppe.observables.model import Observable
+from steppe.observables.report_json import parse_json
+from steppe.observables.submission_codecs import (
     decode_observables,
     encode_observables,
-    parse_json,
     report_from_dict,
     report_to_dict,
 )
@@ -473,7 +474,7 @@ def test_many_bad_observables_list_the_first_errors():
     error = rejected(with_observables(*items))
     assert error.where == "observables[5].value"
     assert error.message.startswith("30 observables are invalid (the first 20 are listed)")
-    assert len(error.errors) == models.MAX_LISTED_ERRORS
+    assert len(error.errors) == observable_checks.MAX_LISTED_ERRORS
     assert error.errors[7] == {
         "where": "observables[12].country",
         "message": "'ZZ' is not an ISO 3166-1 alpha-2 country code (e.g. KG, RU)",

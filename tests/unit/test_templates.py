@@ -9,15 +9,15 @@ import pytest
 import yaml
 
 from steppe.conversion.converter import ConversionContext, Converter, Producer
-from steppe.observables.model import parse_json
+from steppe.observables.report_json import parse_json
 from steppe.stix import vocab
 from steppe.templates.registry import (
-    OBSERVABLE_TYPES,
     TemplateError,
     TemplateRegistry,
     default_directory,
     load_template,
 )
+from steppe.templates.template_schema import OBSERVABLE_TYPES
 
 REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "stix_templates"
 KINDS = ("brute-force", "ddos", "defacement", "malware-c2", "phishing", "scanning")

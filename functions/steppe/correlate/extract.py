@@ -23,7 +23,7 @@ of its identity and its `targets` relationship.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -80,7 +80,10 @@ def _micros(text: object) -> int | None:
     return _parse(text) if isinstance(text, str) else None
 
 
-def _ranker(default: int) -> Any:
+_Rank = Callable[[Mapping[str, Any]], int]
+
+
+def _ranker(default: int) -> _Rank:
     """rank_of_markings for a batch, remembered per marking list (a batch uses a few)."""
     cache: dict[object, int] = {}
 
@@ -126,11 +129,47 @@ def read_batch(
     is `based-on`: the indicator's occurrence stands for both (taking the SCO's
     autonomous system), so the SCO is not read for its value again.
     """
-    by_id: dict[str, Mapping[str, Any]] = dict(known or {})
-    relationships: list[Mapping[str, Any]] = []
-    indicators: list[Mapping[str, Any]] = []
-    scos: list[Mapping[str, Any]] = []
-    campaign_objects: list[str] = []
+    sorted_objects = _sort(objects, known)
+    rank = _ranker(default_tlp)
+    batch = Batch()
+    ties = _read_relationships(sorted_objects, rank, batch)
+    campaign = _CampaignReader(sorted_objects.by_id, rank, batch).campaign
+    for campaign_id in [*batch.targets, *sorted_objects.campaign_ids]:
+        campaign(campaign_id)
+    asn_of_indicator = _read_scos(sorted_objects, ties, rank, campaign, batch)
+    _read_indicators(sorted_objects.indicators, ties, asn_of_indicator, rank, campaign, batch)
+    return batch
+
+
+@dataclass(slots=True)
+class _Sorted:
+    """A batch's objects by id (with those known from earlier), and by what they are."""
+
+    by_id: dict[str, Mapping[str, Any]]
+    relationships: list[Mapping[str, Any]] = field(default_factory=list)
+    indicators: list[Mapping[str, Any]] = field(default_factory=list)
+    scos: list[Mapping[str, Any]] = field(default_factory=list)
+    campaign_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Ties:
+    """The relationships that tie values to campaigns, each with its TLP rank."""
+
+    indicates: dict[str, tuple[str, int]] = field(default_factory=dict)  # indicator -> campaign
+    based_on: dict[str, tuple[str, int]] = field(default_factory=dict)  # SCO -> indicator
+    victim_of: dict[str, tuple[str, int]] = field(default_factory=dict)  # SCO -> campaign
+
+
+def _sort(
+    objects: Iterable[Mapping[str, Any]], known: Mapping[str, Mapping[str, Any]] | None
+) -> _Sorted:
+    sorted_objects = _Sorted(dict(known or {}))
+    by_id = sorted_objects.by_id
+    relationships = sorted_objects.relationships
+    indicators = sorted_objects.indicators
+    scos = sorted_objects.scos
+    campaign_ids = sorted_objects.campaign_ids
     sco_types = values.SCO_TYPES
     for obj in objects:
         object_id = obj.get("id")
@@ -145,16 +184,20 @@ def read_batch(
         elif stix_type in sco_types:
             scos.append(obj)
         elif stix_type == "campaign":
-            campaign_objects.append(object_id)
+            campaign_ids.append(object_id)
+    return sorted_objects
 
-    rank = _ranker(default_tlp)
-    # The relationships that tie values to campaigns, with their TLP ranks.
-    indicates: dict[str, tuple[str, int]] = {}  # indicator -> campaign
-    based_on: dict[str, tuple[str, int]] = {}  # SCO -> indicator
-    victim_of: dict[str, tuple[str, int]] = {}  # SCO -> campaign
-    batch = Batch()
+
+def _read_relationships(sorted_objects: _Sorted, rank: _Rank, batch: Batch) -> _Ties:
+    """The ties of values to campaigns; a campaign's targets and the refs not at hand go
+    into the batch."""
+    ties = _Ties()
+    indicates = ties.indicates
+    based_on = ties.based_on
+    victim_of = ties.victim_of
+    by_id = sorted_objects.by_id
     missing = batch.missing_refs
-    for obj in relationships:
+    for obj in sorted_objects.relationships:
         source, target = obj.get("source_ref"), obj.get("target_ref")
         if not isinstance(source, str) or not isinstance(target, str):
             continue
@@ -179,31 +222,58 @@ def read_batch(
                 names = batch.targets.setdefault(source, {})
                 level = max(rank(obj), rank(identity))
                 names[name] = min(names.get(name, level), level)
+    return ties
 
-    def campaign(campaign_id: str | None) -> str | None:
+
+class _CampaignReader:
+    """Records in the batch each campaign a value is tied to, read once."""
+
+    __slots__ = ("batch", "by_id", "rank")
+
+    def __init__(self, by_id: Mapping[str, Mapping[str, Any]], rank: _Rank, batch: Batch) -> None:
+        self.by_id = by_id
+        self.rank = rank
+        self.batch = batch
+
+    def campaign(self, campaign_id: str | None) -> str | None:
+        """The campaign's id once it is in batch.campaigns; None when it is no campaign."""
         if campaign_id is None:
             return None
-        if campaign_id not in batch.campaigns:
-            obj = by_id.get(campaign_id)
+        campaigns = self.batch.campaigns
+        if campaign_id not in campaigns:
+            obj = self.by_id.get(campaign_id)
             if obj is None or obj.get("type") != "campaign":
                 return None
-            batch.campaigns[campaign_id] = CampaignInfo(
+            campaigns[campaign_id] = CampaignInfo(
                 id=campaign_id,
                 name=_str(obj.get("name")) or campaign_id,
-                tlp=rank(obj),
+                tlp=self.rank(obj),
                 first_seen=_micros(obj.get("first_seen")),
                 last_seen=_micros(obj.get("last_seen")),
                 producer=_str(obj.get("created_by_ref")),
             )
         return campaign_id
 
-    for campaign_id in [*batch.targets, *campaign_objects]:
-        campaign(campaign_id)
 
-    # indicator -> (its SCO's autonomous system, the TLP rank that association rests on)
+def _read_scos(
+    sorted_objects: _Sorted,
+    ties: _Ties,
+    rank: _Rank,
+    campaign: Callable[[str | None], str | None],
+    batch: Batch,
+) -> dict[str, tuple[int, int]]:
+    """The occurrences of SCOs no indicator of the batch stands for.
+
+    Returns indicator -> (its SCO's autonomous system, the TLP rank that
+    association rests on).
+    """
+    by_id = sorted_objects.by_id
+    based_on = ties.based_on
+    indicates = ties.indicates
+    victim_of = ties.victim_of
     asn_of_indicator: dict[str, tuple[int, int]] = {}
     occurrences = batch.occurrences
-    for obj in scos:
+    for obj in sorted_objects.scos:
         object_id = obj["id"]
         indicator, based_rank = based_on.get(object_id, (None, 0))
         asn = None
@@ -243,7 +313,20 @@ def read_batch(
                     asn=asn,
                 )
             )
+    return asn_of_indicator
 
+
+def _read_indicators(
+    indicators: list[Mapping[str, Any]],
+    ties: _Ties,
+    asn_of_indicator: Mapping[str, tuple[int, int]],
+    rank: _Rank,
+    campaign: Callable[[str | None], str | None],
+    batch: Batch,
+) -> None:
+    """The occurrences of the values in the batch's (unrevoked, STIX-pattern) indicators."""
+    indicates = ties.indicates
+    occurrences = batch.occurrences
     for obj in indicators:
         pattern = obj.get("pattern")
         if obj.get("pattern_type", "stix") != "stix" or not isinstance(pattern, str):
@@ -271,4 +354,3 @@ def read_batch(
             occurrences.append(
                 Occurrence(key, object_id, True, owner, producer, tlp, first, last, asn)
             )
-    return batch

@@ -35,14 +35,12 @@ from steppe.errors import Conflict, Forbidden, InvalidInput, NotFound, Unsupport
 from steppe.jobs import recovery
 from steppe.jobs.tasks import correlate_message
 from steppe.lifecycle import publishing
-from steppe.observables.model import (
-    Observable,
-    Report,
-    SubmissionRequest,
+from steppe.observables.model import Observable, Report, SubmissionRequest
+from steppe.observables.report_csv import parse_csv
+from steppe.observables.report_json import parse_json
+from steppe.observables.submission_codecs import (
     decode_observables,
     encode_observables,
-    parse_csv,
-    parse_json,
     report_from_dict,
     report_to_dict,
 )

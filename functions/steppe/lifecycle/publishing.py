@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from steppe.conversion.converter import object_id
+from steppe.conversion.object_ids import object_id
 from steppe.lifecycle.revocation import successor_id
 from steppe.observables.keys import observable_keys, pattern_keys
 from steppe.observables.model import Observable

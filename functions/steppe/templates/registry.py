@@ -8,7 +8,7 @@ types, names and validity, and the report's types and default confidence.
 Adding a kind is adding a file; `Converter` and the parsers read nothing else.
 
 The fields are described in stix_templates/README.md; the `Template` model
-below is the schema. Every file is validated when loaded; a broken one fails
+(template_schema) is the schema. Every file is validated when loaded; a broken one fails
 with its path and the field at fault. The directory is the first of: $STEPPE_TEMPLATES_DIR, the copy
 packaged inside the wheel (steppe/stix_templates), the repository's
 stix_templates/ (editable install). Each directory is loaded once per process.
@@ -17,269 +17,20 @@ stix_templates/ (editable install). Each directory is loaded once per process.
 from __future__ import annotations
 
 import os
-import string
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
-from steppe.stix import vocab
+from steppe.templates.template_schema import Template
 
-# The observable types the parsers know how to validate and the converter how to build.
-OBSERVABLE_TYPES: tuple[str, ...] = (
-    "ipv4-addr",
-    "ipv6-addr",
-    "domain-name",
-    "url",
-    "email-addr",
-    "file",
-)
-IP_TYPES: frozenset[str] = frozenset({"ipv4-addr", "ipv6-addr"})
-
-# Placeholders the text templates may use.
-INDICATOR_PLACEHOLDERS = frozenset({"label", "kind", "role", "role_description", "type", "value"})
-REPORT_PLACEHOLDERS = frozenset({"label", "kind", "date"})
-
-_SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _ENV_DIR = "STEPPE_TEMPLATES_DIR"
-
-Slug = Annotated[str, Field(pattern=_SLUG, max_length=64)]
-ObservableType = Literal["ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr", "file"]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class TemplateError(Exception):
     """A template file that cannot be used; the message names the file and the field."""
-
-
-def _check_vocab(values: list[str], allowed: frozenset[str], what: str) -> list[str]:
-    unknown = [v for v in values if v not in allowed]
-    if unknown:
-        raise ValueError(f"{unknown[0]!r} is not {what}; use one of: {', '.join(sorted(allowed))}")
-    if len(set(values)) != len(values):
-        raise ValueError("values must not repeat")
-    return values
-
-
-def _check_placeholders(text: str, allowed: frozenset[str]) -> str:
-    try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
-    except ValueError as exc:
-        raise ValueError(f"malformed placeholder in {text!r}: {exc}") from None
-    for name in fields:
-        if name not in allowed:
-            raise ValueError(
-                f"unknown placeholder {{{name}}}; available: "
-                + ", ".join(f"{{{p}}}" for p in sorted(allowed))
-            )
-    return text
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AttackTechnique(_Strict):
-    """A MITRE ATT&CK technique, e.g. T1498 Network Denial of Service."""
-
-    id: Annotated[str, Field(pattern=r"^T\d{4}(?:\.\d{3})?$")]
-    name: Text
-    url: str
-
-    @model_validator(mode="after")
-    def _url_matches_id(self) -> AttackTechnique:
-        expected = "https://attack.mitre.org/techniques/" + self.id.replace(".", "/") + "/"
-        if self.url != expected:
-            raise ValueError(f"url must be {expected} for technique {self.id}")
-        return self
-
-
-class CapecPattern(_Strict):
-    """A CAPEC attack pattern, e.g. CAPEC-125 Flooding."""
-
-    id: Annotated[str, Field(pattern=r"^CAPEC-[1-9]\d*$")]
-    name: Text
-    url: str
-
-    @model_validator(mode="after")
-    def _url_matches_id(self) -> CapecPattern:
-        number = self.id.removeprefix("CAPEC-")
-        expected = f"https://capec.mitre.org/data/definitions/{number}.html"
-        if self.url != expected:
-            raise ValueError(f"url must be {expected} for {self.id}")
-        return self
-
-
-class AttackPatternSpec(_Strict):
-    name: Text
-    description: Text
-    mitre_attack: AttackTechnique
-    capec: CapecPattern | None = None
-    kill_chain_phases: Annotated[list[str], Field(min_length=1)]
-
-    @field_validator("kill_chain_phases")
-    @classmethod
-    def _tactics(cls, value: list[str]) -> list[str]:
-        return _check_vocab(value, vocab.ATTACK_TACTICS, "an ATT&CK tactic short name")
-
-
-class RoleSpec(_Strict):
-    """What an observable playing this role is, and what steppe makes of it.
-
-    indicator: True -> a STIX indicator (something to detect or block).
-    description: a predicate completing "<value> ...", e.g. "sent attack traffic
-      to the target"; it describes the indicator or the victim link.
-    link: for roles without an indicator (victims): the relationship from the
-      observable to the campaign (or attack pattern) that records its part.
-    aliases: other names a submission may use for this role (e.g. victim).
-    """
-
-    description: Text
-    types: Annotated[list[ObservableType], Field(min_length=1)]
-    indicator: bool
-    indicator_types: list[str] | None = None
-    kill_chain_phases: list[str] | None = None
-    name: str | None = None
-    link: Literal["related-to"] | None = None
-    aliases: list[Slug] = []
-
-    @field_validator("types")
-    @classmethod
-    def _unique_types(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("types must not repeat")
-        return value
-
-    @field_validator("indicator_types")
-    @classmethod
-    def _indicator_types(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None:
-            if not value:
-                raise ValueError("indicator_types must not be empty")
-            _check_vocab(value, vocab.INDICATOR_TYPES, "an indicator-type-ov value")
-        return value
-
-    @field_validator("kill_chain_phases")
-    @classmethod
-    def _tactics(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None:
-            _check_vocab(value, vocab.ATTACK_TACTICS, "an ATT&CK tactic short name")
-        return value
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str | None) -> str | None:
-        return None if value is None else _check_placeholders(value, INDICATOR_PLACEHOLDERS)
-
-    @model_validator(mode="after")
-    def _coherent(self) -> RoleSpec:
-        if not self.indicator and (self.indicator_types or self.kill_chain_phases or self.name):
-            raise ValueError(
-                "indicator_types, kill_chain_phases and name only apply to roles with "
-                "indicator: true"
-            )
-        if self.indicator and self.link:
-            raise ValueError("a role with an indicator is linked through it; drop 'link'")
-        return self
-
-
-class IndicatorSpec(_Strict):
-    types: Annotated[list[str], Field(min_length=1)]
-    name: Text
-    description: Text
-    valid_for_days: Annotated[int, Field(ge=1, le=3650)]
-
-    @field_validator("types")
-    @classmethod
-    def _types(cls, value: list[str]) -> list[str]:
-        return _check_vocab(value, vocab.INDICATOR_TYPES, "an indicator-type-ov value")
-
-    @field_validator("name", "description")
-    @classmethod
-    def _text(cls, value: str) -> str:
-        return _check_placeholders(value, INDICATOR_PLACEHOLDERS)
-
-
-class ReportSpec(_Strict):
-    types: Annotated[list[str], Field(min_length=1)]
-    name: Text
-    confidence: Annotated[int, Field(ge=0, le=100)]
-
-    @field_validator("types")
-    @classmethod
-    def _types(cls, value: list[str]) -> list[str]:
-        return _check_vocab(value, vocab.REPORT_TYPES, "a report-type-ov value")
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return _check_placeholders(value, REPORT_PLACEHOLDERS)
-
-
-class Template(_Strict):
-    """One attack kind (the schema of a stix_templates/*.yaml file)."""
-
-    kind: Slug
-    label: Text
-    description: Text
-    attack_pattern: AttackPatternSpec
-    observable_types: Annotated[list[ObservableType], Field(min_length=1)]
-    roles: Annotated[dict[Slug, RoleSpec], Field(min_length=1)]
-    default_roles: dict[ObservableType, Slug]
-    indicator: IndicatorSpec
-    report: ReportSpec
-    # Countries given for observables become location objects linked to the SCO.
-    locations: bool = False
-
-    @model_validator(mode="after")
-    def _roles_cover_types(self) -> Template:
-        accepted = set(self.observable_types)
-        if len(accepted) != len(self.observable_types):
-            raise ValueError("observable_types: types must not repeat")
-        for name, role in self.roles.items():
-            extra = [t for t in role.types if t not in accepted]
-            if extra:
-                raise ValueError(f"roles.{name}.types: {extra[0]} is not in observable_types")
-        names = set(self.roles)
-        for name, role in self.roles.items():
-            for alias in role.aliases:
-                if alias in names:
-                    raise ValueError(f"roles.{name}.aliases: {alias!r} already names a role")
-                names.add(alias)
-        covered = {t for role in self.roles.values() for t in role.types}
-        missing = accepted - covered
-        if missing:
-            raise ValueError(f"roles: no role takes observable type {sorted(missing)[0]}")
-        if set(self.default_roles) != accepted:
-            lacking = sorted(accepted - set(self.default_roles)) or sorted(
-                set(self.default_roles) - accepted
-            )
-            raise ValueError(
-                f"default_roles: must name one role for each of observable_types ({lacking[0]})"
-            )
-        for obs_type, role_name in self.default_roles.items():
-            role = self.roles.get(role_name)
-            if role is None:
-                raise ValueError(f"default_roles.{obs_type}: no role named {role_name!r}")
-            if obs_type not in role.types:
-                raise ValueError(f"default_roles.{obs_type}: role {role_name!r} does not take it")
-        return self
-
-    def role_names(self) -> tuple[str, ...]:
-        """Every name a submission may use for a role (aliases included)."""
-        return tuple(self.roles) + tuple(a for role in self.roles.values() for a in role.aliases)
-
-    def resolve_role(self, name: str) -> str | None:
-        """The role a name (or alias) stands for, or None if the kind has no such role."""
-        if name in self.roles:
-            return name
-        for role_name, role in self.roles.items():
-            if name in role.aliases:
-                return role_name
-        return None
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
