@@ -292,7 +292,8 @@ class IngestService:
         self.runner.start(batch, observables, part_size=size, inline=inline)
         return Accepted(submission_id, not inline)
 
-    def _record(self, submission: Submission, existing: bool) -> None:
+    def write_record(self, submission: Submission, existing: bool) -> None:
+        """Record a submission being started (a new one with its open-work mark)."""
         if existing:
             self.submissions.update_submission_meta(submission.id, submission.meta)
         else:
@@ -523,12 +524,12 @@ class _NewSubmission:
 
     def __init__(self, service: IngestService, record: Submission, existing: bool) -> None:
         self.kind = service
-        self.record_of = record
+        self.submission = record
         self.existing = existing
 
     @property
     def batch_id(self) -> str:
-        return self.record_of.id
+        return self.submission.id
 
     def part_key(self, part: int) -> str:
         return chunk_key(self.batch_id, part)
@@ -537,10 +538,10 @@ class _NewSubmission:
         return encode_observables(items), "application/octet-stream"
 
     def record(self, parts: int) -> None:
-        self.kind._record(self.record_of, self.existing)
+        self.kind.write_record(self.submission, self.existing)
 
     def run_inline(self, items: Sequence[Observable]) -> PartDone[ChunkResult]:
-        self.kind._record(self.record_of, self.existing)
+        self.kind.write_record(self.submission, self.existing)
         return self.kind.store_chunk(self.batch_id, 1, observables=items)
 
 
