@@ -173,13 +173,13 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_reprocess(args: argparse.Namespace) -> int:
-    from steppe.ingest.submissions import IngestService
+    from steppe.runtime import ingest_service
 
-    service = IngestService(_open_services())
+    service = ingest_service(_open_services())
     accepted = service.reprocess(args.submission_id)
-    described = service.describe(service.store.get_submission(accepted.submission_id))  # type: ignore[arg-type]
-    print(f"submission {accepted.submission_id}: {described['status']}")
-    if accepted.status_code == 202:
+    progress = service.describe(service.submission(accepted.submission_id))
+    print(f"submission {accepted.submission_id}: {progress.status}")
+    if accepted.queued:
         print("its chunks are queued; the running server's worker processes them")
     return 0
 

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from steppe.access.administration import Administration
     from steppe.lifecycle.retraction import LifecycleService
 
+if TYPE_CHECKING:  # the factories import their service on first use: a handler loads only its own
+    from steppe.ingest.submissions import IngestService
+    from steppe.jobs.recovery import JobRecovery
+    from steppe.jobs.runner import JobRunner
+    from steppe.taxii.adding import EnvelopeAdding
+
 
 @dataclass(slots=True)
 class Services:
@@ -88,6 +94,68 @@ def use_services(value: Services | None) -> None:
 # CLI call these factories (handlers through handlers.common.per_services).
 
 # --- submissions, TAXII envelopes, jobs and recovery ---
+
+
+def job_runner(services: Services) -> JobRunner:
+    from steppe.jobs.runner import JobRunner
+
+    return JobRunner(queue=services.queue, blobs=services.blobs, work=services.store)
+
+
+def ingest_service(services: Services) -> IngestService:
+    from steppe.ingest.submissions import IngestService
+
+    store, settings = services.store, services.settings
+    return IngestService(
+        submissions=store,
+        keys=store,
+        catalog=store,
+        objects=store,
+        claims=store,
+        index=store,
+        secrets=store,
+        blobs=services.blobs,
+        runner=job_runner(services),
+        org_name=settings.org_name,
+        api_root=settings.api_root,
+        max_observables=settings.max_observables,
+        sync_observables=settings.sync_observables,
+        chunk_observables=settings.chunk_observables,
+        correlate=settings.correlate,
+    )
+
+
+def envelope_adding(services: Services) -> EnvelopeAdding:
+    from steppe.taxii.adding import EnvelopeAdding
+
+    store, settings = services.store, services.settings
+    return EnvelopeAdding(
+        statuses=store,
+        catalog=store,
+        objects=store,
+        claims=store,
+        blobs=services.blobs,
+        runner=job_runner(services),
+        org_name=settings.org_name,
+        max_body_bytes=settings.max_body_bytes,
+        max_envelope_objects=settings.max_envelope_objects,
+        sync_objects=settings.taxii_sync_objects,
+        sync_bytes=settings.taxii_sync_bytes,
+        part_objects=settings.taxii_part_objects,
+        correlate=settings.correlate,
+    )
+
+
+def job_recovery(services: Services) -> JobRecovery:
+    """Recovery, with the kinds of batch it finishes: submissions and TAXII envelopes."""
+    from steppe.jobs.recovery import JobRecovery
+
+    submissions, envelopes = ingest_service(services), envelope_adding(services)
+    return JobRecovery(
+        work=services.store,
+        runner=job_runner(services),
+        kinds={submissions.mark: submissions, envelopes.mark: envelopes},
+    )
 
 
 # --- retraction (revocation, false positives) and administration ---

@@ -11,9 +11,8 @@ import pytest
 
 from steppe import cli
 from steppe.access.caller import Caller
-from steppe.ingest.submissions import IngestService
 from steppe.lifecycle.revocation import note_id
-from steppe.runtime import services, use_services
+from steppe.runtime import ingest_service, services, use_services
 from steppe.stix import tlp
 from steppe.stix.identities import org_identity_id
 from steppe.stix.timestamps import parse_micros
@@ -38,7 +37,7 @@ def submitted() -> tuple[str, dict[str, dict[str, Any]]]:
     store = services().store
     default = next(c for c in store.list_collections("steppe") if c.default)
     analyst = Caller("analyst", "analyst", tlp.RED.rank, frozenset(), frozenset({default.id}), None)
-    accepted = IngestService(services()).submit(
+    accepted = ingest_service(services()).submit(
         body=EXAMPLE.read_bytes(), content_type="application/json", params={}, caller=analyst
     )
     indicators = {}

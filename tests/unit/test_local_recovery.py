@@ -18,9 +18,9 @@ from typing import Any
 import orjson
 import pytest
 
-from steppe.ingest.submissions import IngestService
 from steppe.jobs import recovery
 from steppe.local.job_thread import recover_on_start
+from steppe.runtime import ingest_service, job_recovery
 from steppe.stix.timestamps import now_micros
 from steppe.store.port import Collection, StatusRecord, SubmissionMeta
 from steppe.taxii.adding import part_key
@@ -100,9 +100,9 @@ def test_a_submission_recorded_without_its_jobs_is_queued_once_and_completes(app
     crashed = crashed_before_queueing(app, clean, fresh_collection(app, "after the crash"))
     assert app.pending_jobs() == 0  # nothing would ever process it
 
-    first = recovery.recover(app.services, recorded_before=now_micros() + 1)
+    first = job_recovery(app.services).recover(recorded_before=now_micros() + 1)
     assert first == recovery.Recovered(submissions=1, statuses=0, jobs=3)
-    again = recovery.recover(app.services, recorded_before=now_micros() + 1)
+    again = job_recovery(app.services).recover(recorded_before=now_micros() + 1)
     assert again == recovery.Recovered()  # its mark is cleared: never queued twice
     assert app.drain() == 3
     same_outcome(app.request("GET", f"/api/v1/submissions/{crashed.id}").json(), clean)
@@ -111,8 +111,8 @@ def test_a_submission_recorded_without_its_jobs_is_queued_once_and_completes(app
 def test_only_the_chunks_without_a_result_are_queued(app: App):
     clean = clean_run(app, 20)
     crashed = crashed_before_queueing(app, clean, fresh_collection(app, "half done"))
-    IngestService(app.services).process_chunk(crashed.id, 2)
-    assert recovery.recover(app.services, recorded_before=now_micros() + 1).jobs == 2
+    ingest_service(app.services).process_chunk(crashed.id, 2)
+    assert job_recovery(app.services).recover(recorded_before=now_micros() + 1).jobs == 2
     assert app.drain() == 2
     same_outcome(app.request("GET", f"/api/v1/submissions/{crashed.id}").json(), clean)
 
@@ -120,7 +120,9 @@ def test_only_the_chunks_without_a_result_are_queued(app: App):
 def test_a_young_record_is_left_to_the_request_still_writing_it(app: App):
     clean = clean_run(app, 20)
     crashed = crashed_before_queueing(app, clean, fresh_collection(app, "in flight"))
-    swept = recovery.recover(app.services, recorded_before=crashed.created)  # the AWS sweep's grace
+    swept = job_recovery(app.services).recover(
+        recorded_before=crashed.created
+    )  # the AWS sweep's grace
     assert swept == recovery.Recovered() and app.pending_jobs() == 0
 
 
@@ -132,14 +134,14 @@ def test_an_inline_submission_interrupted_before_its_answer_is_processed_from_it
     crashed = crashed_before_queueing(
         app, clean, fresh_collection(app, "inline"), chunk_keys=[], chunks_total=1
     )
-    assert recovery.recover(app.services, recorded_before=now_micros() + 1).submissions == 1
+    assert job_recovery(app.services).recover(recorded_before=now_micros() + 1).submissions == 1
     same_outcome(app.request("GET", f"/api/v1/submissions/{crashed.id}").json(), clean)
 
 
 def test_a_chunk_stored_but_not_recorded_is_recorded_as_its_first_attempt_saw_it(app: App):
     clean = clean_run(app, 20)
     crashed = crashed_before_queueing(app, clean, fresh_collection(app, "died mid-chunk"))
-    ingest = IngestService(app.services)
+    ingest = ingest_service(app.services)
     # Chunk 1 ran up to its last step: its objects are stored, its result is not,
     # and the note of when it started is still there.
     started = now_micros()
@@ -147,7 +149,7 @@ def test_a_chunk_stored_but_not_recorded_is_recorded_as_its_first_attempt_saw_it
     app.services.store.clear_chunks(crashed.id)
     note = recovery.started_key(crashed.id, crashed.meta["run"], 1)
     app.services.blobs.put(note, str(started).encode())
-    recovery.recover(app.services, recorded_before=now_micros() + 1)
+    job_recovery(app.services).recover(recorded_before=now_micros() + 1)
     app.drain()
     same_outcome(app.request("GET", f"/api/v1/submissions/{crashed.id}").json(), clean)
 
@@ -184,7 +186,7 @@ def test_an_envelope_recorded_without_its_jobs_completes_with_every_object_once(
         app.services.blobs.put(part_key(record.id, number), orjson.dumps(part))
     app.services.store.create_status(record, dispatch_pending=True)
 
-    assert recovery.recover(app.services, recorded_before=now_micros() + 1).jobs == 4
+    assert job_recovery(app.services).recover(recorded_before=now_micros() + 1).jobs == 4
     assert app.drain() == 4
     status = app.request(
         "GET",

@@ -24,7 +24,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from steppe.access.ownership import may_see_submission
 from steppe.errors import Conflict, InvalidInput, PayloadTooLarge, SteppeError
 from steppe.handlers import admin, intel
 from steppe.handlers import retractions as lifecycle
@@ -40,9 +39,11 @@ from steppe.handlers.common import (
     raw_body,
 )
 from steppe.handlers.openapi import openapi_document
-from steppe.ingest.submissions import IngestService
+from steppe.ingest.progress import SubmissionProgress
+from steppe.ingest.submissions import Accepted
 from steppe.jobs import recovery
-from steppe.runtime import Services, services
+from steppe.runtime import Services, ingest_service, services
+from steppe.stix.timestamps import format_stix
 
 logger = Logger()
 # The template sets the namespace on Lambda; the embedded server has none, and a
@@ -55,7 +56,60 @@ app.include_router(admin.router)
 app.include_router(intel.router)
 app.include_router(lifecycle.router)
 
-ingest = per_services(IngestService)
+ingest = per_services(ingest_service)
+SUBMISSIONS = "/api/v1/submissions"
+
+
+def status_code(accepted: Accepted) -> int:
+    """201: complete before the answer; 202: its chunks are queued."""
+    return 202 if accepted.queued else 201
+
+
+def submission_resource(progress: SubmissionProgress) -> dict[str, Any]:
+    """The submission resource."""
+    submission = progress.submission
+    counts = progress.counts
+    self_url = f"{SUBMISSIONS}/{submission.id}"
+    revoked = progress.revoked
+    return {
+        "id": submission.id,
+        "status": progress.status,
+        "created": format_stix(submission.created),
+        "submitted_by": submission.submitter,
+        "collection": {"id": submission.collection_id, "title": progress.collection_title},
+        "kind": progress.kind,
+        "tlp": progress.tlp,
+        "observables": submission.observables,
+        "chunks": {
+            "total": submission.chunks_total,
+            "done": progress.chunks_done,
+            "failed": len(progress.failures),
+        },
+        "counts": {
+            "objects": progress.objects,
+            "created": counts.get("created", 0),
+            "updated": counts.get("updated", 0),
+            "unchanged": counts.get("unchanged", 0),
+            # indicators of values analysts declared false positives, left out
+            "false_positive_skipped": counts.get("false_positive_skipped", 0),
+            "by_type": progress.by_type,
+        },
+        # None when there are too many to list: the bundle parts have them all.
+        "objects": progress.listed,
+        "errors": [{"chunk": f.chunk, "message": f.message} for f in progress.failures],
+        "revoked": None
+        if revoked is None
+        else {
+            "reason": revoked.reason,
+            "analyst": revoked.analyst,
+            "at": None if revoked.at is None else format_stix(revoked.at),
+        },
+        "links": {
+            "self": self_url,
+            "bundle": f"{self_url}/bundle",
+            "reprocess": f"{self_url}/reprocess",
+        },
+    }
 
 
 class _PerRequestConfig(IdempotencyConfig):
@@ -106,7 +160,8 @@ def _make_idempotent_submit(current: Services) -> tuple[Any, IdempotencyConfig]:
             caller=caller_of(event),
             idempotency=(request["key"], request["digest"]),
         )
-        return {"submission_id": accepted.submission_id, "status_code": accepted.status_code}
+        # The idempotency record keeps this dict: its fields stay as they are.
+        return {"submission_id": accepted.submission_id, "status_code": status_code(accepted)}
 
     return submit, config
 
@@ -160,7 +215,7 @@ def submit_observations() -> Response[dict]:
         ) from None
     service = ingest()
     submission = service.visible_submission(outcome["submission_id"], caller)
-    resource = service.describe(submission)
+    resource = submission_resource(service.describe(submission))
     metrics.add_metric("Submissions", MetricUnit.Count, 1)
     metrics.add_metric("Observables", MetricUnit.Count, submission.observables)
     return json_response(
@@ -175,19 +230,17 @@ def list_submissions() -> Response[dict]:
     params = query_params(app.current_event.raw_event)
     limit = integer_param(params, "limit", 50, 1, 500)
     service = ingest()
-    visible = [
-        s
-        for s in services().store.list_submissions(limit=limit if caller.role == "admin" else 500)
-        if may_see_submission(caller, s)
-    ][:limit]
-    return json_response(200, {"submissions": [service.describe(s) for s in visible]})
+    visible = service.visible_submissions(caller, limit)
+    return json_response(
+        200, {"submissions": [submission_resource(service.describe(s)) for s in visible]}
+    )
 
 
 @app.get("/api/v1/submissions/<submission_id>")
 def get_submission(submission_id: str) -> Response[dict]:
     service = ingest()
     submission = service.visible_submission(submission_id, caller_of(app.current_event.raw_event))
-    return json_response(200, service.describe(submission))
+    return json_response(200, submission_resource(service.describe(submission)))
 
 
 @app.get("/api/v1/submissions/<submission_id>/bundle")
@@ -199,9 +252,7 @@ def get_bundle(submission_id: str) -> Response[dict]:
     data = service.bundle_part(submission, part)
     headers = {"X-Steppe-Part": str(part), "X-Steppe-Parts": str(submission.chunks_total)}
     if part < submission.chunks_total:
-        headers["Link"] = (
-            f'</api/v1/submissions/{submission_id}/bundle?part={part + 1}>; rel="next"'
-        )
+        headers["Link"] = f'<{SUBMISSIONS}/{submission_id}/bundle?part={part + 1}>; rel="next"'
     return Response(
         status_code=200,
         content_type="application/stix+json;version=2.1",
@@ -217,9 +268,8 @@ def reprocess(submission_id: str) -> Response[dict]:
     service = ingest()
     service.visible_submission(submission_id, caller)  # its submitter or an admin
     accepted = service.reprocess(submission_id)
-    return json_response(
-        accepted.status_code, service.describe(service.visible_submission(submission_id, caller))
-    )
+    progress = service.describe(service.visible_submission(submission_id, caller))
+    return json_response(status_code(accepted), submission_resource(progress))
 
 
 @app.get("/api/v1/openapi.json")

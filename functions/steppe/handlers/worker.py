@@ -3,19 +3,20 @@
 Invoked by the schedule of template.yaml with {"task": "recover"}, it runs
 steppe.jobs.recovery's sweep instead (submissions and envelopes left without jobs).
 
-Messages are {"task": "process_chunk", "submission_id": ..., "chunk": n} (a chunk
-of an analyst submission) or {"task": "taxii_add", "status_id": ..., "part": n}
-(a part of an envelope posted over TAXII), or {"task": "correlate", ...}
-(steppe.jobs.tasks: a stored chunk or envelope against the index), or
-{"task": "revoke_chunk", ...} (steppe.lifecycle: revoke what a chunk published).
-A job that fails is retried by the queue; on its last attempt the failure is
-also recorded (on the submission, whose status then says "failed" instead of
-staying pending, and whose raw body is archived for `steppe reprocess`; or as
-a failure of each object of the TAXII part, so that its status completes).
+A message names its task (steppe.jobs.tasks), and TASKS says what runs it:
+a chunk of an analyst submission or a part of an envelope posted over TAXII
+(both through the one job runner, steppe.jobs.runner), a correlation of a
+stored chunk or envelope against the index, or the revocation of what a
+chunk published. A job that fails is retried by the queue; on its last
+attempt the failure is also recorded (on the submission, whose status then
+says "failed" instead of staying pending, and whose raw body is archived for
+`steppe reprocess`; or as a failure of each object of the TAXII part, so that
+its status completes).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -28,71 +29,60 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from steppe import runtime
 from steppe.correlate.engine import Correlator
 from steppe.handlers.common import per_services
-from steppe.ingest.submissions import IngestService
 from steppe.jobs import recovery
-from steppe.jobs.tasks import TASK as CORRELATE_TASK
-from steppe.lifecycle.retraction import REVOKE_TASK
-from steppe.runtime import lifecycle_service, services
+from steppe.jobs.tasks import CORRELATE, PROCESS_CHUNK, RECOVER, REVOKE_CHUNK, TAXII_ADD
 from steppe.stix.timestamps import now_micros
-from steppe.taxii.adding import TASK as TAXII_TASK
-from steppe.taxii.adding import process_part, record_part_failure
-from steppe.taxii.serving import TaxiiService
 
 logger = Logger()
 # Matches maxReceiveCount of the queue's redrive policy in template.yaml.
 MAX_RECEIVES = 5
 
+# A task's function: the message, and whether this is its last attempt.
+Task = Callable[[dict[str, Any], bool], None]
 
-ingest = per_services(IngestService)
-taxii = per_services(TaxiiService)
+ingest = per_services(runtime.ingest_service)
+envelopes = per_services(runtime.envelope_adding)
+runners = per_services(runtime.job_runner)
+recoveries = per_services(runtime.job_recovery)
 correlators = per_services(Correlator)
-lifecycle = per_services(lifecycle_service)
+lifecycle = per_services(runtime.lifecycle_service)
 
 
 def _last_attempt(record: SQSRecord) -> bool:
     return int(record.attributes.approximate_receive_count or "1") >= MAX_RECEIVES
 
 
-def handle_record(record: SQSRecord) -> None:
-    message = orjson.loads(record.body)
-    task = message.get("task")
-    if task == CORRELATE_TASK:
-        handle_correlation(message)
-        return
-    if task == REVOKE_TASK:
-        counts = lifecycle().revoke_chunk(
-            str(message["submission_id"]),
-            int(message["chunk"]),
-            str(message["reason"]),
-            str(message["analyst"]),
-        )
+def run_submission_chunk(message: dict[str, Any], last_attempt: bool) -> None:
+    result = runners().run_job(ingest(), message, last_attempt)
+    if result is not None:
         logger.info(
-            "chunk revoked",
-            extra={"task_message": message, "revoked": len(counts.revoked)},
+            "chunk processed",
+            extra={
+                "submission": message["submission_id"],
+                "chunk": result.chunk,
+                "counts": result.counts,
+            },
         )
-        return
-    if task == TAXII_TASK:
-        handle_taxii_part(record, str(message["status_id"]), int(message["part"]))
-        return
-    if task != "process_chunk":
-        raise ValueError(f"unknown task '{task}'")
-    submission_id, chunk = str(message["submission_id"]), int(message["chunk"])
-    try:
-        result = ingest().process_chunk(submission_id, chunk)
-    except Exception as error:
-        if _last_attempt(record):
-            logger.exception("chunk failed for good", extra={"submission": submission_id})
-            ingest().record_failure(submission_id, chunk, f"{type(error).__name__}: {error}")
-        raise
-    logger.info(
-        "chunk processed",
-        extra={"submission": submission_id, "chunk": chunk, "counts": result.counts},
-    )
 
 
-def handle_correlation(message: dict[str, Any]) -> None:
+def run_taxii_part(message: dict[str, Any], last_attempt: bool) -> None:
+    outcome = runners().run_job(envelopes(), message, last_attempt)
+    if outcome is not None:
+        logger.info(
+            "TAXII part processed",
+            extra={
+                "status": message["status_id"],
+                "part": outcome.part,
+                "successes": len(outcome.successes),
+                "failures": len(outcome.failures),
+            },
+        )
+
+
+def run_correlation(message: dict[str, Any], _: bool) -> None:
     """Correlation failures are retried, then dead-lettered: nothing else depends on them."""
     correlator = correlators()
     if message.get("source") == "taxii":
@@ -112,31 +102,37 @@ def handle_correlation(message: dict[str, Any]) -> None:
     )
 
 
-def handle_taxii_part(record: SQSRecord, status_id: str, part: int) -> None:
-    try:
-        outcome = process_part(taxii(), status_id, part)
-    except Exception as error:
-        if _last_attempt(record):
-            logger.exception("TAXII part failed for good", extra={"status": status_id})
-            record_part_failure(taxii(), status_id, part, f"{type(error).__name__}: {error}")
-        raise
-    if outcome is not None:
-        logger.info(
-            "TAXII part processed",
-            extra={
-                "status": status_id,
-                "part": part,
-                "successes": len(outcome.successes),
-                "failures": len(outcome.failures),
-            },
-        )
+def run_revocation(message: dict[str, Any], _: bool) -> None:
+    counts = lifecycle().revoke_chunk(
+        str(message["submission_id"]),
+        int(message["chunk"]),
+        str(message["reason"]),
+        str(message["analyst"]),
+    )
+    logger.info("chunk revoked", extra={"task_message": message, "revoked": len(counts.revoked)})
+
+
+# The one table of the queued tasks: task name -> what runs it.
+TASKS: Mapping[str, Task] = {
+    PROCESS_CHUNK: run_submission_chunk,
+    TAXII_ADD: run_taxii_part,
+    CORRELATE: run_correlation,
+    REVOKE_CHUNK: run_revocation,
+}
+
+
+def handle_record(record: SQSRecord) -> None:
+    message = orjson.loads(record.body)
+    task = message.get("task")
+    run = TASKS.get(task) if isinstance(task, str) else None
+    if run is None:
+        raise ValueError(f"unknown task '{task}'")
+    run(message, _last_attempt(record))
 
 
 def sweep() -> dict[str, Any]:
     """The scheduled sweep: finish what an API call that died left without jobs."""
-    recovered = recovery.recover(
-        services(), recorded_before=now_micros() - recovery.SWEEP_GRACE_MICROS
-    )
+    recovered = recoveries().recover(recorded_before=now_micros() - recovery.SWEEP_GRACE_MICROS)
     return {
         "submissions": recovered.submissions,
         "statuses": recovered.statuses,
@@ -146,7 +142,7 @@ def sweep() -> dict[str, Any]:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if event.get("task") == recovery.SWEEP_TASK:  # from the schedule in template.yaml
+    if event.get("task") == RECOVER:  # from the schedule in template.yaml
         return sweep()
     return process_partial_response(
         event=event,

@@ -7,14 +7,17 @@ The flow, the same in both shapes:
    anything else is stored, so an accepted submission can always be
    reprocessed and is never lost.
 2. The observables are cut into chunks of `chunk_observables`. A submission
-   of one chunk is processed before the response (201, complete); a larger
-   one stores each chunk as a blob, queues one job per chunk and answers 202
-   pending. No invocation ever processes more than one chunk.
+   of one chunk is processed before the answer (complete); a larger one
+   stores each chunk as a blob, queues one job per chunk and is answered at
+   once (queued, pending). No invocation ever processes more than one chunk.
+   These steps are the one job runner's (steppe.jobs.runner): the service is
+   its kind of batch for submissions.
 3. `process_chunk` converts one chunk (plus the submission-level objects:
    campaign, targets...) through the kind's template, reconciles it with what
    the collection already holds (same id -> a new version or nothing),
    writes it in one store call, keeps the chunk's bundle as a blob and
-   records the chunk's result. Retrying a chunk is harmless.
+   records the chunk's result; its correlation follows as a job of its own.
+   Retrying a chunk is harmless.
 """
 
 from __future__ import annotations
@@ -29,49 +32,63 @@ from functools import partial
 import orjson
 
 from steppe.access.caller import Caller
-from steppe.access.ownership import visible_submission
+from steppe.access.ownership import may_see_submission, visible_submission
 from steppe.conversion.converter import DERIVED_IDS_SECRET, ConversionContext, Converter, Producer
 from steppe.errors import Conflict, Forbidden, InvalidInput, NotFound, UnsupportedMediaType
+from steppe.ingest.progress import SubmissionProgress, submission_progress
 from steppe.jobs import recovery
-from steppe.jobs.tasks import correlate_message
+from steppe.jobs.runner import JobRunner, OpenBatch, PartDone, PartJob, part_count
+from steppe.jobs.tasks import PROCESS_CHUNK, correlate_message
 from steppe.lifecycle import publishing
-from steppe.observables.model import Observable, Report, SubmissionRequest
-from steppe.observables.report_csv import parse_csv
-from steppe.observables.report_json import parse_json
-from steppe.observables.submission_codecs import (
+from steppe.observables.model import (
+    Observable,
+    Report,
+    SubmissionRequest,
     decode_observables,
     encode_observables,
+    parse_csv,
+    parse_json,
     report_from_dict,
     report_to_dict,
 )
-from steppe.runtime import Services
 from steppe.stix.identities import org_identity_id
 from steppe.stix.ids import derived_id
-from steppe.stix.timestamps import format_stix, now_micros
+from steppe.stix.timestamps import now_micros
 from steppe.stix.versioning import reconcile, version_of
 from steppe.store.blob_keys import bundle_key
 from steppe.store.latest import latest_versions
 from steppe.store.port import (
+    BlobStore,
+    CatalogStore,
     ChunkResult,
     Collection,
-    Revocation,
+    IdentityClaims,
+    ObjectStore,
+    ObservableIndex,
+    SecretStore,
     Submission,
     SubmissionMeta,
     SubmissionProducer,
+    SubmissionStore,
+    WorkKind,
 )
 from steppe.store.write_path import STEPPE, Candidate, Latest, WritePath, candidate
 from steppe.templates.registry import TemplateRegistry
 
 JSON_TYPES = ("application/json", "application/stix+json")
 CSV_TYPES = ("text/csv", "application/csv")
-# The submission resource lists the ids of what a submission produced up to this many objects.
-MAX_LISTED_OBJECTS = 5000
+# The job of one chunk: {"task": "process_chunk", "submission_id": ..., "chunk": n}.
+CHUNK_JOB = PartJob(PROCESS_CHUNK, "submission_id", "chunk")
 
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
     submission_id: str
-    status_code: int  # 201 when complete before the response, 202 when queued
+    queued: bool  # False: complete before the answer; True: its chunks are queued
+
+
+def chunk_key(submission_id: str, chunk: int) -> str:
+    return f"submissions/{submission_id}/chunks/{chunk:05d}"
 
 
 def media_type(content_type: str | None) -> str:
@@ -83,21 +100,55 @@ def body_digest(body: bytes) -> str:
 
 
 class IngestService:
-    def __init__(self, services: Services, registry: TemplateRegistry | None = None) -> None:
-        self.services = services
-        self.store = services.store
-        self.blobs = services.blobs
-        self.settings = services.settings
+    """Analyst submissions; also the runner's kind of batch for their chunks (BatchKind)."""
+
+    job = CHUNK_JOB
+    mark: WorkKind = "submission"
+
+    def __init__(
+        self,
+        *,
+        submissions: SubmissionStore,
+        keys: recovery.KeyBindings,
+        catalog: CatalogStore,
+        objects: ObjectStore,
+        claims: IdentityClaims,
+        index: ObservableIndex,
+        secrets: SecretStore,
+        blobs: BlobStore,
+        runner: JobRunner,
+        org_name: str,
+        api_root: str,
+        max_observables: int,
+        sync_observables: int,
+        chunk_observables: int,
+        correlate: bool,
+        registry: TemplateRegistry | None = None,
+    ) -> None:
+        self.submissions = submissions
+        self.keys = keys
+        self.catalog = catalog
+        self.objects = objects
+        self.index = index
+        self.secrets = secrets
+        self.blobs = blobs
+        self.runner = runner
+        self.org_name = org_name
+        self.api_root = api_root
+        self.max_observables = max_observables
+        self.sync_observables = sync_observables
+        self.chunk_observables = chunk_observables
+        self.correlate = correlate
         self.registry = registry or TemplateRegistry.load()
         self.converter = Converter(self.registry)
-        self.writes = WritePath(self.store, self.store, org_identity_id(self.settings.org_name))
+        self.writes = WritePath(objects, claims, org_identity_id(org_name))
         self._id_secret: bytes | None = None
 
     @property
     def id_secret(self) -> bytes:
         """The installation's secret for derived ids, read from the store once per service."""
         if self._id_secret is None:
-            self._id_secret = self.store.server_secret(DERIVED_IDS_SECRET)
+            self._id_secret = self.secrets.server_secret(DERIVED_IDS_SECRET)
         return self._id_secret
 
     # -- accepting ---------------------------------------------------------------
@@ -108,7 +159,7 @@ class IngestService:
         kind = media_type(content_type)
         if not body:
             raise InvalidInput("the request body is empty", where="body")
-        limit = self.settings.max_observables
+        limit = self.max_observables
         if kind in JSON_TYPES:
             return parse_json(body, max_observables=limit)
         if kind in CSV_TYPES:
@@ -120,18 +171,18 @@ class IngestService:
         )
 
     def resolve_collection(self, requested: str | None, caller: Caller) -> Collection:
-        root = self.settings.api_root
+        root = self.api_root
         if requested:
-            collection = self.store.get_collection(requested)
+            collection = self.catalog.get_collection(requested)
             if collection is None or collection.api_root != root:
-                collection = self.store.find_collection_by_title(root, requested)
+                collection = self.catalog.find_collection_by_title(root, requested)
             if collection is None:
                 raise InvalidInput(
                     f"there is no collection with the id or title '{requested}'",
                     where="collection",
                 )
         else:
-            collection = next((c for c in self.store.list_collections(root) if c.default), None)
+            collection = next((c for c in self.catalog.list_collections(root) if c.default), None)
             if collection is None:
                 raise NotFound(
                     "this server has no default collection; name one", where="collection"
@@ -159,9 +210,9 @@ class IngestService:
         collection = self.resolve_collection(request.report.collection, caller)
         submission_id = submission_id or str(uuid.uuid4())
         if idempotency is not None:
-            submission_id, found = recovery.bind_submission(self.store, *idempotency, submission_id)
+            submission_id, found = recovery.bind_submission(self.keys, *idempotency, submission_id)
             if found is not None:  # a retry of a request whose answer was lost
-                return Accepted(submission_id, 202 if self._pending(found) else 201)
+                return Accepted(submission_id, self._pending(found))
         raw_key = f"submissions/{submission_id}/raw"
         self.blobs.put(raw_key, body, media_type(content_type) or "application/octet-stream")
         meta = SubmissionMeta(
@@ -195,11 +246,11 @@ class IngestService:
         if raw is None:
             raise NotFound(f"the raw body of submission '{submission_id}' is missing")
         request = self.parse(raw, meta.content_type, dict(meta.params or {}))
-        collection = self.store.get_collection(submission.collection_id)
+        collection = self.catalog.get_collection(submission.collection_id)
         if collection is None:
             raise NotFound(f"the collection of submission '{submission_id}' no longer exists")
-        self.store.clear_chunks(submission_id)
-        self.store.set_submission_status(submission_id, None)
+        self.submissions.clear_chunks(submission_id)
+        self.submissions.set_submission_status(submission_id, None)
         return self._start(
             submission_id, collection, submission.submitter, request, meta, existing=submission
         )
@@ -214,10 +265,10 @@ class IngestService:
         existing: Submission | None = None,
         submitter_id: str = "",
     ) -> Accepted:
-        size = self.settings.chunk_observables
+        size = self.chunk_observables
         observables = request.observables
-        chunks = [observables[i : i + size] for i in range(0, len(observables), size)]
-        inline = len(observables) <= self.settings.sync_observables and len(chunks) == 1
+        chunks = part_count(len(observables), size)
+        inline = len(observables) <= self.sync_observables and chunks == 1
         meta = replace(
             meta,
             report=report_to_dict(request.report),
@@ -227,46 +278,43 @@ class IngestService:
             run=recovery.new_run(),
             chunk_keys=()
             if inline
-            else tuple(
-                f"submissions/{submission_id}/chunks/{n:05d}" for n in range(1, len(chunks) + 1)
-            ),
+            else tuple(chunk_key(submission_id, n) for n in range(1, chunks + 1)),
         )
-        for key, chunk in zip(meta.chunk_keys or (), chunks, strict=False):
-            self.blobs.put(key, encode_observables(chunk))
-        if existing is None:
-            self.store.create_submission(
-                Submission(
-                    id=submission_id,
-                    collection_id=collection.id,
-                    submitter=submitter,
-                    submitter_id=submitter_id,
-                    created=meta.now,
-                    chunks_total=len(chunks),
-                    observables=len(observables),
-                    meta=meta,
-                ),
-                dispatch_pending=True,
-            )
+        record = Submission(
+            id=submission_id,
+            collection_id=collection.id,
+            submitter=submitter,
+            submitter_id=submitter_id,
+            created=meta.now,
+            chunks_total=chunks,
+            observables=len(observables),
+            meta=meta,
+        )
+        batch = _NewSubmission(self, record, existing is not None)
+        self.runner.start(batch, observables, part_size=size, inline=inline)
+        return Accepted(submission_id, not inline)
+
+    def write_record(self, submission: Submission, existing: bool) -> None:
+        """Record a submission being started (a new one with its open-work mark)."""
+        if existing:
+            self.submissions.update_submission_meta(submission.id, submission.meta)
         else:
-            self.store.update_submission_meta(submission_id, meta)
-        if inline:
-            self.process_chunk(submission_id, 1, observables=chunks[0])
-            self.store.mark_dispatched("submission", submission_id)
-            return Accepted(submission_id, 201)
-        self.services.queue.send(
-            [
-                {"task": "process_chunk", "submission_id": submission_id, "chunk": n}
-                for n in range(1, len(chunks) + 1)
-            ]
-        )
-        self.store.mark_dispatched("submission", submission_id)
-        return Accepted(submission_id, 202)
+            self.submissions.create_submission(submission, dispatch_pending=True)
 
     # -- processing ----------------------------------------------------------------
 
     def process_chunk(
         self, submission_id: str, chunk: int, observables: Sequence[Observable] | None = None
     ) -> ChunkResult:
+        """Store one chunk, record its result and queue its correlation."""
+        done = self.store_chunk(submission_id, chunk, observables)
+        self.runner.follow_up(done)
+        return done.result
+
+    def store_chunk(
+        self, submission_id: str, chunk: int, observables: Sequence[Observable] | None = None
+    ) -> PartDone[ChunkResult]:
+        """Store one chunk and record its result; its correlation is the follow-up."""
         submission = self._submission(submission_id)
         meta = submission.meta
         started, rerun = recovery.chunk_started(self.blobs, submission_id, meta.run, chunk)
@@ -291,7 +339,7 @@ class IngestService:
         # Values analysts declared false positives stay out unless the report overrides.
         skipped = 0
         if not report.override_false_positives:
-            false_positives = publishing.false_positives_among(self.store, observables)
+            false_positives = publishing.false_positives_among(self.index, observables)
             desired, skipped = publishing.drop_false_positives(desired, false_positives)
         existing = self._existing(submission.collection_id, desired)
         if revoked := publishing.revoked_indicators(existing):
@@ -323,15 +371,16 @@ class IngestService:
             chunk=chunk, counts=dict(counts), objects=tuple(zip(ids, outcomes, strict=True))
         )
         if rerun:  # an earlier attempt may have stored these objects and died before recording
-            result = recovery.settle_rerun(self.store, submission, result, started)
-        self.store.record_chunk(submission_id, result)
-        recovery.chunk_recorded(self.blobs, submission_id, meta.run, chunk)
-        if self.settings.correlate:
-            # Correlation is a job of its own: retried, dead-lettered and timed apart.
-            self.services.queue.send(
-                [correlate_message("submission", submission_id=submission_id, chunk=chunk)]
+            result = recovery.settle_rerun(
+                self.submissions, self.objects, submission, result, started
             )
-        return result
+        self.submissions.record_chunk(submission_id, result)
+        recovery.chunk_recorded(self.blobs, submission_id, meta.run, chunk)
+        if not self.correlate:
+            return PartDone(result)
+        return PartDone(
+            result, [correlate_message("submission", submission_id=submission_id, chunk=chunk)]
+        )
 
     @staticmethod
     def _versions_to_write(
@@ -361,9 +410,38 @@ class IngestService:
 
     def record_failure(self, submission_id: str, chunk: int, error: str) -> None:
         """A chunk that failed for good: the submission shows it, the raw body stays."""
-        self.store.record_chunk(
+        self.submissions.record_chunk(
             submission_id, ChunkResult(chunk=chunk, counts={}, objects=(), error=error)
         )
+
+    # -- the runner's kind of batch (steppe.jobs.runner.BatchKind) --------------------
+
+    def run_part(self, batch_id: str, part: int) -> PartDone[ChunkResult]:
+        return self.store_chunk(batch_id, part)
+
+    def fail_part(self, batch_id: str, part: int, error: str) -> None:
+        self.record_failure(batch_id, part, error)
+
+    def open_batch(self, batch_id: str) -> OpenBatch | None:
+        submission = self.submissions.get_submission(batch_id)
+        if submission is None or submission.status_override is not None:
+            return None
+        done = self.submissions.chunk_results(batch_id, with_objects=False)
+        return OpenBatch(
+            parts=submission.chunks_total,
+            done=frozenset(result.chunk for result in done),
+            inline=not submission.meta.chunk_keys,
+        )
+
+    def run_inline_again(self, batch_id: str) -> PartDone[ChunkResult]:
+        """A submission processed inline whose process died before the answer: its
+        one chunk is the whole archived body."""
+        meta = self._submission(batch_id).meta
+        raw = self.blobs.get(str(meta.raw_key))
+        if raw is None:
+            raise RuntimeError(f"the archived body of submission {batch_id} is missing")
+        request = self.parse(raw, meta.content_type, dict(meta.params or {}))
+        return self.store_chunk(batch_id, 1, observables=request.observables)
 
     def _existing(self, collection_id: str, desired: list[dict]) -> dict[str, tuple[dict, bytes]]:
         """The latest stored version of every desired versioned object, parsed and raw."""
@@ -376,7 +454,7 @@ class IngestService:
     ) -> dict[str, tuple[dict, bytes]]:
         return {
             object_id: (orjson.loads(record.body), record.body)  # type: ignore[arg-type]
-            for object_id, record in latest_versions(self.store, collection_id, ids).items()
+            for object_id, record in latest_versions(self.objects, collection_id, ids).items()
         }
 
     # -- reading -------------------------------------------------------------------
@@ -384,78 +462,32 @@ class IngestService:
     def _pending(self, submission: Submission) -> bool:
         if submission.status_override is not None:
             return submission.status_override == "pending"
-        done = len(self.store.chunk_results(submission.id, with_objects=False))
+        done = len(self.submissions.chunk_results(submission.id, with_objects=False))
         return done < submission.chunks_total
 
     def _submission(self, submission_id: str) -> Submission:
-        submission = self.store.get_submission(submission_id)
+        submission = self.submissions.get_submission(submission_id)
         if submission is None:
             raise NotFound(f"there is no submission '{submission_id}'", where="submission_id")
         return submission
 
-    def visible_submission(self, submission_id: str, caller: Caller) -> Submission:
-        return visible_submission(self.store, submission_id, caller)
+    def submission(self, submission_id: str) -> Submission:
+        """The submission, whoever submitted it (the command line's view); 404 if there is none."""
+        return self._submission(submission_id)
 
-    def describe(self, submission: Submission) -> dict[str, object]:
-        """The submission resource. Cheap to poll: object ids are listed only for
-        submissions of at most MAX_LISTED_OBJECTS objects (the bundle has them all)."""
-        results = self.store.chunk_results(submission.id, with_objects=False)
-        counts: Counter[str] = Counter()
-        errors = []
-        for result in results:
-            counts.update(result.counts)
-            if result.error:
-                errors.append({"chunk": result.chunk, "message": result.error})
-        by_type = {k[5:]: v for k, v in sorted(counts.items()) if k.startswith("type:")}
-        total = sum(by_type.values())
-        listed: dict[str, list[str]] | None = None
-        if total <= MAX_LISTED_OBJECTS:
-            listed = {"created": [], "updated": [], "unchanged": []}
-            for result in self.store.chunk_results(submission.id):
-                for object_id, outcome in result.objects:
-                    listed.setdefault(outcome, []).append(object_id)
-        done = len(results)
-        if submission.status_override:
-            status = submission.status_override
-        elif done < submission.chunks_total:
-            status = "pending"
-        else:
-            status = "failed" if errors else "complete"
-        report = submission.meta.report if submission.meta.report is not None else {}
-        collection = self.store.get_collection(submission.collection_id)
-        self_url = f"/api/v1/submissions/{submission.id}"
-        return {
-            "id": submission.id,
-            "status": status,
-            "created": format_stix(submission.created),
-            "submitted_by": submission.submitter,
-            "collection": {
-                "id": submission.collection_id,
-                "title": collection.title if collection else None,
-            },
-            "kind": report.get("kind") if isinstance(report, dict) else None,
-            "tlp": report.get("tlp") if isinstance(report, dict) else None,
-            "observables": submission.observables,
-            "chunks": {"total": submission.chunks_total, "done": done, "failed": len(errors)},
-            "counts": {
-                "objects": total,
-                "created": counts.get("created", 0),
-                "updated": counts.get("updated", 0),
-                "unchanged": counts.get("unchanged", 0),
-                # indicators of values analysts declared false positives, left out
-                "false_positive_skipped": counts.get("false_positive_skipped", 0),
-                "by_type": by_type,
-            },
-            # None when there are too many to list: the bundle parts have them all.
-            "objects": listed,
-            "errors": errors,
-            "revoked": _revocation(submission.meta.revoked),
-            "links": {
-                "self": self_url,
-                "bundle": f"{self_url}/bundle",
-                "reprocess": f"{self_url}/reprocess",
-            },
-        }
+    def visible_submission(self, submission_id: str, caller: Caller) -> Submission:
+        """The submission, if the caller may see it; 404 otherwise, as if it did not exist."""
+        return visible_submission(self.submissions, submission_id, caller)
+
+    def visible_submissions(self, caller: Caller, limit: int) -> list[Submission]:
+        """The latest submissions the caller may see (its own; an admin's: all), at most `limit`."""
+        caller.require_authenticated()
+        recent = self.submissions.list_submissions(limit=limit if caller.role == "admin" else 500)
+        return [s for s in recent if may_see_submission(caller, s)][:limit]
+
+    def describe(self, submission: Submission) -> SubmissionProgress:
+        """How far the submission got: cheap to poll (see steppe.ingest.progress)."""
+        return submission_progress(self.submissions, self.catalog, submission)
 
     def bundle_part(self, submission: Submission, part: int) -> bytes:
         if not 1 <= part <= submission.chunks_total:
@@ -471,22 +503,10 @@ class IngestService:
         return data
 
     def _producer(self, caller: Caller) -> Producer:
-        org_id = org_identity_id(self.settings.org_name)
+        org_id = org_identity_id(self.org_name)
         identity = caller.identity_id or org_id
-        name = self.settings.org_name if identity == org_id else (caller.partner or "unknown")
+        name = self.org_name if identity == org_id else (caller.partner or "unknown")
         return Producer(identity_id=identity, name=name)
-
-
-def _revocation(recorded: Revocation | None) -> dict[str, object] | None:
-    """How a revoked submission says so: the reason, who and when (None if it was not)."""
-    if recorded is None:
-        return None
-    at = recorded.at
-    return {
-        "reason": recorded.reason,
-        "analyst": recorded.analyst,
-        "at": format_stix(at) if isinstance(at, int) else None,
-    }
 
 
 def _producer_record(producer: Producer) -> SubmissionProducer:
@@ -495,6 +515,36 @@ def _producer_record(producer: Producer) -> SubmissionProducer:
 
 def _producer_of(recorded: SubmissionProducer) -> Producer:
     return Producer(identity_id=recorded.identity_id, name=recorded.name)
+
+
+class _NewSubmission:
+    """A submission being started, as the runner sees it (steppe.jobs.runner.NewBatch)."""
+
+    kind: IngestService
+    # Its record (with the open-work mark) is written before its one chunk is stored inline.
+    marked_inline = True
+
+    def __init__(self, service: IngestService, record: Submission, existing: bool) -> None:
+        self.kind = service
+        self.submission = record
+        self.existing = existing
+
+    @property
+    def batch_id(self) -> str:
+        return self.submission.id
+
+    def part_key(self, part: int) -> str:
+        return chunk_key(self.batch_id, part)
+
+    def encode_part(self, items: Sequence[Observable]) -> tuple[bytes, str]:
+        return encode_observables(items), "application/octet-stream"
+
+    def record(self, parts: int) -> None:
+        self.kind.write_record(self.submission, self.existing)
+
+    def run_inline(self, items: Sequence[Observable]) -> PartDone[ChunkResult]:
+        self.kind.write_record(self.submission, self.existing)
+        return self.kind.store_chunk(self.batch_id, 1, observables=items)
 
 
 __all__ = ["Accepted", "IngestService", "Report"]

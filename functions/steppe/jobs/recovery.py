@@ -6,9 +6,10 @@ What can be left behind, and what finishes it:
   process died between the two, or while processing a small submission
   inline). The record is written together with an open-work mark
   (Store.create_submission / create_status with dispatch_pending) that the
-  writer clears once the jobs are queued. `recover` takes the marks left
-  behind, queues a job for each chunk or part that has neither a result nor a
-  job, processes an inline submission from its archived body, and clears them.
+  writer clears once the jobs are queued. `JobRecovery.recover` takes the
+  marks left behind, queues a job for each chunk or part that has neither a
+  result nor a job, processes an inline submission from its archived body (each
+  kind of batch says how, through steppe.jobs.runner.BatchKind), and clears them.
   The embedded server runs it on start; on AWS the worker runs it on a
   schedule (template.yaml), for marks older than SWEEP_GRACE_MICROS so that a
   request still in flight is left alone.
@@ -30,27 +31,30 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import orjson
 
 from steppe.errors import InvalidInput
-from steppe.runtime import Services
+from steppe.jobs.runner import BatchKind, JobRunner
+from steppe.jobs.tasks import RECOVER
 from steppe.stix.timestamps import now_micros
 from steppe.store.port import (
     FIRST,
     BlobStore,
     ChunkResult,
     ObjectQuery,
-    Store,
+    ObjectStore,
+    RecoveryStore,
     Submission,
     SubmissionKey,
+    SubmissionStore,
+    WorkKind,
 )
 
 logger = logging.getLogger(__name__)
 
-SWEEP_TASK = "recover"
-PROCESS_CHUNK = "process_chunk"
-TAXII_ADD = "taxii_add"
+SWEEP_TASK = RECOVER
 # Idempotency keys bind a submission for as long as Powertools keeps their record.
 KEY_SECONDS = 24 * 3600
 # The AWS sweep leaves alone what is younger: a request may still be queueing it
@@ -74,8 +78,15 @@ class Recovered:
 # -- idempotency across a crash ---------------------------------------------------
 
 
+class KeyBindings(Protocol):
+    """The ports bind_submission reads and writes (RecoveryStore and SubmissionStore)."""
+
+    def bind_submission_key(self, binding: SubmissionKey, now: int) -> SubmissionKey: ...
+    def get_submission(self, submission_id: str) -> Submission | None: ...
+
+
 def bind_submission(
-    store: Store, key: str, digest: str, proposed_id: str
+    store: KeyBindings, key: str, digest: str, proposed_id: str
 ) -> tuple[str, Submission | None]:
     """The submission id this key stands for, and the submission if it was already recorded.
 
@@ -126,7 +137,11 @@ def chunk_recorded(blobs: BlobStore, submission_id: str, run: object, chunk: int
 
 
 def settle_rerun(
-    store: Store, submission: Submission, result: ChunkResult, started: int
+    submissions: SubmissionStore,
+    objects: ObjectStore,
+    submission: Submission,
+    result: ChunkResult,
+    started: int,
 ) -> ChunkResult:
     """The chunk's result as its interrupted first attempt would have recorded it.
 
@@ -141,32 +156,32 @@ def settle_rerun(
     collection = submission.collection_id
     claimed = {
         object_id
-        for other in store.chunk_results(submission.id)
+        for other in submissions.chunk_results(submission.id)
         if other.chunk != result.chunk
         for object_id, outcome in other.objects
         if outcome in ("created", "updated")
     }
     candidates = [
         object_id
-        for object_id, stored in _read(store, collection, unchanged, first=False).items()
+        for object_id, stored in _read(objects, collection, unchanged, first=False).items()
         if stored >= started and object_id not in claimed
     ]
     if not candidates:
         return result
-    firsts = _read(store, collection, candidates, first=True)
+    firsts = _read(objects, collection, candidates, first=True)
     settled = {
         object_id: "created" if firsts.get(object_id, started) >= started else "updated"
         for object_id in candidates
     }
-    objects = tuple((oid, settled.get(oid, outcome)) for oid, outcome in result.objects)
+    outcomes = tuple((oid, settled.get(oid, outcome)) for oid, outcome in result.objects)
     counts = Counter(result.counts)
     for outcome in settled.values():
         counts["unchanged"] -= 1
         counts[outcome] += 1
-    return replace(result, objects=objects, counts={k: v for k, v in counts.items() if v})
+    return replace(result, objects=outcomes, counts={k: v for k, v in counts.items() if v})
 
 
-def _read(store: Store, collection_id: str, ids: list[str], first: bool) -> dict[str, int]:
+def _read(store: ObjectStore, collection_id: str, ids: list[str], first: bool) -> dict[str, int]:
     """date_added of the latest (or the first) version of each id."""
     found: dict[str, int] = {}
     for start in range(0, len(ids), 900):
@@ -187,96 +202,74 @@ def _read(store: Store, collection_id: str, ids: list[str], first: bool) -> dict
 # -- records whose jobs were never queued ------------------------------------------
 
 
-def queued_jobs(messages: Iterable[Mapping[str, object]]) -> frozenset[QueuedJob]:
-    """The chunk and part jobs among queued messages."""
-    found = set()
-    for message in messages:
-        task = message.get("task")
-        if task == PROCESS_CHUNK:
-            found.add((PROCESS_CHUNK, str(message["submission_id"]), int(message["chunk"])))  # type: ignore[call-overload]
-        elif task == TAXII_ADD:
-            found.add((TAXII_ADD, str(message["status_id"]), int(message["part"])))  # type: ignore[call-overload]
-    return frozenset(found)
+class JobRecovery:
+    """Finishes the batches left open, of every kind the table names (see the module's doc)."""
 
+    def __init__(
+        self, work: RecoveryStore, runner: JobRunner, kinds: Mapping[WorkKind, BatchKind[object]]
+    ) -> None:
+        self.work = work
+        self.runner = runner
+        self.kinds = kinds
 
-def recover(
-    services: Services, *, recorded_before: int, queued: frozenset[QueuedJob] = frozenset()
-) -> Recovered:
-    """Finish every open record written before `recorded_before` (see the module's doc).
+    def queued_jobs(self, messages: Iterable[Mapping[str, object]]) -> frozenset[QueuedJob]:
+        """The part jobs among queued messages."""
+        jobs = {kind.job.task: kind.job for kind in self.kinds.values()}
+        found = set()
+        for message in messages:
+            job = jobs.get(message.get("task"))  # type: ignore[arg-type]
+            if job is not None:
+                found.add((job.task, *job.read(message)))
+        return frozenset(found)
 
-    `queued`: jobs known to be in the queue (the embedded queue can say; SQS
-    cannot, and a chunk or part queued twice is recorded once anyway).
-    """
-    store = services.store
-    totals = Counter[str]()
-    now = now_micros()
-    while batch := store.take_undispatched(recorded_before, now, now + LEASE_MICROS, _BATCH):
-        for work in batch:
-            try:
-                if work.kind == "submission":
-                    jobs = _finish_submission(services, work.id, queued)
-                else:
-                    jobs = _finish_status(services, work.id, queued)
-            except Exception:  # left open: the lease ends and a later sweep tries again
-                logger.exception("could not recover %s %s", work.kind, work.id)
-                continue
-            if jobs:
-                totals[work.kind] += 1
-                totals["jobs"] += jobs
-            store.mark_dispatched(work.kind, work.id)
-    recovered = Recovered(totals["submission"], totals["status"], totals["jobs"])
-    if recovered.submissions or recovered.statuses:
-        logger.warning("recovered unfinished work: %s", recovered)
-    return recovered
+    def recover(
+        self, *, recorded_before: int, queued: frozenset[QueuedJob] = frozenset()
+    ) -> Recovered:
+        """Finish every open record written before `recorded_before`.
 
+        `queued`: jobs known to be in the queue (the embedded queue can say; SQS
+        cannot, and a chunk or part queued twice is recorded once anyway).
+        """
+        totals = Counter[str]()
+        now = now_micros()
+        while batch := self.work.take_undispatched(
+            recorded_before, now, now + LEASE_MICROS, _BATCH
+        ):
+            for work in batch:
+                try:
+                    jobs = self._finish(self.kinds[work.kind], work.id, queued)
+                except Exception:  # left open: the lease ends and a later sweep tries again
+                    logger.exception("could not recover %s %s", work.kind, work.id)
+                    continue
+                if jobs:
+                    totals[work.kind] += 1
+                    totals["jobs"] += jobs
+                self.work.mark_dispatched(work.kind, work.id)
+        recovered = Recovered(totals["submission"], totals["status"], totals["jobs"])
+        if recovered.submissions or recovered.statuses:
+            logger.warning("recovered unfinished work: %s", recovered)
+        return recovered
 
-def _finish_submission(services: Services, submission_id: str, queued: frozenset[QueuedJob]) -> int:
-    store = services.store
-    submission = store.get_submission(submission_id)
-    if submission is None or submission.status_override is not None:
-        return 0
-    done = {result.chunk for result in store.chunk_results(submission_id, with_objects=False)}
-    missing = [
-        n
-        for n in range(1, submission.chunks_total + 1)
-        if n not in done and (PROCESS_CHUNK, submission_id, n) not in queued
-    ]
-    if not missing:
-        return 0
-    if not submission.meta.chunk_keys:
-        # Processed inline: the crash came before the answer. Its one chunk is
-        # the whole archived body.
-        from steppe.ingest.submissions import IngestService  # ingest uses this module too
-
-        ingest = IngestService(services)
-        meta = submission.meta
-        raw = services.blobs.get(str(meta.raw_key))
-        if raw is None:
-            raise RuntimeError(f"the archived body of submission {submission_id} is missing")
-        request = ingest.parse(raw, meta.content_type, dict(meta.params or {}))
-        ingest.process_chunk(submission_id, 1, observables=request.observables)
-        return 1
-    services.queue.send(
-        [{"task": PROCESS_CHUNK, "submission_id": submission_id, "chunk": n} for n in missing]
-    )
-    return len(missing)
-
-
-def _finish_status(services: Services, status_id: str, queued: frozenset[QueuedJob]) -> int:
-    store = services.store
-    record = store.get_status(status_id)
-    if record is None:  # expired: nobody can read it any more
-        return 0
-    done = {part.part for part in store.status_parts(status_id)}
-    total = int(record.meta.get("parts", 1))  # type: ignore[call-overload]
-    missing = [
-        n for n in range(1, total + 1) if n not in done and (TAXII_ADD, status_id, n) not in queued
-    ]
-    if missing:
-        services.queue.send(
-            [{"task": TAXII_ADD, "status_id": status_id, "part": n} for n in missing]
-        )
-    return len(missing)
+    def _finish(self, kind: BatchKind[object], batch_id: str, queued: frozenset[QueuedJob]) -> int:
+        """Queue the jobs of the parts that have neither a result nor a job; how many."""
+        found = kind.open_batch(batch_id)
+        if found is None:
+            return 0
+        task = kind.job.task
+        missing = [
+            n
+            for n in range(1, found.parts + 1)
+            if n not in found.done and (task, batch_id, n) not in queued
+        ]
+        if not missing:
+            return 0
+        if found.inline:
+            # Processed inline: the crash came before the answer. Its one part is
+            # the whole archived body.
+            self.runner.run_inline_again(kind, batch_id)
+            return 1
+        self.runner.queue_parts(kind, batch_id, missing)
+        return len(missing)
 
 
 def job_messages(bodies: Iterable[str]) -> list[dict[str, object]]:

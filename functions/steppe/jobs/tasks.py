@@ -1,11 +1,26 @@
-"""The worker message that asks for a correlation (kept apart: senders need nothing else)."""
+"""Every task name a job message can carry, and the message bodies that name them.
+
+A queued message is a JSON object whose "task" is one of these names; the
+worker (steppe.handlers.worker) runs it through its one table of task name ->
+function. The names and the bodies are a wire format: messages queued by an
+older release must still run, so they never change.
+"""
 
 from __future__ import annotations
 
-TASK = "correlate"
+# {"task": "process_chunk", "submission_id", "chunk"}: one chunk of an analyst submission
+PROCESS_CHUNK = "process_chunk"
+# {"task": "taxii_add", "status_id", "part"}: one part of an envelope posted over TAXII
+TAXII_ADD = "taxii_add"
+# {"task": "correlate", "source", ...}: a stored chunk or envelope against the index
+CORRELATE = "correlate"
+# {"task": "revoke_chunk", "submission_id", "chunk", "reason", "analyst"}: steppe.lifecycle
+REVOKE_CHUNK = "revoke_chunk"
+# {"task": "recover"}: the scheduled sweep (template.yaml), an event rather than a queued message
+RECOVER = "recover"
 
 
 def correlate_message(source: str, **fields: object) -> dict[str, object]:
     """{"task": "correlate", "source": "submission", "submission_id", "chunk"} or
     {"task": "correlate", "source": "taxii", "status_id"}."""
-    return {"task": TASK, "source": source, **fields}
+    return {"task": CORRELATE, "source": source, **fields}

@@ -11,7 +11,7 @@ steppe.errors; the callers turn that into responses or lines.
   active objects stops serving it.
 * revoke_submission: every indicator a submission produced, in its collection.
   A submission of more than settings.sync_observables observables is revoked
-  by the worker, one job per chunk: REVOKE_TASK messages, handled by
+  by the worker, one job per chunk: REVOKE_CHUNK messages (steppe.jobs.tasks), handled by
   revoke_chunk. The indicators of a chunk are read from the chunk's bundle
   (the blob process_chunk wrote), which costs the same whatever the size of
   the submission; the chunk results hold them too, but only all chunks at once.
@@ -37,6 +37,7 @@ from steppe.access.caller import Caller
 from steppe.access.ownership import visible_submission
 from steppe.access.visibility import may_see, may_see_false_positive
 from steppe.errors import Conflict, Forbidden, InvalidInput, NotFound
+from steppe.jobs.tasks import REVOKE_CHUNK
 from steppe.lifecycle.revocation import (
     MAX_REASON,
     note_id,
@@ -67,7 +68,6 @@ from steppe.store.port import (
 )
 from steppe.store.write_path import STEPPE, Candidate, WritePath, candidate
 
-REVOKE_TASK = "revoke_chunk"
 # How many occurrences of a false-positive value the index is asked for.
 FALSE_POSITIVE_OCCURRENCES = 5000
 MAX_LISTED = 1000
@@ -153,7 +153,7 @@ class FalsePositiveMarking:
 def revoke_message(submission_id: str, chunk: int, reason: str, analyst: str) -> dict[str, object]:
     """The worker message asking to revoke the indicators of one chunk of a submission."""
     return {
-        "task": REVOKE_TASK,
+        "task": REVOKE_CHUNK,
         "submission_id": submission_id,
         "chunk": chunk,
         "reason": reason,

@@ -22,7 +22,7 @@ from steppe.jobs import recovery
 from steppe.local.account import ACCOUNT_ID, region
 from steppe.local.invoke import invoke
 from steppe.local.routes import RouteTable, SqsTrigger
-from steppe.runtime import Services
+from steppe.runtime import Services, job_recovery
 from steppe.stix.timestamps import now_micros
 
 logger = logging.getLogger(__name__)
@@ -65,8 +65,9 @@ def recover_on_start(services: Services, queue: ConsumableQueue) -> recovery.Rec
     release = getattr(services.idempotency, "release_in_progress", None)
     if release is not None:  # the embedded layer: no request of this file is running now
         release()
-    queued = recovery.queued_jobs(recovery.job_messages(queue.live_bodies()))
-    return recovery.recover(services, recorded_before=now_micros() + 1, queued=queued)
+    recoverer = job_recovery(services)
+    queued = recoverer.queued_jobs(recovery.job_messages(queue.live_bodies()))
+    return recoverer.recover(recorded_before=now_micros() + 1, queued=queued)
 
 
 class BatchResponseError(ValueError):

@@ -21,7 +21,9 @@ answered (status complete). Larger ones are kept as blobs of `part_objects`
 objects each, one "taxii_add" job per part, and answered at once (status
 pending); the worker stores each part and records its outcomes, and the
 status is complete when every object has an outcome. The poster's owner key
-and clearance travel in the status record, for the worker.
+and clearance travel in the status record, for the worker. The steps are the
+one job runner's (steppe.jobs.runner); `EnvelopeAdding` is its kind of batch
+for envelopes.
 
 stix2 is imported here only, on first use: it is not needed to read.
 """
@@ -39,19 +41,30 @@ import orjson
 
 from steppe.access.caller import Caller
 from steppe.errors import InvalidInput, NotFound, PayloadTooLarge
-from steppe.jobs.tasks import correlate_message
+from steppe.jobs.runner import JobRunner, OpenBatch, PartDone, PartJob
+from steppe.jobs.tasks import TAXII_ADD, correlate_message
 from steppe.stix.bounds import check_envelope_size, object_problem
 from steppe.stix.identities import org_identity_id
 from steppe.stix.timestamps import format_stix, now_micros
 from steppe.stix.versioning import version_of
-from steppe.store.port import Collection, StatusPart, StatusRecord
+from steppe.store.port import (
+    BlobStore,
+    CatalogStore,
+    Collection,
+    IdentityClaims,
+    ObjectStore,
+    StatusPart,
+    StatusRecord,
+    StatusStore,
+    WorkKind,
+)
 from steppe.store.write_path import Candidate, WritePath, Writer, candidate
 from steppe.taxii.error_resources import Unprocessable
-from steppe.taxii.serving import TaxiiService
 
 logger = logging.getLogger(__name__)
 
-TASK = "taxii_add"
+# The job of one part: {"task": "taxii_add", "status_id": ..., "part": n}.
+PART_JOB = PartJob(TAXII_ADD, "status_id", "part")
 # Status resources are kept well beyond the 24 hours after processing that
 # section 4.3 asks for, so that a queued envelope's status outlives its processing.
 STATUS_KEPT_MICROS = 3 * 24 * 3600 * 1_000_000
@@ -92,11 +105,6 @@ def _writer_of(record: StatusRecord) -> Writer:
     return Writer(record.owner, 0)
 
 
-def write_path(taxii: TaxiiService) -> WritePath:
-    store = taxii.store
-    return WritePath(store, store, org_identity_id(taxii.settings.org_name))
-
-
 def part_key(status_id: str, part: int) -> str:
     return f"taxii/status/{status_id}/part-{part:05d}.json"
 
@@ -126,99 +134,175 @@ def parse_envelope(body: bytes, max_bytes: int) -> list[Any]:
     return objects
 
 
-def accept(
-    taxii: TaxiiService, owner: str, collection: Collection, body: bytes, writer: Writer
-) -> tuple[StatusRecord, list[StatusPart]]:
-    """Take a posted envelope: store it now or queue it; the status record and its parts.
+class EnvelopeAdding:
+    """Posted envelopes, stored now or in queued parts; the runner's kind of batch for them."""
 
-    owner: the stable id of the posting partner (Caller.partner_id): only it reads the status;
-    writer: on whose behalf the objects are written.
-    """
-    objects = parse_envelope(body, taxii.settings.max_body_bytes)
-    check_envelope_size(len(objects), taxii.settings.max_envelope_objects)
-    now = now_micros()
-    record = StatusRecord(
-        id=str(uuid.uuid4()),
-        owner=owner,
-        collection_id=collection.id,
-        created=now,
-        total=len(objects),
-        expires=now + STATUS_KEPT_MICROS,
-    )
-    if len(objects) <= taxii.sync_objects and len(body) <= taxii.settings.taxii_sync_bytes:
-        part = store_objects(write_path(taxii), collection, 1, objects, now, writer)
-        taxii.store.create_status(record)
-        taxii.store.record_status_part(record.id, part)
-        _correlate(taxii, record.id, part.successes)
-        return record, [part]
-    size = taxii.part_objects
-    parts = [objects[i : i + size] for i in range(0, len(objects), size)]
-    for number, chunk in enumerate(parts, start=1):
-        taxii.blobs.put(part_key(record.id, number), orjson.dumps(chunk), "application/json")
-    record = replace(record, meta={"parts": len(parts), "writer": _writer_meta(writer)})
-    # Open until its jobs are queued: steppe.jobs.recovery finishes it after a crash.
-    taxii.store.create_status(record, dispatch_pending=True)
-    taxii.queue.send(
-        [{"task": TASK, "status_id": record.id, "part": n} for n in range(1, len(parts) + 1)]
-    )
-    taxii.store.mark_dispatched("status", record.id)
-    return record, []
+    job = PART_JOB
+    mark: WorkKind = "status"
 
+    def __init__(
+        self,
+        *,
+        statuses: StatusStore,
+        catalog: CatalogStore,
+        objects: ObjectStore,
+        claims: IdentityClaims,
+        blobs: BlobStore,
+        runner: JobRunner,
+        org_name: str,
+        max_body_bytes: int,
+        max_envelope_objects: int,
+        sync_objects: int,
+        sync_bytes: int,
+        part_objects: int,
+        correlate: bool,
+    ) -> None:
+        self.statuses = statuses
+        self.catalog = catalog
+        self.blobs = blobs
+        self.runner = runner
+        self.writes = WritePath(objects, claims, org_identity_id(org_name))
+        self.max_body_bytes = max_body_bytes
+        self.max_envelope_objects = max_envelope_objects
+        # Envelopes up to sync_objects (and sync_bytes) are stored before the POST is
+        # answered; larger ones are queued in parts of part_objects for the worker.
+        self.sync_objects = sync_objects
+        self.sync_bytes = sync_bytes
+        self.part_objects = part_objects
+        self.correlate = correlate
 
-def process_part(taxii: TaxiiService, status_id: str, part: int) -> StatusPart | None:
-    """Store one queued part and record its outcomes; None if there was nothing left to do."""
-    store = taxii.store
-    record = store.get_status(status_id)
-    if record is None:
-        logger.warning("status %s is gone (expired?); part %d dropped", status_id, part)
-        return None
-    if any(done.part == part for done in store.status_parts(status_id)):
-        return None  # a retried job whose first run got as far as recording
-    data = taxii.blobs.get(part_key(status_id, part))
-    if data is None:
-        raise NotFound(f"part {part} of status {status_id} is missing from the blob store")
-    objects = orjson.loads(data)
-    collection = store.get_collection(record.collection_id)
-    if collection is None:
-        outcome = StatusPart(
-            part,
-            failures=tuple(
-                _failure(obj, i, format_stix(record.created), "the collection no longer exists")
-                for i, obj in enumerate(objects)
-            ),
+    def accept(
+        self, owner: str, collection: Collection, body: bytes, writer: Writer
+    ) -> tuple[StatusRecord, list[StatusPart]]:
+        """Take a posted envelope: store it now or queue it; the status record and its parts.
+
+        owner: the stable id of the posting partner (Caller.partner_id): only it reads the status;
+        writer: on whose behalf the objects are written.
+        """
+        objects = parse_envelope(body, self.max_body_bytes)
+        check_envelope_size(len(objects), self.max_envelope_objects)
+        now = now_micros()
+        record = StatusRecord(
+            id=str(uuid.uuid4()),
+            owner=owner,
+            collection_id=collection.id,
+            created=now,
+            total=len(objects),
+            expires=now + STATUS_KEPT_MICROS,
         )
-    else:
-        outcome = store_objects(
-            write_path(taxii), collection, part, objects, record.created, _writer_of(record)
+        inline = len(objects) <= self.sync_objects and len(body) <= self.sync_bytes
+        batch = _NewEnvelope(self, record, collection, writer)
+        done = self.runner.start(batch, objects, part_size=self.part_objects, inline=inline)
+        return batch.record_of, [] if done is None else [done.result]
+
+    # -- the runner's kind of batch (steppe.jobs.runner.BatchKind) --------------------
+
+    def run_part(self, batch_id: str, part: int) -> PartDone[StatusPart] | None:
+        """Store one queued part and record its outcomes; None if there was nothing left to do."""
+        store = self.statuses
+        record = store.get_status(batch_id)
+        if record is None:
+            logger.warning("status %s is gone (expired?); part %d dropped", batch_id, part)
+            return None
+        if any(done.part == part for done in store.status_parts(batch_id)):
+            return None  # a retried job whose first run got as far as recording
+        data = self.blobs.get(part_key(batch_id, part))
+        if data is None:
+            raise NotFound(f"part {part} of status {batch_id} is missing from the blob store")
+        objects = orjson.loads(data)
+        collection = self.catalog.get_collection(record.collection_id)
+        if collection is None:
+            outcome = StatusPart(
+                part,
+                failures=tuple(
+                    _failure(obj, i, format_stix(record.created), "the collection no longer exists")
+                    for i, obj in enumerate(objects)
+                ),
+            )
+        else:
+            outcome = store_objects(
+                self.writes, collection, part, objects, record.created, _writer_of(record)
+            )
+        store.record_status_part(batch_id, outcome)
+        self.blobs.delete(part_key(batch_id, part))
+        parts_total = int(record.meta.get("parts", 1))  # type: ignore[call-overload]
+        if len(store.status_parts(batch_id)) >= parts_total:
+            # The envelope is all stored: correlate it as one (its relationships may
+            # span parts). Two parts finishing together both queue it: harmless.
+            return PartDone(outcome, self._correlation(batch_id, True))
+        return PartDone(outcome)
+
+    def fail_part(self, batch_id: str, part: int, error: str) -> None:
+        """A part failed for good: each of its objects fails, so the status completes."""
+        record = self.statuses.get_status(batch_id)
+        data = self.blobs.get(part_key(batch_id, part))
+        if record is None or data is None:
+            logger.error("cannot record the failure of part %d of status %s", part, batch_id)
+            return
+        fallback = format_stix(record.created)
+        message = f"could not be stored: {error}"
+        failures = tuple(
+            _failure(obj, i, fallback, message) for i, obj in enumerate(orjson.loads(data))
         )
-    store.record_status_part(status_id, outcome)
-    taxii.blobs.delete(part_key(status_id, part))
-    parts_total = int(record.meta.get("parts", 1))  # type: ignore[call-overload]
-    if len(store.status_parts(status_id)) >= parts_total:
-        # The envelope is all stored: correlate it as one (its relationships may
-        # span parts). Two parts finishing together both queue it: harmless.
-        _correlate(taxii, status_id, True)
-    return outcome
+        self.statuses.record_status_part(batch_id, StatusPart(part, failures=failures))
+
+    def open_batch(self, batch_id: str) -> OpenBatch | None:
+        record = self.statuses.get_status(batch_id)
+        if record is None:  # expired: nobody can read it any more
+            return None
+        return OpenBatch(
+            parts=int(record.meta.get("parts", 1)),  # type: ignore[call-overload]
+            done=frozenset(part.part for part in self.statuses.status_parts(batch_id)),
+        )
+
+    def run_inline_again(self, batch_id: str) -> PartDone[StatusPart]:
+        # An envelope stored inline is recorded after its objects, without an open-work mark.
+        raise RuntimeError(f"status {batch_id} was stored inline; there is nothing to run again")
+
+    def _correlation(self, status_id: str, stored_any: object) -> list[dict[str, object]]:
+        if self.correlate and stored_any:
+            return [correlate_message("taxii", status_id=status_id)]
+        return []
 
 
-def _correlate(taxii: TaxiiService, status_id: str, stored_any: object) -> None:
-    if taxii.settings.correlate and stored_any:
-        taxii.queue.send([correlate_message("taxii", status_id=status_id)])
+class _NewEnvelope:
+    """An envelope being accepted, as the runner sees it (steppe.jobs.runner.NewBatch)."""
 
+    # Stored inline, an envelope is recorded after its objects, without an open-work mark.
+    marked_inline = False
 
-def record_part_failure(taxii: TaxiiService, status_id: str, part: int, error: str) -> None:
-    """A part failed for good: each of its objects becomes a failure, so the status completes."""
-    record = taxii.store.get_status(status_id)
-    data = taxii.blobs.get(part_key(status_id, part))
-    if record is None or data is None:
-        logger.error("cannot record the failure of part %d of status %s", part, status_id)
-        return
-    fallback = format_stix(record.created)
-    message = f"could not be stored: {error}"
-    failures = tuple(
-        _failure(obj, i, fallback, message) for i, obj in enumerate(orjson.loads(data))
-    )
-    taxii.store.record_status_part(status_id, StatusPart(part, failures=failures))
+    def __init__(
+        self, kind: EnvelopeAdding, record: StatusRecord, collection: Collection, writer: Writer
+    ) -> None:
+        self.kind = kind
+        self.record_of = record
+        self.collection = collection
+        self.writer = writer
+
+    @property
+    def batch_id(self) -> str:
+        return self.record_of.id
+
+    def part_key(self, part: int) -> str:
+        return part_key(self.batch_id, part)
+
+    def encode_part(self, items: Sequence[Any]) -> tuple[bytes, str]:
+        return orjson.dumps(items), "application/json"
+
+    def record(self, parts: int) -> None:
+        self.record_of = replace(
+            self.record_of, meta={"parts": parts, "writer": _writer_meta(self.writer)}
+        )
+        self.kind.statuses.create_status(self.record_of, dispatch_pending=True)
+
+    def run_inline(self, items: Sequence[Any]) -> PartDone[StatusPart]:
+        record = self.record_of
+        part = store_objects(
+            self.kind.writes, self.collection, 1, items, record.created, self.writer
+        )
+        self.kind.statuses.create_status(record)
+        self.kind.statuses.record_status_part(record.id, part)
+        return PartDone(part, self.kind._correlation(record.id, part.successes))
 
 
 # -- judging and storing objects ----------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Protocol
 import orjson
 
 from steppe.errors import SteppeError
-from steppe.runtime import Services
+from steppe.runtime import Services, envelope_adding
 from steppe.stix.timestamps import now_micros
 from steppe.store.port import AuditRecord
 from steppe.taxii import media
@@ -51,6 +51,7 @@ class TaxiiService:
         # larger ones are queued in parts of part_objects for the worker.
         self.sync_objects = services.settings.taxii_sync_objects
         self.part_objects = services.settings.taxii_part_objects
+        self.adding = envelope_adding(services)
         self._signer: TokenSigner | None = None
 
     @property

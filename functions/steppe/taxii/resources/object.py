@@ -110,7 +110,7 @@ def delete(
     chosen = _select(seen, selection)
     if not chosen:
         raise _not_found(collection_id, object_id)
-    refusal = adding.write_path(taxii).may_delete(adding.writer_for(caller), chosen, seen)
+    refusal = taxii.adding.writes.may_delete(adding.writer_for(caller), chosen, seen)
     if refusal is not None:
         raise Forbidden(refusal, where="path")
     # Exactly the versions judged above: a version added meanwhile is not deleted unseen.

@@ -28,8 +28,8 @@ def post(taxii: TaxiiService, request: TaxiiRequest, api_root: str, collection_i
     caller = request.caller
     collection = access.collection(taxii.store, caller, api_root, collection_id)
     access.require_write(caller, collection)
-    record, parts = adding.accept(
-        taxii, caller.partner_id or "", collection, request.body, adding.writer_for(caller)
+    record, parts = taxii.adding.accept(
+        caller.partner_id or "", collection, request.body, adding.writer_for(caller)
     )
     reply = json_reply(202, status.describe(record, parts))
     reply.objects = record.total
