@@ -40,14 +40,12 @@ from steppe.jobs import recovery
 from steppe.jobs.runner import JobRunner, OpenBatch, PartDone, PartJob, part_count
 from steppe.jobs.tasks import PROCESS_CHUNK, correlate_message
 from steppe.lifecycle import publishing
-from steppe.observables.model import (
-    Observable,
-    Report,
-    SubmissionRequest,
+from steppe.observables.model import Observable, Report, SubmissionRequest
+from steppe.observables.report_csv import parse_csv
+from steppe.observables.report_json import parse_json
+from steppe.observables.submission_codecs import (
     decode_observables,
     encode_observables,
-    parse_csv,
-    parse_json,
     report_from_dict,
     report_to_dict,
 )
