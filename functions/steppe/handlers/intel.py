@@ -10,8 +10,9 @@ import orjson
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from steppe import runtime
 from steppe.access.caller import Caller
-from steppe.correlate.lookup import DETAILS, MAX_VALUES, LookupService, summary
+from steppe.correlate.lookup import DETAILS, MAX_VALUES, summary
 from steppe.errors import InvalidInput, PayloadTooLarge
 from steppe.handlers.common import (
     JSON,
@@ -25,7 +26,7 @@ from steppe.handlers.common import (
 from steppe.runtime import services
 
 router = APIGatewayRouter()
-lookups = per_services(LookupService)
+lookups = per_services(runtime.lookup_service)
 
 MAX_CAMPAIGNS_PAGE = 1000
 # A synchronous Lambda response carries at most 6 MB; the embedded shape keeps the same rule.

@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from steppe import runtime
 from steppe.errors import NotFound
 from steppe.handlers.common import RestResolver, per_services
 from steppe.taxii.media import TAXII_21
@@ -33,7 +34,7 @@ from steppe.taxii.serving import Resource, TaxiiService
 
 logger = Logger()
 app = RestResolver()
-taxii = per_services(TaxiiService)
+taxii = per_services(runtime.taxii_service)
 
 _COLLECTION = "/taxii2/<api_root>/collections/<collection_id>"
 _OBJECT = _COLLECTION + "/objects/<object_id>"

@@ -28,7 +28,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from steppe.correlate.engine import Correlator
+from steppe import runtime
 from steppe.handlers.common import per_services
 from steppe.ingest.submissions import IngestService
 from steppe.jobs import recovery
@@ -38,7 +38,6 @@ from steppe.runtime import services
 from steppe.stix.timestamps import now_micros
 from steppe.taxii.adding import TASK as TAXII_TASK
 from steppe.taxii.adding import process_part, record_part_failure
-from steppe.taxii.serving import TaxiiService
 
 logger = Logger()
 # Matches maxReceiveCount of the queue's redrive policy in template.yaml.
@@ -46,8 +45,8 @@ MAX_RECEIVES = 5
 
 
 ingest = per_services(IngestService)
-taxii = per_services(TaxiiService)
-correlators = per_services(Correlator)
+taxii = per_services(runtime.taxii_service)
+correlators = per_services(runtime.correlator)
 lifecycle = per_services(LifecycleService)
 
 

@@ -93,8 +93,7 @@ def _writer_of(record: StatusRecord) -> Writer:
 
 
 def write_path(taxii: TaxiiService) -> WritePath:
-    store = taxii.store
-    return WritePath(store, store, org_identity_id(taxii.settings.org_name))
+    return WritePath(taxii.objects, taxii.claims, org_identity_id(taxii.settings.org_name))
 
 
 def part_key(status_id: str, part: int) -> str:
@@ -145,29 +144,30 @@ def accept(
         total=len(objects),
         expires=now + STATUS_KEPT_MICROS,
     )
-    if len(objects) <= taxii.sync_objects and len(body) <= taxii.settings.taxii_sync_bytes:
+    settings = taxii.settings
+    if len(objects) <= settings.taxii_sync_objects and len(body) <= settings.taxii_sync_bytes:
         part = store_objects(write_path(taxii), collection, 1, objects, now, writer)
-        taxii.store.create_status(record)
-        taxii.store.record_status_part(record.id, part)
+        taxii.statuses.create_status(record)
+        taxii.statuses.record_status_part(record.id, part)
         _correlate(taxii, record.id, part.successes)
         return record, [part]
-    size = taxii.part_objects
+    size = settings.taxii_part_objects
     parts = [objects[i : i + size] for i in range(0, len(objects), size)]
     for number, chunk in enumerate(parts, start=1):
         taxii.blobs.put(part_key(record.id, number), orjson.dumps(chunk), "application/json")
     record = replace(record, meta={"parts": len(parts), "writer": _writer_meta(writer)})
     # Open until its jobs are queued: steppe.jobs.recovery finishes it after a crash.
-    taxii.store.create_status(record, dispatch_pending=True)
+    taxii.statuses.create_status(record, dispatch_pending=True)
     taxii.queue.send(
         [{"task": TASK, "status_id": record.id, "part": n} for n in range(1, len(parts) + 1)]
     )
-    taxii.store.mark_dispatched("status", record.id)
+    taxii.recovery.mark_dispatched("status", record.id)
     return record, []
 
 
 def process_part(taxii: TaxiiService, status_id: str, part: int) -> StatusPart | None:
     """Store one queued part and record its outcomes; None if there was nothing left to do."""
-    store = taxii.store
+    store = taxii.statuses
     record = store.get_status(status_id)
     if record is None:
         logger.warning("status %s is gone (expired?); part %d dropped", status_id, part)
@@ -178,7 +178,7 @@ def process_part(taxii: TaxiiService, status_id: str, part: int) -> StatusPart |
     if data is None:
         raise NotFound(f"part {part} of status {status_id} is missing from the blob store")
     objects = orjson.loads(data)
-    collection = store.get_collection(record.collection_id)
+    collection = taxii.catalog.get_collection(record.collection_id)
     if collection is None:
         outcome = StatusPart(
             part,
@@ -208,7 +208,7 @@ def _correlate(taxii: TaxiiService, status_id: str, stored_any: object) -> None:
 
 def record_part_failure(taxii: TaxiiService, status_id: str, part: int, error: str) -> None:
     """A part failed for good: each of its objects becomes a failure, so the status completes."""
-    record = taxii.store.get_status(status_id)
+    record = taxii.statuses.get_status(status_id)
     data = taxii.blobs.get(part_key(status_id, part))
     if record is None or data is None:
         logger.error("cannot record the failure of part %d of status %s", part, status_id)
@@ -218,7 +218,7 @@ def record_part_failure(taxii: TaxiiService, status_id: str, part: int, error: s
     failures = tuple(
         _failure(obj, i, fallback, message) for i, obj in enumerate(orjson.loads(data))
     )
-    taxii.store.record_status_part(status_id, StatusPart(part, failures=failures))
+    taxii.statuses.record_status_part(status_id, StatusPart(part, failures=failures))
 
 
 # -- judging and storing objects ----------------------------------------------------
