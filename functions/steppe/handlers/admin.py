@@ -30,15 +30,14 @@ from steppe.access.administration import (
     describe_partner,
 )
 from steppe.access.caller import Caller
-from steppe.errors import PayloadTooLarge
 from steppe.handlers.common import (
     caller_of,
     json_object,
     json_response,
     per_services,
     query_params,
-    raw_body,
 )
+from steppe.handlers.http import bounded_body
 
 router = APIGatewayRouter()
 administration = per_services(lambda current: Administration(current.store, current.settings))
@@ -114,12 +113,7 @@ def _no_query() -> None:
 
 
 def _body(model: type[M]) -> M:
-    raw = raw_body(router.current_event.raw_event)
-    if len(raw) > MAX_BODY:
-        raise PayloadTooLarge(
-            f"the body is {len(raw):,} bytes; the limit is {MAX_BODY:,}", where="body"
-        )
-    return parse(model, json_object(raw))
+    return parse(model, json_object(bounded_body(router.current_event.raw_event, MAX_BODY)))
 
 
 def _service() -> Administration:

@@ -18,8 +18,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from steppe import runtime
 from steppe.errors import NotFound
 from steppe.handlers.common import RestResolver, per_services
+from steppe.handlers.http import internal_error_result
+from steppe.handlers.taxii_events import request_from_event
 from steppe.taxii.media import TAXII_21
-from steppe.taxii.request import Reply, TaxiiRequest, request_from_event
+from steppe.taxii.request import Reply, TaxiiRequest
 from steppe.taxii.resources import (
     api_root,
     collections,
@@ -126,10 +128,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return app.resolve(event, context)
     except Exception:  # the last line of defence: a TAXII 500, never a stack trace
         logger.exception("unhandled error")
-        return {
-            "statusCode": 500,
-            "headers": {"Content-Type": TAXII_21},
-            "body": '{"title":"Internal error","description":"the request failed on the '
-            'server; it has been logged","http_status":"500"}',
-            "isBase64Encoded": False,
-        }
+        return internal_error_result(TAXII_21)
