@@ -24,10 +24,10 @@ from steppe.taxii.media import TAXII_21
 from steppe.taxii.request import Reply, TaxiiRequest
 from steppe.taxii.resources import (
     api_root,
-    collections,
+    collections_endpoint,
     discovery,
     manifest,
-    objects,
+    objects_endpoint,
     status,
     versions,
 )
@@ -75,12 +75,12 @@ def get_status(**_: str) -> Response:
 
 @app.get("/taxii2/<api_root>/collections")
 def get_collections(**_: str) -> Response:
-    return _serve(collections.list_all)
+    return _serve(collections_endpoint.list_all)
 
 
 @app.get(_COLLECTION)
 def get_collection(**_: str) -> Response:
-    return _serve(collections.get)
+    return _serve(collections_endpoint.get)
 
 
 @app.get(_COLLECTION + "/manifest")
@@ -90,12 +90,12 @@ def get_manifest(**_: str) -> Response:
 
 @app.get(_COLLECTION + "/objects")
 def get_objects(**_: str) -> Response:
-    return _serve(objects.get)
+    return _serve(objects_endpoint.get)
 
 
 @app.post(_COLLECTION + "/objects")
 def add_objects(**_: str) -> Response:
-    return _serve(objects.post)
+    return _serve(objects_endpoint.post)
 
 
 @app.get(_OBJECT)
