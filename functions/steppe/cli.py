@@ -376,13 +376,13 @@ def _operator() -> Any:
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
-    from steppe.correlate.lookup import LookupService
     from steppe.correlate.text import lookup_text
+    from steppe.runtime import lookup_service
 
     values = args.values
     if values == ["-"]:
         values = [line.strip() for line in sys.stdin if line.strip()]
-    results = LookupService(_open_services()).lookup(values, _operator())
+    results = lookup_service(_open_services()).lookup(values, _operator())
     if args.json:
         found = sum(1 for result in results if result["found"])
         answer = {"results": results, "count": len(results), "found": found}
@@ -393,10 +393,10 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
 
 def cmd_campaign(args: argparse.Namespace) -> int:
-    from steppe.correlate.lookup import LookupService
     from steppe.correlate.text import campaign_list_text, campaign_text
+    from steppe.runtime import lookup_service
 
-    service = LookupService(_open_services())
+    service = lookup_service(_open_services())
     if args.action == "show":
         view = service.campaign(args.campaign_id, _operator())
         print(json.dumps(view, indent=2) if args.json else campaign_text(view))

@@ -27,6 +27,11 @@ if TYPE_CHECKING:  # the factories import their service on first use: a handler 
     from steppe.jobs.runner import JobRunner
     from steppe.taxii.adding import EnvelopeAdding
 
+if TYPE_CHECKING:
+    from steppe.correlate.engine import Correlator
+    from steppe.correlate.lookup import LookupService
+    from steppe.taxii.serving import TaxiiService
+
 
 @dataclass(slots=True)
 class Services:
@@ -195,3 +200,51 @@ def administration_service(services: Services) -> Administration:
 
 
 # --- TAXII serving, correlation and lookups ---
+# Each imports its service when first called: a function that builds none of
+# them (the authorizer) does not load them.
+
+
+def taxii_service(services: Services) -> TaxiiService:
+    from steppe.taxii.serving import TaxiiService, TaxiiSettings
+
+    store, settings = services.store, services.settings
+    return TaxiiService(
+        catalog=store,
+        objects=store,
+        statuses=store,
+        audit=store,
+        secrets=store,
+        adding=envelope_adding(services),
+        settings=TaxiiSettings(
+            org_name=settings.org_name,
+            api_root=settings.api_root,
+            max_body_bytes=settings.max_body_bytes,
+            max_envelope_objects=settings.max_envelope_objects,
+            taxii_sync_objects=settings.taxii_sync_objects,
+            taxii_sync_bytes=settings.taxii_sync_bytes,
+            taxii_part_objects=settings.taxii_part_objects,
+            correlate=settings.correlate,
+        ),
+    )
+
+
+def correlator(services: Services) -> Correlator:
+    from steppe.correlate.engine import Correlator
+
+    store = services.store
+    return Correlator(
+        index=store,
+        objects=store,
+        claims=store,
+        catalog=store,
+        submissions=store,
+        statuses=store,
+        blobs=services.blobs,
+        org_name=services.settings.org_name,
+    )
+
+
+def lookup_service(services: Services) -> LookupService:
+    from steppe.correlate.lookup import LookupService
+
+    return LookupService(index=services.store)

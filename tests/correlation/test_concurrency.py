@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from steppe.correlate.engine import Correlator
+from steppe.runtime import correlator as build_correlator
 from support.app import App, example, open_app
 
 
@@ -41,7 +41,7 @@ def test_two_batches_correlated_at_once_are_linked(quiet: App, monkeypatch: pyte
         return lookup(*args, **kwargs)
 
     monkeypatch.setattr(store, "find_values", find_values)
-    correlator = Correlator(app.services)
+    correlator = build_correlator(app.services)
     errors: list[BaseException] = []
 
     def run(submission_id: str) -> None:

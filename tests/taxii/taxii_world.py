@@ -16,7 +16,7 @@ import orjson
 from steppe.access.partners import add_partner
 from steppe.stix import tlp
 from steppe.stix.timestamps import format_stix, parse_micros
-from steppe.stix.tlp import rank_of_markings
+from steppe.stix.tlp import rank_of_object
 from steppe.stix.versioning import version_of
 from steppe.store.port import Collection, ObjectVersion, Store
 from support.app import App, Reply
@@ -127,11 +127,7 @@ def stix20_malware() -> dict[str, Any]:
 
 def stored_version(obj: Mapping[str, Any], unmarked_tlp: int = tlp.GREEN.rank) -> ObjectVersion:
     """The version a writer hands the store for `obj` (steppe's rules for TAXII posts)."""
-    rank = (
-        0
-        if obj["type"] == "marking-definition"
-        else rank_of_markings(obj.get("object_marking_refs"), unmarked_tlp)
-    )
+    rank = rank_of_object(obj, unmarked_tlp)
     spec = obj.get("spec_version", "2.0" if "created" in obj else "2.1")
     return ObjectVersion(obj["id"], obj["type"], version_of(obj), spec, rank, orjson.dumps(obj))
 

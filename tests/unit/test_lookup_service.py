@@ -15,7 +15,7 @@ from steppe.config import Settings
 from steppe.correlate import lookup
 from steppe.correlate.lookup import LookupService, shared_display
 from steppe.observables.keys import network_group, probe_keys
-from steppe.runtime import Services
+from steppe.runtime import Services, lookup_service
 from steppe.stix.timestamps import parse_micros
 from steppe.store.port import CampaignRecord, GroupMember, IndexedValue
 from steppe.store.sqlite import SqliteStore
@@ -52,7 +52,7 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 
 def service(tmp_path: Path, store: Any) -> LookupService:
     settings = Settings.from_env({"STEPPE_DATA_DIR": str(tmp_path)})
-    return LookupService(Services(settings, store, None, None, None))  # type: ignore[arg-type]
+    return lookup_service(Services(settings, store, None, None, None))  # type: ignore[arg-type]
 
 
 def caller(clearance: int, role: str = "partner") -> Caller:

@@ -1,6 +1,6 @@
 """From an API Gateway proxy event to a TAXII request: headers, parameters, absolute URLs."""
 
-from steppe.taxii.request import base_url, request_from_event
+from steppe.handlers.taxii_events import base_url, request_from_event
 
 
 def _event(**overrides):

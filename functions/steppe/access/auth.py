@@ -15,6 +15,18 @@ from steppe.access.keys import hash_key
 from steppe.store.port import AccessStore
 
 SCHEMES = ("Basic", "Bearer", "Token")
+REALM = "steppe"
+
+
+def challenge(*, bearer: bool) -> str:
+    """The WWW-Authenticate challenge (RFC 7235) of a 401: Basic in steppe's realm.
+
+    bearer: name Bearer too (the TAXII server's challenge), else Basic's
+    charset (the analyst API's). The two differ and are kept byte for byte.
+    """
+    if bearer:
+        return f'Basic realm="{REALM}", Bearer realm="{REALM}"'
+    return f'Basic realm="{REALM}", charset="UTF-8"'
 
 
 def parse_authorization(header: str | None) -> tuple[str | None, str]:

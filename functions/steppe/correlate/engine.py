@@ -55,7 +55,6 @@ from steppe.correlate.evidence import (
 )
 from steppe.correlate.extract import Batch, Occurrence, read_batch
 from steppe.observables import keys as values
-from steppe.runtime import Services
 from steppe.stix import tlp as tlp_levels
 from steppe.stix.identities import org_identity, org_identity_id
 from steppe.stix.ids import derived_id
@@ -64,13 +63,20 @@ from steppe.stix.versioning import reconcile, version_of
 from steppe.store.blob_keys import bundle_key
 from steppe.store.latest import latest_versions
 from steppe.store.port import (
+    BlobStore,
     CampaignLink,
     CampaignRecord,
+    CatalogStore,
     Collection,
     EvidenceScope,
     GroupMember,
+    IdentityClaims,
     IndexedValue,
+    ObjectStore,
+    ObservableIndex,
+    StatusStore,
     Strength,
+    SubmissionStore,
 )
 from steppe.store.write_path import STEPPE, Candidate, Latest, WritePath, candidate
 
@@ -92,24 +98,41 @@ class Outcome:
 
 
 class Correlator:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.store = services.store
-        self.settings = services.settings
-        self.org_id = org_identity_id(self.settings.org_name)
-        self.writes = WritePath(self.store, self.store, self.org_id)
+    """Built by steppe.runtime.correlator from the ports it uses."""
+
+    def __init__(
+        self,
+        *,
+        index: ObservableIndex,
+        objects: ObjectStore,
+        claims: IdentityClaims,
+        catalog: CatalogStore,
+        submissions: SubmissionStore,
+        statuses: StatusStore,
+        blobs: BlobStore,
+        org_name: str,
+    ) -> None:
+        self.index = index
+        self.objects = objects
+        self.catalog = catalog
+        self.submissions = submissions
+        self.statuses = statuses
+        self.blobs = blobs
+        self.org_name = org_name
+        self.org_id = org_identity_id(org_name)
+        self.writes = WritePath(objects, claims, self.org_id)
 
     # -- entry points ------------------------------------------------------------
 
     def correlate_chunk(self, submission_id: str, chunk: int) -> Outcome:
         """A chunk of an analyst submission, read from the bundle it produced."""
-        submission = self.store.get_submission(submission_id)
+        submission = self.submissions.get_submission(submission_id)
         if submission is None:
             return Outcome()
-        data = self.services.blobs.get(bundle_key(submission_id, chunk))
+        data = self.blobs.get(bundle_key(submission_id, chunk))
         if data is None:
             raise LookupError(f"the bundle of chunk {chunk} of {submission_id} is missing")
-        collection = self.store.get_collection(submission.collection_id)
+        collection = self.catalog.get_collection(submission.collection_id)
         if collection is None:
             return Outcome()
         objects = orjson.loads(data)["objects"]
@@ -122,16 +145,16 @@ class Correlator:
 
     def correlate_status(self, status_id: str) -> Outcome:
         """An envelope a partner posted over TAXII: the objects it stored, as stored."""
-        record = self.store.get_status(status_id)
+        record = self.statuses.get_status(status_id)
         if record is None:
             return Outcome()
-        collection = self.store.get_collection(record.collection_id)
+        collection = self.catalog.get_collection(record.collection_id)
         if collection is None:
             return Outcome()
         ids = sorted(
             {
                 success[0]
-                for part in self.store.status_parts(status_id)
+                for part in self.statuses.status_parts(status_id)
                 for success in part.successes
             }
         )
@@ -162,7 +185,7 @@ class Correlator:
             return outcome
 
         keys = sorted({o.key for o in batch.occurrences})
-        false_positives = self.store.find_false_positives(keys) if keys else {}
+        false_positives = self.index.find_false_positives(keys) if keys else {}
         correlated = [
             o
             for o in batch.occurrences
@@ -172,23 +195,23 @@ class Correlator:
         # Index first, look up after: of two batches sharing a value and correlated
         # at the same moment, the second to index always finds the first.
         self._index(batch, collection.id, source, now)
-        self.store.index_groups(members)
+        self.index.index_groups(members)
 
-        prefixes = self.store.cidr_prefixes()
+        prefixes = self.index.cidr_prefixes()
         probes: dict[str, list[str]] = {}
         for occurrence in correlated:
             if occurrence.key not in probes:
                 probes[occurrence.key] = values.probe_keys(occurrence.key, prefixes)
         all_probes = sorted({p for ps in probes.values() for p in ps})
-        prior = self.store.find_values(all_probes, PER_KEY) if all_probes else {}
+        prior = self.index.find_values(all_probes, PER_KEY) if all_probes else {}
         groups = sorted({m.group for m in members})
-        group_hits = self.store.find_groups(groups) if groups else {}
+        group_hits = self.index.find_groups(groups) if groups else {}
 
         others: dict[str, list[CampaignRecord]] = {}
 
         def other(campaign_id: str) -> list[CampaignRecord]:
             if campaign_id not in others:
-                others[campaign_id] = self.store.get_campaign(campaign_id)
+                others[campaign_id] = self.index.get_campaign(campaign_id)
             return others[campaign_id]
 
         # Per campaign pair and strength, the shared keys by the scope they may be
@@ -268,16 +291,16 @@ class Correlator:
                     last_seen=last,
                 )
             )
-        self.store.index_values(entries)
+        self.index.index_values(entries)
         networks: dict[str, set[int]] = defaultdict(set)
         for o in batch.occurrences:
             prefix = values.cidr_prefix(o.key)
             if prefix is not None:
                 networks[prefix[0]].add(prefix[1])
         for family, lengths in networks.items():
-            self.store.add_cidr_prefixes(family, lengths)
+            self.index.add_cidr_prefixes(family, lengths)
         for record in self._campaign_records(batch, collection_id, now):
-            self.store.put_campaign(record)
+            self.index.put_campaign(record)
 
     def _campaign_records(self, batch: Batch, collection_id: str, now: int) -> list[CampaignRecord]:
         """The batch's campaigns, one record per TLP level of what is said of them.
@@ -371,11 +394,11 @@ class Correlator:
         theirs = theirs_records[0].id
         pair = (min(mine, theirs), max(mine, theirs))
         for scope, keys in sorted(shared.items()):
-            self.store.add_link_evidence(
+            self.index.add_link_evidence(
                 pair, strength, cumulative(scope.collection_ids, scope.tlp), keys
             )
         touched = sorted({scope.collection_ids for scope in shared})
-        found = self.store.link_evidence(pair, strength, every_level(touched), SAMPLE)
+        found = self.index.link_evidence(pair, strength, every_level(touched), SAMPLE)
         info = batch.campaigns[mine]
         # The relationships: only for evidence wholly inside this batch's collection,
         # between campaigns both held there.
@@ -423,7 +446,7 @@ class Correlator:
                         modified=now,
                     )
                 )
-        self.store.put_campaign_links(links)
+        self.index.put_campaign_links(links)
 
     def _relationship(
         self,
@@ -512,7 +535,7 @@ class Correlator:
         marking = tlp_levels.BY_RANK[rank].marking_definition()
         into.setdefault(marking["id"], marking)
         if self.org_id not in into:
-            into[self.org_id] = org_identity(self.settings.org_name, now)
+            into[self.org_id] = org_identity(self.org_name, now)
         clear = tlp_levels.CLEAR.marking_definition()
         into.setdefault(clear["id"], clear)
 
@@ -545,7 +568,7 @@ class Correlator:
         """The latest stored version of each id (those the collection has), parsed."""
         return {
             object_id: orjson.loads(record.body)  # type: ignore[arg-type]
-            for object_id, record in latest_versions(self.store, collection_id, ids).items()
+            for object_id, record in latest_versions(self.objects, collection_id, ids).items()
         }
 
 

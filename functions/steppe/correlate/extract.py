@@ -84,17 +84,19 @@ _Rank = Callable[[Mapping[str, Any]], int]
 
 
 def _ranker(default: int) -> _Rank:
-    """rank_of_markings for a batch, remembered per marking list (a batch uses a few)."""
+    """tlp.rank_of_object for a batch, remembered per marking list (a batch uses a few)."""
     cache: dict[object, int] = {}
 
     def rank(obj: Mapping[str, Any]) -> int:
+        if obj.get("type") == "marking-definition":  # ranked by more than its markings
+            return tlp_levels.rank_of_object(obj, default)
         refs = obj.get("object_marking_refs")
         if not isinstance(refs, list):
             return default
         key = refs[0] if len(refs) == 1 else tuple(refs)
         found = cache.get(key)
         if found is None:
-            found = cache[key] = tlp_levels.rank_of_markings(refs, default)
+            found = cache[key] = tlp_levels.rank_of_object(obj, default)
         return found
 
     return rank

@@ -56,10 +56,15 @@ from steppe.observables.keys import (
     probe_keys,
     split,
 )
-from steppe.runtime import Services
 from steppe.stix import tlp
 from steppe.stix.timestamps import format_stix
-from steppe.store.port import CampaignLink, CampaignRecord, GroupHit, IndexedValue
+from steppe.store.port import (
+    CampaignLink,
+    CampaignRecord,
+    GroupHit,
+    IndexedValue,
+    ObservableIndex,
+)
 
 MAX_VALUES = 10_000  # values in one bulk lookup
 KEY_BATCH = 2_000  # keys per find_values / find_groups call
@@ -236,8 +241,10 @@ class _KeyAnswer:
 
 
 class LookupService:
-    def __init__(self, services: Services) -> None:
-        self.store = services.store
+    """Built by steppe.runtime.lookup_service from the one port it reads."""
+
+    def __init__(self, *, index: ObservableIndex) -> None:
+        self.index = index
 
     # -- values --------------------------------------------------------------------
 
@@ -261,7 +268,7 @@ class LookupService:
         keys_of = {value: parse_query(value) for value in dict.fromkeys(values)}
         keys = list(dict.fromkeys(key for found in keys_of.values() for key in found))
         has_ip = any(split(key)[0] in NEIGHBOURHOOD for key in keys)
-        prefixes = self.store.cidr_prefixes() if has_ip else {}
+        prefixes = self.index.cidr_prefixes() if has_ip else {}
         plans = {key: _plan(key, prefixes) for key in keys}
 
         probes = dict.fromkeys(probe for plan in plans.values() for probe in plan.probes)
@@ -302,7 +309,7 @@ class LookupService:
         records = self._visible_campaigns(campaign_ids, caller)
         false_positives = {
             key: entry
-            for key, entry in (self.store.find_false_positives(keys) if keys else {}).items()
+            for key, entry in (self.index.find_false_positives(keys) if keys else {}).items()
             if may_see_false_positive(caller, entry)
         }
 
@@ -331,7 +338,7 @@ class LookupService:
     ) -> dict[str, CampaignRecord]:
         """Each campaign the caller may see, as it may see it (its visible records merged)."""
         wanted = list(campaign_ids)
-        found = self.store.get_campaigns(wanted) if wanted else {}
+        found = self.index.get_campaigns(wanted) if wanted else {}
         shown = {cid: visible_campaign(caller, records) for cid, records in found.items()}
         return {cid: record for cid, record in shown.items() if record is not None}
 
@@ -341,13 +348,13 @@ class LookupService:
         wanted = list(keys)
         found: dict[str, list[IndexedValue]] = {}
         for start in range(0, len(wanted), KEY_BATCH):
-            found.update(self.store.find_values(wanted[start : start + KEY_BATCH], per_key))
+            found.update(self.index.find_values(wanted[start : start + KEY_BATCH], per_key))
         return found
 
     def _find_groups(self, groups: list[str]) -> dict[str, list[GroupHit]]:
         found: dict[str, list[GroupHit]] = {}
         for start in range(0, len(groups), KEY_BATCH):
-            found.update(self.store.find_groups(groups[start : start + KEY_BATCH], GROUP_SAMPLE))
+            found.update(self.index.find_groups(groups[start : start + KEY_BATCH], GROUP_SAMPLE))
         return found
 
     def _answer_key(
@@ -483,7 +490,7 @@ class LookupService:
         visible: list[dict[str, Any]] = []
         cursor = after
         while len(visible) <= limit:
-            batch = self.store.list_campaigns(limit=CAMPAIGN_PAGE, after=cursor)
+            batch = self.index.list_campaigns(limit=CAMPAIGN_PAGE, after=cursor)
             by_id: dict[str, list[CampaignRecord]] = {}
             for record in batch:
                 by_id.setdefault(record.id, []).append(record)
@@ -502,7 +509,7 @@ class LookupService:
         self, campaign_id: str, caller: Caller
     ) -> tuple[CampaignRecord, list[str]]:
         """The campaign as the caller may see it, and the collections it sees it in."""
-        records = self.store.get_campaign(campaign_id)
+        records = self.index.get_campaign(campaign_id)
         record = visible_campaign(caller, records)
         if record is None:
             raise NotFound(f"there is no campaign '{campaign_id}' that you may see", where="path")
@@ -514,7 +521,7 @@ class LookupService:
         view = _CampaignView()
         after: str | None = None
         while True:
-            batch = self.store.campaign_values(campaign_id, limit=CAMPAIGN_PAGE, after=after)
+            batch = self.index.campaign_values(campaign_id, limit=CAMPAIGN_PAGE, after=after)
             for occurrence in batch:
                 if may_see(caller, occurrence.collection_id, occurrence.tlp):
                     view.add(occurrence)
@@ -543,7 +550,7 @@ class LookupService:
         holds all it may see. Sets of different collections are joined.
         """
         best: dict[tuple[str, str, tuple[str, ...]], CampaignLink] = {}
-        for link in self.store.campaign_links(campaign_id):
+        for link in self.index.campaign_links(campaign_id):
             if not may_see_all(caller, link.collection_ids, link.tlp):
                 continue
             slot = (link.other_id, link.strength, link.collection_ids)

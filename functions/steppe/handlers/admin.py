@@ -25,15 +25,14 @@ from steppe.access.admin_models import (
 )
 from steppe.access.administration import Administration
 from steppe.access.caller import Caller
-from steppe.errors import PayloadTooLarge
 from steppe.handlers.common import (
     caller_of,
     json_object,
     json_response,
     per_services,
     query_params,
-    raw_body,
 )
+from steppe.handlers.http import bounded_body
 from steppe.runtime import administration_service
 from steppe.stix import tlp
 from steppe.stix.timestamps import format_taxii
@@ -113,12 +112,7 @@ def _no_query() -> None:
 
 
 def _body(model: type[M]) -> M:
-    raw = raw_body(router.current_event.raw_event)
-    if len(raw) > MAX_BODY:
-        raise PayloadTooLarge(
-            f"the body is {len(raw):,} bytes; the limit is {MAX_BODY:,}", where="body"
-        )
-    return parse(model, json_object(raw))
+    return parse(model, json_object(bounded_body(router.current_event.raw_event, MAX_BODY)))
 
 
 def _service() -> Administration:

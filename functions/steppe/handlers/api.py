@@ -24,20 +24,20 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from steppe.errors import Conflict, InvalidInput, PayloadTooLarge, SteppeError
+from steppe.errors import Conflict, InvalidInput, SteppeError
 from steppe.handlers import admin, intel
 from steppe.handlers import retractions as lifecycle
 from steppe.handlers.common import (
     RestResolver,
     caller_of,
     error_response,
-    header,
     integer_param,
     json_response,
+    limit_param,
     per_services,
     query_params,
-    raw_body,
 )
+from steppe.handlers.http import bounded_body, header, internal_error_result, raw_body
 from steppe.handlers.openapi import openapi_document
 from steppe.ingest.progress import SubmissionProgress
 from steppe.ingest.submissions import Accepted
@@ -186,12 +186,7 @@ def submit_observations() -> Response[dict]:
     event = app.current_event.raw_event
     caller = caller_of(event)
     caller.require_role("admin", "analyst")
-    body = raw_body(event)
-    limit = services().settings.max_body_bytes
-    if len(body) > limit:
-        raise PayloadTooLarge(
-            f"the body is {len(body):,} bytes; the limit is {limit:,}", where="body"
-        )
+    body = bounded_body(event, services().settings.max_body_bytes)
     content_type = header(event, "content-type") or ""
     params = query_params(app.current_event.raw_event)
     digest = request_digest(content_type, params, body)
@@ -228,7 +223,7 @@ def list_submissions() -> Response[dict]:
     caller = caller_of(app.current_event.raw_event)
     caller.require_authenticated()
     params = query_params(app.current_event.raw_event)
-    limit = integer_param(params, "limit", 50, 1, 500)
+    limit = limit_param(params, 50, 500)
     service = ingest()
     visible = service.visible_submissions(caller, limit)
     return json_response(
@@ -305,13 +300,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return app.resolve(event, context)
     except Exception:  # the last line of defence: a JSON 500, never a stack trace
         logger.exception("unhandled error")
-        return {
-            "statusCode": 500,
-            "headers": {"Content-Type": "application/json"},
-            "body": '{"title":"Internal error","description":"the request failed on the '
-            'server; it has been logged","http_status":"500"}',
-            "isBase64Encoded": False,
-        }
+        return internal_error_result("application/json")
     finally:
         if _metrics_disabled():
             # Powertools flushes (and so clears) only enabled metrics: a long-running

@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from steppe.access.auth import identify
+from steppe.handlers.http import header
 from steppe.runtime import services
 
 logger = Logger()
@@ -27,15 +28,8 @@ def _any_route_of(method_arn: str) -> str:
     return f"{prefix}:execute-api:{parts[0]}/{parts[1] if len(parts) > 1 else '*'}/*"
 
 
-def _authorization(event: dict[str, Any]) -> str | None:
-    for name, value in (event.get("headers") or {}).items():
-        if name.lower() == "authorization":
-            return value
-    return None
-
-
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    caller = identify(services().store, _authorization(event))
+    caller = identify(services().store, header(event, "authorization"))
     if not caller.authenticated:
         logger.info("unauthenticated request", extra={"problem": caller.problem})
     return {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import threading
 from collections.abc import Callable, Collection, Mapping
 from contextvars import ContextVar
@@ -14,8 +13,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
+from steppe.access.auth import challenge
 from steppe.access.caller import Caller
 from steppe.errors import InvalidInput, SteppeError
+from steppe.handlers.http import raw_body
 from steppe.runtime import Services, services
 from steppe.stix.bounds import whole_number
 
@@ -143,16 +144,6 @@ def caller_of(event: Mapping[str, Any]) -> Caller:
     return Caller.from_event(event)
 
 
-def raw_body(event: Mapping[str, Any]) -> bytes:
-    """The request body exactly as the client sent it."""
-    body = event.get("body")
-    if body is None:
-        return b""
-    if event.get("isBase64Encoded"):
-        return base64.b64decode(body)
-    return body.encode("utf-8")
-
-
 def json_object(raw: bytes) -> dict[str, Any]:
     """A body that must be a JSON object ({} when empty); 400 when it is not one."""
     try:
@@ -224,12 +215,9 @@ def integer_param(params: Mapping[str, str], name: str, default: int, low: int, 
         raise InvalidInput(f"the query parameter {name} {problem}", where=name) from None
 
 
-def header(event: Mapping[str, Any], name: str) -> str | None:
-    wanted = name.lower()
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == wanted:
-            return value
-    return None
+def limit_param(params: Mapping[str, str], default: int, high: int) -> int:
+    """The page size a list endpoint was asked for: ?limit= from 1 to high."""
+    return integer_param(params, "limit", default, 1, high)
 
 
 def json_response(
@@ -247,5 +235,5 @@ def error_response(error: SteppeError, content_type: str = JSON) -> Response:
     body = {**error.to_dict(), "http_status": str(error.status)}
     headers = {}
     if error.status == 401:
-        headers["WWW-Authenticate"] = 'Basic realm="steppe", charset="UTF-8"'
+        headers["WWW-Authenticate"] = challenge(bearer=False)
     return json_response(error.status, body, headers, content_type)

@@ -10,22 +10,23 @@ import orjson
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from steppe import runtime
 from steppe.access.caller import Caller
-from steppe.correlate.lookup import DETAILS, MAX_VALUES, LookupService, summary
+from steppe.correlate.lookup import DETAILS, MAX_VALUES, summary
 from steppe.errors import InvalidInput, PayloadTooLarge
 from steppe.handlers.common import (
     JSON,
     caller_of,
-    integer_param,
     json_response,
+    limit_param,
     per_services,
     query_params,
-    raw_body,
 )
+from steppe.handlers.http import bounded_body
 from steppe.runtime import services
 
 router = APIGatewayRouter()
-lookups = per_services(LookupService)
+lookups = per_services(runtime.lookup_service)
 
 MAX_CAMPAIGNS_PAGE = 1000
 # A synchronous Lambda response carries at most 6 MB; the embedded shape keeps the same rule.
@@ -39,12 +40,7 @@ def _caller() -> Caller:
 
 
 def _values_body() -> tuple[list[str], str]:
-    raw = raw_body(router.current_event.raw_event)
-    limit = services().settings.max_body_bytes
-    if len(raw) > limit:
-        raise PayloadTooLarge(
-            f"the body is {len(raw):,} bytes; the limit is {limit:,}", where="body"
-        )
+    raw = bounded_body(router.current_event.raw_event, services().settings.max_body_bytes)
     if not raw.strip():
         raise InvalidInput(
             'the body is empty; send {"values": ["198.51.100.7", ...]}', where="body"
@@ -149,7 +145,7 @@ def lookup_observables() -> Response[dict]:
 def list_campaigns() -> Response[dict]:
     caller = _caller()
     params = query_params(router.current_event.raw_event, {"after", "limit"})
-    limit = integer_param(params, "limit", 50, 1, MAX_CAMPAIGNS_PAGE)
+    limit = limit_param(params, 50, MAX_CAMPAIGNS_PAGE)
     page = lookups().list_campaigns(caller, limit=limit, after=params.get("after") or None)
     if page["next"]:
         page["links"] = {"next": f"/api/v1/campaigns?after={page['next']}&limit={limit}"}

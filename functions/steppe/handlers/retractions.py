@@ -18,9 +18,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from steppe.access.caller import Caller
 from steppe.handlers.common import (
     caller_of,
-    integer_param,
     json_fields,
     json_response,
+    limit_param,
     per_services,
     query_params,
 )
@@ -140,7 +140,7 @@ def revoke_submission(submission_id: str) -> Response[dict]:
 def list_false_positives() -> Response[dict]:
     caller = _staff()
     params = query_params(router.current_event.raw_event)
-    limit = integer_param(params, "limit", MAX_LISTED, 1, MAX_LISTED)
+    limit = limit_param(params, MAX_LISTED, MAX_LISTED)
     entries = lifecycle().list_false_positives(caller, limit)
     return json_response(200, {"false_positives": [describe_false_positive(e) for e in entries]})
 

@@ -15,16 +15,19 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from steppe import runtime
 from steppe.errors import NotFound
 from steppe.handlers.common import RestResolver, per_services
+from steppe.handlers.http import internal_error_result
+from steppe.handlers.taxii_events import request_from_event
 from steppe.taxii.media import TAXII_21
-from steppe.taxii.request import Reply, TaxiiRequest, request_from_event
+from steppe.taxii.request import Reply, TaxiiRequest
 from steppe.taxii.resources import (
     api_root,
-    collections,
+    collections_endpoint,
     discovery,
     manifest,
-    objects,
+    objects_endpoint,
     status,
     versions,
 )
@@ -33,7 +36,7 @@ from steppe.taxii.serving import Resource, TaxiiService
 
 logger = Logger()
 app = RestResolver()
-taxii = per_services(TaxiiService)
+taxii = per_services(runtime.taxii_service)
 
 _COLLECTION = "/taxii2/<api_root>/collections/<collection_id>"
 _OBJECT = _COLLECTION + "/objects/<object_id>"
@@ -72,12 +75,12 @@ def get_status(**_: str) -> Response:
 
 @app.get("/taxii2/<api_root>/collections")
 def get_collections(**_: str) -> Response:
-    return _serve(collections.list_all)
+    return _serve(collections_endpoint.list_all)
 
 
 @app.get(_COLLECTION)
 def get_collection(**_: str) -> Response:
-    return _serve(collections.get)
+    return _serve(collections_endpoint.get)
 
 
 @app.get(_COLLECTION + "/manifest")
@@ -87,12 +90,12 @@ def get_manifest(**_: str) -> Response:
 
 @app.get(_COLLECTION + "/objects")
 def get_objects(**_: str) -> Response:
-    return _serve(objects.get)
+    return _serve(objects_endpoint.get)
 
 
 @app.post(_COLLECTION + "/objects")
 def add_objects(**_: str) -> Response:
-    return _serve(objects.post)
+    return _serve(objects_endpoint.post)
 
 
 @app.get(_OBJECT)
@@ -125,10 +128,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return app.resolve(event, context)
     except Exception:  # the last line of defence: a TAXII 500, never a stack trace
         logger.exception("unhandled error")
-        return {
-            "statusCode": 500,
-            "headers": {"Content-Type": TAXII_21},
-            "body": '{"title":"Internal error","description":"the request failed on the '
-            'server; it has been logged","http_status":"500"}',
-            "isBase64Encoded": False,
-        }
+        return internal_error_result(TAXII_21)

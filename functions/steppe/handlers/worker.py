@@ -30,7 +30,6 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from steppe import runtime
-from steppe.correlate.engine import Correlator
 from steppe.handlers.common import per_services
 from steppe.jobs import recovery
 from steppe.jobs.tasks import CORRELATE, PROCESS_CHUNK, RECOVER, REVOKE_CHUNK, TAXII_ADD
@@ -47,7 +46,7 @@ ingest = per_services(runtime.ingest_service)
 envelopes = per_services(runtime.envelope_adding)
 runners = per_services(runtime.job_runner)
 recoveries = per_services(runtime.job_recovery)
-correlators = per_services(Correlator)
+correlators = per_services(runtime.correlator)
 lifecycle = per_services(runtime.lifecycle_service)
 
 

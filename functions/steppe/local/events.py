@@ -33,6 +33,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from steppe.handlers.http import header_value
 from steppe.local.account import ACCOUNT_ID, region
 from steppe.local.routes import GatewayResponse, RestApi, RouteMatch
 
@@ -148,15 +149,6 @@ def _gateway_headers(request: HttpRequest) -> list[tuple[str, str]]:
     return headers
 
 
-def _header(headers: Iterable[tuple[str, str]], wanted: str) -> str | None:
-    wanted = wanted.lower()
-    found = None
-    for name, value in headers:
-        if name.lower() == wanted:
-            found = value
-    return found
-
-
 def _request_time(epoch_ms: int) -> str:
     t = time.gmtime(epoch_ms // 1000)
     return (
@@ -193,7 +185,7 @@ class EventParts:
         pairs = parse_qsl(request.query_string, keep_blank_values=True)
         self.multi_query = _multi_map(pairs, case_insensitive=False) or None
         self.query = _last_values(self.multi_query) if self.multi_query else None
-        host = _header(request.headers, "host") or f"{api.api_id}.execute-api.local"
+        host = header_value(request.headers, "host") or f"{api.api_id}.execute-api.local"
         self.request_context: dict[str, Any] = {
             "resourceId": _resource_id(api.api_id, route.resource),
             "resourcePath": route.resource,
@@ -218,7 +210,7 @@ class EventParts:
                 "cognitoAuthenticationType": None,
                 "cognitoAuthenticationProvider": None,
                 "userArn": None,
-                "userAgent": _header(request.headers, "user-agent"),
+                "userAgent": header_value(request.headers, "user-agent"),
                 "user": None,
             },
             "domainName": host,

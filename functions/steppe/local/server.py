@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from steppe.config import Settings
+from steppe.handlers.http import header_value
 from steppe.local.events import (
     EventParts,
     GatewayError,
@@ -204,8 +205,7 @@ class Gateway:
         self, authorizer: Authorizer, parts: EventParts, match: RouteMatch, request_id: str
     ) -> dict[str, Any]:
         if authorizer.payload_type == "TOKEN":
-            wanted = authorizer.identity_headers[0].lower()
-            token = next((v for k, v in parts.headers.items() if k.lower() == wanted), "")
+            token = header_value(parts.headers, authorizer.identity_headers[0]) or ""
             if not token:
                 raise GatewayError("UNAUTHORIZED", 401, "Unauthorized")
             event = token_authorizer_event(token, match, parts.request.method)

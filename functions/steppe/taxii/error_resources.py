@@ -7,11 +7,12 @@ where, and http_status equal to the status line's code (as a string).
 
 from __future__ import annotations
 
+from steppe.access.auth import challenge
 from steppe.errors import SteppeError
 
-# RFC 7235 challenges: Basic is TAXII's suggested scheme (section 1.6.9); steppe
-# also takes the same key as `Bearer <key>` or `Token <key>`.
-AUTHENTICATE = 'Basic realm="steppe", Bearer realm="steppe"'
+# Basic is TAXII's suggested scheme (section 1.6.9); steppe also takes the same
+# key as `Bearer <key>` or `Token <key>`.
+AUTHENTICATE = challenge(bearer=True)
 HOW_TO_AUTHENTICATE = (
     "send Authorization: Basic base64(<partner>:<key>), Bearer <key> or Token <key>"
 )

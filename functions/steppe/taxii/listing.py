@@ -90,7 +90,7 @@ def read_page(
         object_id=object_id,
         active_at=served_at(collection),
     )
-    page = taxii.store.list_objects(collection.id, query)
+    page = taxii.objects.list_objects(collection.id, query)
     next_token = None
     if page.more:
         if page.last_position is None:
@@ -145,4 +145,4 @@ def object_is_visible(
         object_id=object_id,
         active_at=active_at,
     )
-    return bool(taxii.store.list_objects(collection.id, probe).records)
+    return bool(taxii.objects.list_objects(collection.id, probe).records)

@@ -16,15 +16,23 @@ Every reply carries `Content-Type: application/taxii+json;version=2.1`.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Protocol
 
 import orjson
 
 from steppe.errors import SteppeError
-from steppe.runtime import Services, envelope_adding
 from steppe.stix.timestamps import now_micros
-from steppe.store.port import AuditRecord
+from steppe.store.port import (
+    AuditRecord,
+    AuditStore,
+    CatalogStore,
+    ObjectStore,
+    SecretStore,
+    StatusStore,
+)
 from steppe.taxii import media
+from steppe.taxii.adding import EnvelopeAdding
 from steppe.taxii.error_resources import InternalError, error_headers, error_resource
 from steppe.taxii.paging import SECRET_NAME, TokenSigner
 from steppe.taxii.request import Reply, TaxiiRequest
@@ -38,26 +46,51 @@ class Resource(Protocol):
     def __call__(self, taxii: TaxiiService, request: TaxiiRequest, **path: str) -> Reply: ...
 
 
-class TaxiiService:
-    """The protocol's view of the process's services (one per Services)."""
+@dataclass(frozen=True, slots=True)
+class TaxiiSettings:
+    """The settings TAXII serving reads (named as in steppe.config.Settings)."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.store = services.store
-        self.blobs = services.blobs
-        self.queue = services.queue
-        self.settings = services.settings
-        # Envelopes up to sync_objects are stored before the POST is answered;
-        # larger ones are queued in parts of part_objects for the worker.
-        self.sync_objects = services.settings.taxii_sync_objects
-        self.part_objects = services.settings.taxii_part_objects
-        self.adding = envelope_adding(services)
+    org_name: str
+    api_root: str  # the default API root, named by discovery
+    max_body_bytes: int  # an API root's max_content_length
+    max_envelope_objects: int
+    # Envelopes of up to taxii_sync_objects objects and taxii_sync_bytes bytes are
+    # stored before the POST is answered; larger ones are queued in parts of
+    # taxii_part_objects for the worker.
+    taxii_sync_objects: int
+    taxii_sync_bytes: int
+    taxii_part_objects: int
+    correlate: bool  # whether stored envelopes are queued for correlation
+
+
+class TaxiiService:
+    """Serves TAXII requests from the ports they use (built by steppe.runtime.taxii_service)."""
+
+    def __init__(
+        self,
+        *,
+        catalog: CatalogStore,
+        objects: ObjectStore,
+        statuses: StatusStore,
+        audit: AuditStore,
+        secrets: SecretStore,
+        adding: EnvelopeAdding,
+        settings: TaxiiSettings,
+    ) -> None:
+        self.catalog = catalog
+        self.objects = objects
+        self.statuses = statuses
+        self.audit = audit
+        self.secrets = secrets
+        # POSTed envelopes: stored before the answer when small, else in queued parts.
+        self.adding = adding
+        self.settings = settings
         self._signer: TokenSigner | None = None
 
     @property
     def signer(self) -> TokenSigner:
         if self._signer is None:
-            self._signer = TokenSigner(self.store.server_secret(SECRET_NAME))
+            self._signer = TokenSigner(self.secrets.server_secret(SECRET_NAME))
         return self._signer
 
     def handle(self, resource: Resource, request: TaxiiRequest, **path: str) -> Reply:
@@ -94,7 +127,7 @@ class TaxiiService:
             detail=detail[:MAX_AUDIT_DETAIL],
         )
         try:
-            self.store.append_audit(record)
+            self.audit.append_audit(record)
         except Exception:  # the answer stands; a lost audit record is logged, loudly
             logger.exception(
                 "could not append the audit record of %s %s", request.method, request.path

@@ -9,7 +9,7 @@ from steppe.taxii.serving import TaxiiService, json_reply
 
 
 def get(taxii: TaxiiService, request: TaxiiRequest, api_root: str) -> Reply:
-    root = access.api_root(taxii.store, api_root)
+    root = access.api_root(taxii.catalog, api_root)
     resource: dict[str, object] = {"title": root.title}
     if root.description:
         resource["description"] = root.description

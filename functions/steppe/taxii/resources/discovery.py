@@ -14,7 +14,7 @@ def api_root_url(request: TaxiiRequest, root_id: str) -> str:
 
 def get(taxii: TaxiiService, request: TaxiiRequest) -> Reply:
     org = taxii.settings.org_name
-    roots = [root.id for root in taxii.store.list_api_roots()]
+    roots = [root.id for root in taxii.catalog.list_api_roots()]
     resource: dict[str, object] = {
         "title": f"{org} TAXII 2.1 server",
         "description": f"STIX 2.1 indicators and their context, shared by {org} (steppe).",

@@ -26,7 +26,7 @@ def manifest_record(record: StoredObject) -> bytes:
 
 
 def get(taxii: TaxiiService, request: TaxiiRequest, api_root: str, collection_id: str) -> Reply:
-    collection = access.collection(taxii.store, request.caller, api_root, collection_id)
+    collection = access.collection(taxii.catalog, request.caller, api_root, collection_id)
     access.require_read(request.caller, collection)
     page = read_page(taxii, request, Endpoint.MANIFEST, collection, with_body=False)
     items = [manifest_record(record) for record in page.records]

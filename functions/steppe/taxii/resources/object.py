@@ -39,7 +39,7 @@ def _not_found(collection_id: str, object_id: str) -> NotFound:
 def get(
     taxii: TaxiiService, request: TaxiiRequest, api_root: str, collection_id: str, object_id: str
 ) -> Reply:
-    collection = access.collection(taxii.store, request.caller, api_root, collection_id)
+    collection = access.collection(taxii.catalog, request.caller, api_root, collection_id)
     access.require_read(request.caller, collection)
     page = read_page(taxii, request, Endpoint.OBJECT, collection, object_id=object_id)
     if (
@@ -65,7 +65,7 @@ def _visible_versions(
     found: list[StoredObject] = []
     after = None
     while True:
-        page = taxii.store.list_objects(
+        page = taxii.objects.list_objects(
             collection_id,
             ObjectQuery(
                 after=after,
@@ -103,7 +103,7 @@ def delete(
     taxii: TaxiiService, request: TaxiiRequest, api_root: str, collection_id: str, object_id: str
 ) -> Reply:
     caller = request.caller
-    collection = access.collection(taxii.store, caller, api_root, collection_id)
+    collection = access.collection(taxii.catalog, caller, api_root, collection_id)
     access.require_read_and_write(caller, collection)
     selection = taxii_filters.parse(request.params, Endpoint.DELETE)
     seen = _visible_versions(taxii, collection.id, object_id, caller.clearance)
@@ -114,7 +114,7 @@ def delete(
     if refusal is not None:
         raise Forbidden(refusal, where="path")
     # Exactly the versions judged above: a version added meanwhile is not deleted unseen.
-    deleted = taxii.store.delete_object(
+    deleted = taxii.objects.delete_object(
         collection.id,
         object_id,
         VersionFilter(exact=frozenset(version.version for version in chosen)),

@@ -50,9 +50,9 @@ def describe(record: StatusRecord, parts: list[StatusPart]) -> dict[str, object]
 
 
 def get(taxii: TaxiiService, request: TaxiiRequest, api_root: str, status_id: str) -> Reply:
-    access.api_root(taxii.store, api_root)
-    record = taxii.store.get_status(status_id)
-    collection = None if record is None else taxii.store.get_collection(record.collection_id)
+    access.api_root(taxii.catalog, api_root)
+    record = taxii.statuses.get_status(status_id)
+    collection = None if record is None else taxii.catalog.get_collection(record.collection_id)
     if (
         record is None
         or not request.caller.owns(record.owner)
@@ -63,4 +63,4 @@ def get(taxii: TaxiiService, request: TaxiiRequest, api_root: str, status_id: st
             "(statuses are kept for three days, for the partner that posted)",
             where="path",
         )
-    return json_reply(200, describe(record, taxii.store.status_parts(status_id)))
+    return json_reply(200, describe(record, taxii.statuses.status_parts(status_id)))

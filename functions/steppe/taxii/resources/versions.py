@@ -27,7 +27,7 @@ from steppe.taxii.serving import TaxiiService
 def get(
     taxii: TaxiiService, request: TaxiiRequest, api_root: str, collection_id: str, object_id: str
 ) -> Reply:
-    collection = access.collection(taxii.store, request.caller, api_root, collection_id)
+    collection = access.collection(taxii.catalog, request.caller, api_root, collection_id)
     access.require_read(request.caller, collection)
     page = read_page(
         taxii, request, Endpoint.VERSIONS, collection, object_id=object_id, with_body=False

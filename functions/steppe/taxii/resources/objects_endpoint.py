@@ -13,7 +13,7 @@ from steppe.taxii.serving import TaxiiService, json_reply
 
 
 def get(taxii: TaxiiService, request: TaxiiRequest, api_root: str, collection_id: str) -> Reply:
-    collection = access.collection(taxii.store, request.caller, api_root, collection_id)
+    collection = access.collection(taxii.catalog, request.caller, api_root, collection_id)
     access.require_read(request.caller, collection)
     page = read_page(taxii, request, Endpoint.OBJECTS, collection)
     return Reply(
@@ -26,7 +26,7 @@ def get(taxii: TaxiiService, request: TaxiiRequest, api_root: str, collection_id
 
 def post(taxii: TaxiiService, request: TaxiiRequest, api_root: str, collection_id: str) -> Reply:
     caller = request.caller
-    collection = access.collection(taxii.store, caller, api_root, collection_id)
+    collection = access.collection(taxii.catalog, caller, api_root, collection_id)
     access.require_write(caller, collection)
     record, parts = taxii.adding.accept(
         caller.partner_id or "", collection, request.body, adding.writer_for(caller)

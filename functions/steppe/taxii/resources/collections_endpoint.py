@@ -27,16 +27,16 @@ def describe(collection: Collection, caller: Caller) -> dict[str, object]:
 
 
 def list_all(taxii: TaxiiService, request: TaxiiRequest, api_root: str) -> Reply:
-    access.api_root(taxii.store, api_root)
+    access.api_root(taxii.catalog, api_root)
     caller = request.caller
     shown = [
         describe(collection, caller)
-        for collection in taxii.store.list_collections(api_root)
+        for collection in taxii.catalog.list_collections(api_root)
         if access.visible(caller, collection)
     ]
     return json_reply(200, {"collections": shown} if shown else {})
 
 
 def get(taxii: TaxiiService, request: TaxiiRequest, api_root: str, collection_id: str) -> Reply:
-    collection = access.collection(taxii.store, request.caller, api_root, collection_id)
+    collection = access.collection(taxii.catalog, request.caller, api_root, collection_id)
     return json_reply(200, describe(collection, request.caller))
