@@ -24,7 +24,7 @@ import time
 import uuid
 
 from bench.common import Server, embedded_server, heading, row
-from steppe.observables.keys import pattern_keys
+from steppe.observables.correlation_keys import pattern_keys
 from steppe.stix import tlp
 
 LOOKUP_VALUES = 10_000

@@ -322,7 +322,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_false_positive(args: argparse.Namespace) -> int:
-    from steppe.observables.keys import display
+    from steppe.observables.correlation_keys import display
     from steppe.runtime import lifecycle_service
     from steppe.stix.timestamps import format_taxii
 

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from steppe.lifecycle.retraction import LifecycleService
 
 if TYPE_CHECKING:  # the factories import their service on first use: a handler loads only its own
-    from steppe.ingest.submissions import IngestService
-    from steppe.jobs.recovery import JobRecovery
+    from steppe.ingest.submission_intake import IngestService
+    from steppe.jobs.crash_recovery import JobRecovery
     from steppe.jobs.runner import JobRunner
     from steppe.taxii.adding import EnvelopeAdding
 
@@ -108,7 +108,7 @@ def job_runner(services: Services) -> JobRunner:
 
 
 def ingest_service(services: Services) -> IngestService:
-    from steppe.ingest.submissions import IngestService
+    from steppe.ingest.submission_intake import IngestService
 
     store, settings = services.store, services.settings
     return IngestService(
@@ -153,7 +153,7 @@ def envelope_adding(services: Services) -> EnvelopeAdding:
 
 def job_recovery(services: Services) -> JobRecovery:
     """Recovery, with the kinds of batch it finishes: submissions and TAXII envelopes."""
-    from steppe.jobs.recovery import JobRecovery
+    from steppe.jobs.crash_recovery import JobRecovery
 
     submissions, envelopes = ingest_service(services), envelope_adding(services)
     return JobRecovery(

@@ -418,7 +418,7 @@ def test_an_embedded_file_from_before_the_lifecycle_serves_its_objects(tmp_path)
 
 def test_dynamodb_items_from_before_the_lifecycle_read_as_serving_everything(tmp_path):
     """Collection items written before issue 4 have no active_only: they serve every object."""
-    from steppe.store.aws import keys as aws_keys
+    from steppe.store.aws import table_keys as aws_keys
 
     with aws_store(tmp_path) as store:
         collection = Collection(str(uuid.uuid4()), "steppe", "SIEM feed", active_only=True)

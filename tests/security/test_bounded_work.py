@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from steppe.observables.keys import pattern_keys
+from steppe.observables.correlation_keys import pattern_keys
 from steppe.stix import bounds, tlp
 from steppe.stix.patterns import comparisons, tokens
 from support.app import App, Reply, example, open_app, stored_count

@@ -8,7 +8,7 @@ import pytest
 from contract.adapters import aws_store, sqlite_store
 from steppe.access.auth import parse_authorization
 from steppe.access.caller import Caller
-from steppe.access.keys import KEY_PREFIX, generate_key, hash_key
+from steppe.access.credentials import KEY_PREFIX, generate_key, hash_key
 from steppe.access.partners import add_partner, name_problem
 from steppe.errors import Forbidden, Unauthenticated
 from steppe.store.port import Partner, Submission, legacy_partner_id
@@ -112,7 +112,7 @@ def _forget_ids(store) -> None:
             conn.execute("UPDATE partners SET id = NULL")
             conn.execute("UPDATE submissions SET submitter_id = NULL")
         return
-    from steppe.store.aws import keys
+    from steppe.store.aws import table_keys as keys
 
     table = store._table
     for partner in store.list_partners():

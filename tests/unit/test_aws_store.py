@@ -25,7 +25,8 @@ from moto import mock_aws
 
 from steppe.config import Settings
 from steppe.stix.timestamps import now_micros
-from steppe.store.aws import DynamoStore, S3BlobStore, SqsJobQueue, audit, keys, open_aws, statuses
+from steppe.store.aws import DynamoStore, S3BlobStore, SqsJobQueue, audit, open_aws, statuses
+from steppe.store.aws import table_keys as keys
 from steppe.store.aws.provision import create_bucket, create_table
 from steppe.store.aws.queue import QueueError
 from steppe.store.port import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from steppe.correlate.extract import read_batch
-from steppe.observables import keys as values
+from steppe.observables import correlation_keys as values
 from steppe.stix import tlp
 
 SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"

@@ -178,10 +178,10 @@ def test_no_circles_between_packages() -> None:
 @pytest.mark.parametrize(
     ("source", "target", "allowed"),
     [
-        ("steppe.handlers.api", "steppe.ingest.submissions", True),
-        ("steppe.ingest.submissions", "steppe.handlers.api", False),
+        ("steppe.handlers.api", "steppe.ingest.submission_intake", True),
+        ("steppe.ingest.submission_intake", "steppe.handlers.api", False),
         ("steppe.stix.tlp", "steppe.store.port", False),
-        ("steppe.correlate.engine", "steppe.ingest.submissions", False),
+        ("steppe.correlate.engine", "steppe.ingest.submission_intake", False),
     ],
 )
 def test_the_rule_itself_tells_up_from_down(source: str, target: str, allowed: bool) -> None:
@@ -189,3 +189,21 @@ def test_the_rule_itself_tells_up_from_down(source: str, target: str, allowed: b
     here, there = placement.of(source), placement.of(target)
     assert here is not None and there is not None
     assert (there >= here) is allowed
+
+
+STORE_MIRRORS = ("steppe/store/port/", "steppe/store/sqlite/", "steppe/store/aws/")
+
+
+def test_module_names_are_unique_but_for_a_port_and_its_adapters() -> None:
+    """A module's name says what it is: two modules never share one, except a port and the
+    modules of its two adapters (store/port/x.py, store/sqlite/x.py, store/aws/x.py)."""
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for path in PACKAGE.rglob("*.py"):
+        if path.name != "__init__.py":
+            by_name[path.stem].append(path.relative_to(PACKAGE.parent).as_posix())
+    shared = {
+        name: paths
+        for name, paths in by_name.items()
+        if len(paths) > 1 and not all(path.startswith(STORE_MIRRORS) for path in paths)
+    }
+    assert not shared, f"module names used twice: {shared}"

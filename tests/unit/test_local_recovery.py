@@ -1,4 +1,4 @@
-"""steppe.jobs.recovery on both shapes, from the states a crash leaves behind.
+"""steppe.jobs.crash_recovery on both shapes, from the states a crash leaves behind.
 
 Each state is built through the port exactly as the interrupted request or
 job left it (a record written with its open-work mark and no job; objects
@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import pytest
 
-from steppe.jobs import recovery
+from steppe.jobs import crash_recovery
 from steppe.local.job_thread import recover_on_start
 from steppe.runtime import ingest_service, job_recovery
 from steppe.stix.timestamps import now_micros
@@ -101,9 +101,9 @@ def test_a_submission_recorded_without_its_jobs_is_queued_once_and_completes(app
     assert app.pending_jobs() == 0  # nothing would ever process it
 
     first = job_recovery(app.services).recover(recorded_before=now_micros() + 1)
-    assert first == recovery.Recovered(submissions=1, statuses=0, jobs=3)
+    assert first == crash_recovery.Recovered(submissions=1, statuses=0, jobs=3)
     again = job_recovery(app.services).recover(recorded_before=now_micros() + 1)
-    assert again == recovery.Recovered()  # its mark is cleared: never queued twice
+    assert again == crash_recovery.Recovered()  # its mark is cleared: never queued twice
     assert app.drain() == 3
     same_outcome(app.request("GET", f"/api/v1/submissions/{crashed.id}").json(), clean)
 
@@ -123,7 +123,7 @@ def test_a_young_record_is_left_to_the_request_still_writing_it(app: App):
     swept = job_recovery(app.services).recover(
         recorded_before=crashed.created
     )  # the AWS sweep's grace
-    assert swept == recovery.Recovered() and app.pending_jobs() == 0
+    assert swept == crash_recovery.Recovered() and app.pending_jobs() == 0
 
 
 def test_an_inline_submission_interrupted_before_its_answer_is_processed_from_its_archive(
@@ -147,7 +147,7 @@ def test_a_chunk_stored_but_not_recorded_is_recorded_as_its_first_attempt_saw_it
     started = now_micros()
     ingest.process_chunk(crashed.id, 1)
     app.services.store.clear_chunks(crashed.id)
-    note = recovery.started_key(crashed.id, crashed.meta["run"], 1)
+    note = crash_recovery.started_key(crashed.id, crashed.meta["run"], 1)
     app.services.blobs.put(note, str(started).encode())
     job_recovery(app.services).recover(recorded_before=now_micros() + 1)
     app.drain()
@@ -284,7 +284,9 @@ def test_a_retry_after_a_crash_before_the_record_creates_it_under_the_bound_id(a
     admin = app.services.store.get_partner("admin")
     assert admin is not None
     key = idempotency_key(admin.id, "kg-2009-upload-8", digest)
-    bound, found = recovery.bind_submission(app.services.store, key, digest, str(uuid.uuid4()))
+    bound, found = crash_recovery.bind_submission(
+        app.services.store, key, digest, str(uuid.uuid4())
+    )
     assert found is None  # the process died here: the key is bound, nothing else written
     retry = app.request(
         "POST",
@@ -306,7 +308,7 @@ def test_the_scheduled_sweep_of_the_worker_finishes_what_is_old_enough(app: App)
     schedule = load_template_schedule()
     assert schedule["Input"] == '{"task": "recover"}'
     clean = clean_run(app, 20)
-    old = now_micros() - recovery.SWEEP_GRACE_MICROS - 60_000_000
+    old = now_micros() - crash_recovery.SWEEP_GRACE_MICROS - 60_000_000
     crashed = crashed_before_queueing(app, clean, fresh_collection(app, "swept"))
     young = crashed_before_queueing(app, clean, fresh_collection(app, "still being written"))
     # Written before the grace period by a request that died (created is its record time).

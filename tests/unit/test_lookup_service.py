@@ -14,7 +14,7 @@ from steppe.access.caller import Caller
 from steppe.config import Settings
 from steppe.correlate import lookup
 from steppe.correlate.lookup import LookupService, shared_display
-from steppe.observables.keys import network_group, probe_keys
+from steppe.observables.correlation_keys import network_group, probe_keys
 from steppe.runtime import Services, lookup_service
 from steppe.stix.timestamps import parse_micros
 from steppe.store.port import CampaignRecord, GroupMember, IndexedValue

@@ -24,7 +24,7 @@ from cfnlint.api import ManualArgs, lint_file
 from moto import mock_aws
 
 from steppe.access.auth import identify
-from steppe.access.keys import hash_key
+from steppe.access.credentials import hash_key
 from steppe.local.routes import load_template
 from steppe.store.aws import DynamoStore, S3BlobStore, SqsJobQueue
 from steppe.store.aws.provision import create_bucket, create_table

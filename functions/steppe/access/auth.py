@@ -11,7 +11,7 @@ import base64
 import binascii
 
 from steppe.access.caller import Caller
-from steppe.access.keys import hash_key
+from steppe.access.credentials import hash_key
 from steppe.store.port import AccessStore
 
 SCHEMES = ("Basic", "Bearer", "Token")

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from steppe.access.caller import ROLES
-from steppe.access.keys import generate_key, hash_key
+from steppe.access.credentials import generate_key, hash_key
 from steppe.errors import Conflict, InvalidInput, NotFound
 from steppe.stix import tlp
 from steppe.stix.identities import org_identity_id, partner_identity_id

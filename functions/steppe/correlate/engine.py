@@ -54,7 +54,7 @@ from steppe.correlate.evidence import (
     every_level,
 )
 from steppe.correlate.extract import Batch, Occurrence, read_batch
-from steppe.observables import keys as values
+from steppe.observables import correlation_keys as values
 from steppe.stix import tlp as tlp_levels
 from steppe.stix.identities import org_identity, org_identity_id
 from steppe.stix.ids import derived_id

@@ -5,7 +5,7 @@ submission (its bundle, exactly as stored) and an envelope a partner posted
 over TAXII (the objects as stored). Nothing here is specific to steppe's own
 templates:
 
-* a value comes from an indicator's pattern (steppe.observables.keys.pattern_keys)
+* a value comes from an indicator's pattern (steppe.observables.correlation_keys.pattern_keys)
   or from an SCO (sco_keys);
 * an indicator belongs to the campaign it `indicates`; an SCO to the campaign
   of the indicator that is `based-on` it, or to the campaign it is
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from steppe.observables import keys as values
+from steppe.observables import correlation_keys as values
 from steppe.stix import tlp as tlp_levels
 from steppe.stix.timestamps import TimestampError, parse_micros
 

@@ -43,7 +43,7 @@ from steppe.access.visibility import (
 )
 from steppe.correlate.evidence import confidence
 from steppe.errors import InvalidInput, NotFound, PayloadTooLarge
-from steppe.observables.keys import (
+from steppe.observables.correlation_keys import (
     AS,
     IPV4,
     NEIGHBOURHOOD,

@@ -40,8 +40,8 @@ from steppe.handlers.common import (
 from steppe.handlers.http import bounded_body, header, internal_error_result, raw_body
 from steppe.handlers.openapi import openapi_document
 from steppe.ingest.progress import SubmissionProgress
-from steppe.ingest.submissions import Accepted
-from steppe.jobs import recovery
+from steppe.ingest.submission_intake import Accepted
+from steppe.jobs import crash_recovery
 from steppe.runtime import Services, ingest_service, services
 from steppe.stix.timestamps import format_stix
 
@@ -138,11 +138,11 @@ class _PerRequestConfig(IdempotencyConfig):
 def _make_idempotent_submit(current: Services) -> tuple[Any, IdempotencyConfig]:
     # A record left in progress by a crash expires with the request's time; a
     # retry then runs submit again, which finds the submission the key is
-    # bound to (steppe.jobs.recovery.bind_submission) instead of creating another.
+    # bound to (steppe.jobs.crash_recovery.bind_submission) instead of creating another.
     config = _PerRequestConfig(
         event_key_jmespath="key",
         payload_validation_jmespath="digest",
-        expires_after_seconds=recovery.KEY_SECONDS,
+        expires_after_seconds=crash_recovery.KEY_SECONDS,
         raise_on_no_idempotency_key=True,
     )
 

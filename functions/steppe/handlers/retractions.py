@@ -31,7 +31,7 @@ from steppe.lifecycle.retraction import (
     RevokeCounts,
     SubmissionRevocation,
 )
-from steppe.observables.keys import display
+from steppe.observables.correlation_keys import display
 from steppe.runtime import lifecycle_service
 from steppe.stix.timestamps import format_taxii
 from steppe.store.port import FalsePositive

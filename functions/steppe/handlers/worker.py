@@ -1,7 +1,7 @@
 """The worker (WorkerFunction): one SQS message, one bounded job; and the recovery sweep.
 
 Invoked by the schedule of template.yaml with {"task": "recover"}, it runs
-steppe.jobs.recovery's sweep instead (submissions and envelopes left without jobs).
+steppe.jobs.crash_recovery's sweep instead (submissions and envelopes left without jobs).
 
 A message names its task (steppe.jobs.tasks), and TASKS says what runs it:
 a chunk of an analyst submission or a part of an envelope posted over TAXII
@@ -31,7 +31,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from steppe import runtime
 from steppe.handlers.common import per_services
-from steppe.jobs import recovery
+from steppe.jobs import crash_recovery
 from steppe.jobs.tasks import CORRELATE, PROCESS_CHUNK, RECOVER, REVOKE_CHUNK, TAXII_ADD
 from steppe.stix.timestamps import now_micros
 
@@ -131,7 +131,9 @@ def handle_record(record: SQSRecord) -> None:
 
 def sweep() -> dict[str, Any]:
     """The scheduled sweep: finish what an API call that died left without jobs."""
-    recovered = recoveries().recover(recorded_before=now_micros() - recovery.SWEEP_GRACE_MICROS)
+    recovered = recoveries().recover(
+        recorded_before=now_micros() - crash_recovery.SWEEP_GRACE_MICROS
+    )
     return {
         "submissions": recovered.submissions,
         "statuses": recovered.statuses,

@@ -6,7 +6,7 @@ Analyst submissions (steppe.ingest) and envelopes posted over TAXII
 1. `start`: a small batch is stored before the answer, as its one part,
    recorded at once. A larger one is cut into parts of a fixed size, each kept
    as a blob; its record is written with an open-work mark, one job is queued
-   per part, and the mark is cleared (steppe.jobs.recovery finishes a batch
+   per part, and the mark is cleared (steppe.jobs.crash_recovery finishes a batch
    whose process died in between).
 2. `run_job`: a part's job stores the part and records its result; a job that
    fails on its last attempt records the failure instead, so the batch

@@ -21,7 +21,7 @@ from typing import Any
 
 from steppe.conversion.object_ids import object_id
 from steppe.lifecycle.revocation import successor_id
-from steppe.observables.keys import observable_keys, pattern_keys
+from steppe.observables.correlation_keys import observable_keys, pattern_keys
 from steppe.observables.model import Observable
 from steppe.store.port import FalsePositive, ObservableIndex
 

@@ -45,7 +45,7 @@ from steppe.lifecycle.revocation import (
     revocation_stamp,
     revoked_version,
 )
-from steppe.observables.keys import display, parse_query
+from steppe.observables.correlation_keys import display, parse_query
 from steppe.stix import tlp
 from steppe.stix.identities import org_identity, org_identity_id
 from steppe.stix.timestamps import format_stix, now_micros

@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from steppe.jobs import recovery
+from steppe.jobs import crash_recovery
 from steppe.local.account import ACCOUNT_ID, region
 from steppe.local.invoke import invoke
 from steppe.local.routes import RouteTable, SqsTrigger
@@ -54,7 +54,7 @@ class ConsumableQueue(Protocol):
     def pending(self) -> int: ...
 
 
-def recover_on_start(services: Services, queue: ConsumableQueue) -> recovery.Recovered:
+def recover_on_start(services: Services, queue: ConsumableQueue) -> crash_recovery.Recovered:
     """Before serving: finish what the previous process left recorded but never queued.
 
     Nothing of this process is running yet, so every open record is taken,
@@ -66,7 +66,7 @@ def recover_on_start(services: Services, queue: ConsumableQueue) -> recovery.Rec
     if release is not None:  # the embedded layer: no request of this file is running now
         release()
     recoverer = job_recovery(services)
-    queued = recoverer.queued_jobs(recovery.job_messages(queue.live_bodies()))
+    queued = recoverer.queued_jobs(crash_recovery.job_messages(queue.live_bodies()))
     return recoverer.recover(recorded_before=now_micros() + 1, queued=queued)
 
 

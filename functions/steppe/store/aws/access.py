@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from botocore.exceptions import ClientError
 
 from steppe.errors import Conflict
-from steppe.store.aws import keys
+from steppe.store.aws import table_keys as keys
 from steppe.store.aws.table import Item, Table, get_s, n, s, strings
 from steppe.store.port.access import AccessStore, Partner, legacy_partner_id
 

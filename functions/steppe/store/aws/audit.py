@@ -24,7 +24,7 @@ from functools import partial
 from typing import Any
 
 from steppe.stix.timestamps import now_micros
-from steppe.store.aws import keys
+from steppe.store.aws import table_keys as keys
 from steppe.store.aws.table import Item, Table, get_n, get_s, n, s
 from steppe.store.port.audit import AuditRecord, AuditStore
 

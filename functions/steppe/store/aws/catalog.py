@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from steppe.errors import Conflict, NotFound
-from steppe.store.aws import keys
+from steppe.store.aws import table_keys as keys
 from steppe.store.aws.table import Item, Table, boolean, get_n, get_s, n, s, strings
 from steppe.store.port.catalog import ApiRoot, CatalogStore, Collection
 

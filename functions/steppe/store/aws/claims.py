@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from botocore.exceptions import ClientError
 
-from steppe.store.aws import keys
+from steppe.store.aws import table_keys as keys
 from steppe.store.aws.table import Table, get_s, is_condition_failure, s
 from steppe.store.port.claims import IdentityClaims
 

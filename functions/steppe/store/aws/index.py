@@ -61,7 +61,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from steppe.store.aws import keys as layout
+from steppe.store.aws import table_keys as layout
 from steppe.store.aws.table import (
     Item,
     Key,

@@ -64,7 +64,7 @@ from botocore.exceptions import ClientError
 
 from steppe.errors import SteppeError
 from steppe.stix.timestamps import now_micros
-from steppe.store.aws import keys
+from steppe.store.aws import table_keys as keys
 from steppe.store.aws.table import Item, Key, Table, b, get_n, get_s, is_condition_failure, n, s
 
 LEASE_SECONDS = 60.0

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from steppe.stix.validity import is_active
-from steppe.store.aws import keys
+from steppe.store.aws import table_keys as keys
 from steppe.store.aws.lease import MAX_JOURNAL_BYTES, Leases, Ops, encode_journal
 from steppe.store.aws.table import Item, Table, b, boolean, get_n, n, s
 from steppe.store.port.objects import (

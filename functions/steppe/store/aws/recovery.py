@@ -1,4 +1,4 @@
-"""RecoveryStore on DynamoDB: open work and idempotency keys (see steppe.jobs.recovery).
+"""RecoveryStore on DynamoDB: open work and idempotency keys (see steppe.jobs.crash_recovery).
 
 Open work is one item per record in the fixed partition UNDISPATCHED, written
 in the same transaction as the record and deleted once its jobs are queued:

@@ -12,7 +12,7 @@ import secrets
 
 from botocore.exceptions import ClientError
 
-from steppe.store.aws import keys
+from steppe.store.aws import table_keys as keys
 from steppe.store.aws.table import Table, b, is_condition_failure, s
 from steppe.store.port.server_secrets import SecretStore
 

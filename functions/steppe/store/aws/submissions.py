@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from steppe.errors import Conflict, NotFound
 from steppe.stix.timestamps import now_micros
-from steppe.store.aws import keys
+from steppe.store.aws import table_keys as keys
 from steppe.store.aws.recovery import open_work_put
 from steppe.store.aws.table import Item, Table, b, get_s, n, s
 from steppe.store.port.access import legacy_partner_id

@@ -1,7 +1,7 @@
 """The observable index: where each value occurs in stored STIX, and the wider groups it is in.
 
 A value key is a canonical "<STIX type>:<value>" string built by
-steppe.observables.keys (e.g. "ipv4-addr:198.51.100.7",
+steppe.observables.correlation_keys (e.g. "ipv4-addr:198.51.100.7",
 "ipv4-addr:198.51.100.0/24", "domain-name:example.org",
 "file:SHA-256:<hex>", "autonomous-system:64496"); stores treat keys as
 opaque strings. Every lookup below costs the same whatever the size of the

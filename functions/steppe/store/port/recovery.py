@@ -29,7 +29,7 @@ class SubmissionKey:
 
 
 class RecoveryStore(ABC):
-    """What steppe.jobs.recovery needs to finish what a crash left half done."""
+    """What steppe.jobs.crash_recovery needs to finish what a crash left half done."""
 
     @abstractmethod
     def take_undispatched(

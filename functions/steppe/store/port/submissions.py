@@ -80,7 +80,7 @@ class SubmissionMeta(Mapping[str, object]):
     producer: SubmissionProducer | None = None
     report: Mapping[str, object] | None = None  # the report, as observables.model.report_to_dict
     now: int | None = None  # µs: the processing time every chunk uses (reprocessing keeps it)
-    run: str | None = None  # this processing run's id (steppe.jobs.recovery)
+    run: str | None = None  # this processing run's id (steppe.jobs.crash_recovery)
     chunk_keys: tuple[str, ...] | None = None  # the chunk blobs; () when processed inline
     revoked: Revocation | None = None
     extra: Mapping[str, object] = field(default_factory=dict, repr=False)

@@ -1,4 +1,4 @@
-"""RecoveryStore on the embedded file: open work and idempotency keys (see steppe.jobs.recovery)."""
+"""RecoveryStore on the embedded file: open work and idempotency keys (see jobs.crash_recovery)."""
 
 from __future__ import annotations
 

@@ -31,12 +31,14 @@ from functools import partial
 
 import orjson
 
+from steppe.access.bootstrap import default_collection
 from steppe.access.caller import Caller
+from steppe.access.collections import resolve_collection
 from steppe.access.ownership import may_see_submission, visible_submission
 from steppe.conversion.converter import DERIVED_IDS_SECRET, ConversionContext, Converter, Producer
 from steppe.errors import Conflict, Forbidden, InvalidInput, NotFound, UnsupportedMediaType
 from steppe.ingest.progress import SubmissionProgress, submission_progress
-from steppe.jobs import recovery
+from steppe.jobs import crash_recovery
 from steppe.jobs.runner import JobRunner, OpenBatch, PartDone, PartJob, part_count
 from steppe.jobs.tasks import PROCESS_CHUNK, correlate_message
 from steppe.lifecycle import publishing
@@ -107,7 +109,7 @@ class IngestService:
         self,
         *,
         submissions: SubmissionStore,
-        keys: recovery.KeyBindings,
+        keys: crash_recovery.KeyBindings,
         catalog: CatalogStore,
         objects: ObjectStore,
         claims: IdentityClaims,
@@ -171,20 +173,17 @@ class IngestService:
     def resolve_collection(self, requested: str | None, caller: Caller) -> Collection:
         root = self.api_root
         if requested:
-            collection = self.catalog.get_collection(requested)
-            if collection is None or collection.api_root != root:
-                collection = self.catalog.find_collection_by_title(root, requested)
-            if collection is None:
-                raise InvalidInput(
-                    f"there is no collection with the id or title '{requested}'",
-                    where="collection",
-                )
+            try:
+                collection = resolve_collection(self.catalog, root, requested, where="collection")
+            except NotFound as missing:  # a reference inside the submitted report
+                raise InvalidInput(missing.message, where="collection") from None
         else:
-            collection = next((c for c in self.catalog.list_collections(root) if c.default), None)
-            if collection is None:
+            found = default_collection(self.catalog, root)
+            if found is None:
                 raise NotFound(
                     "this server has no default collection; name one", where="collection"
                 )
+            collection = found
         if not caller.may_write(collection.id):
             raise Forbidden(
                 f"'{caller.partner}' may not write to the collection '{collection.title}'",
@@ -208,7 +207,9 @@ class IngestService:
         collection = self.resolve_collection(request.report.collection, caller)
         submission_id = submission_id or str(uuid.uuid4())
         if idempotency is not None:
-            submission_id, found = recovery.bind_submission(self.keys, *idempotency, submission_id)
+            submission_id, found = crash_recovery.bind_submission(
+                self.keys, *idempotency, submission_id
+            )
             if found is not None:  # a retry of a request whose answer was lost
                 return Accepted(submission_id, self._pending(found))
         raw_key = f"submissions/{submission_id}/raw"
@@ -273,7 +274,7 @@ class IngestService:
             # Reprocessing keeps the first processing time, so unchanged input yields
             # identical objects (nothing to write) and changed ones newer versions.
             now=meta.now or now_micros(),
-            run=recovery.new_run(),
+            run=crash_recovery.new_run(),
             chunk_keys=()
             if inline
             else tuple(chunk_key(submission_id, n) for n in range(1, chunks + 1)),
@@ -315,7 +316,7 @@ class IngestService:
         """Store one chunk and record its result; its correlation is the follow-up."""
         submission = self._submission(submission_id)
         meta = submission.meta
-        started, rerun = recovery.chunk_started(self.blobs, submission_id, meta.run, chunk)
+        started, rerun = crash_recovery.chunk_started(self.blobs, submission_id, meta.run, chunk)
         if observables is None:
             data = self.blobs.get(meta.chunk_keys[chunk - 1])  # type: ignore[index]
             if data is None:
@@ -369,11 +370,11 @@ class IngestService:
             chunk=chunk, counts=dict(counts), objects=tuple(zip(ids, outcomes, strict=True))
         )
         if rerun:  # an earlier attempt may have stored these objects and died before recording
-            result = recovery.settle_rerun(
+            result = crash_recovery.settle_rerun(
                 self.submissions, self.objects, submission, result, started
             )
         self.submissions.record_chunk(submission_id, result)
-        recovery.chunk_recorded(self.blobs, submission_id, meta.run, chunk)
+        crash_recovery.chunk_recorded(self.blobs, submission_id, meta.run, chunk)
         if not self.correlate:
             return PartDone(result)
         return PartDone(
