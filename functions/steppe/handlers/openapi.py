@@ -1,7 +1,7 @@
 """The OpenAPI document of the analyst API, served at /api/v1/openapi.json.
 
 Powertools generates the paths from the routes; the submission body is read
-raw (JSON or CSV, validated by steppe.observables.model with errors that name the
+raw (JSON or CSV, validated by steppe.observables.report_json and report_csv, whose errors name the
 field or row), so its schema is added here, from observables/observation.schema.json.
 """
 

@@ -23,7 +23,7 @@ from steppe.conversion.object_ids import object_id
 from steppe.lifecycle.revocation import successor_id
 from steppe.observables.correlation_keys import observable_keys, pattern_keys
 from steppe.observables.model import Observable
-from steppe.store.port import FalsePositive, ObservableIndex
+from steppe.store.port import FalsePositive, FalsePositiveStore
 
 # find_false_positives is asked about at most this many keys at a time.
 FALSE_POSITIVE_BATCH = 900
@@ -36,7 +36,7 @@ Lookup = Callable[[Sequence[str]], Mapping[str, tuple[dict[str, Any], bytes]]]
 
 
 def false_positives_among(
-    index: ObservableIndex, observables: Iterable[Observable]
+    index: FalsePositiveStore, observables: Iterable[Observable]
 ) -> dict[str, FalsePositive]:
     """The false-positive entries for any of the observables' values (usually none)."""
     keys = list(dict.fromkeys(key for obs in observables for key in observable_keys(obs)))

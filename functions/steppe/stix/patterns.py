@@ -4,7 +4,7 @@ Each function returns one observation expression in square brackets:
 `[ipv4-addr:value = '198.51.100.7']`, `[ipv4-addr:value ISSUBSET '198.51.100.0/24']`
 for a CIDR block, `[file:hashes.'SHA-256' = '...' OR file:hashes.MD5 = '...']`
 for a file known by several hashes. Values must already be valid and
-normalised (steppe.observables.model does that); these functions only quote them.
+normalised (steppe.observables.normalize does that); these functions only quote them.
 """
 
 from __future__ import annotations
