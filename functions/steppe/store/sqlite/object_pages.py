@@ -85,12 +85,15 @@ def _row_filters(query: ObjectQuery, where: list[str], params: list[object]) -> 
         params.append(query.active_at)
 
 
-def page_sql(cid: int, query: ObjectQuery, bodies: bool = False) -> tuple[str, list[object]]:
+def page_sql(
+    cid: int, query: ObjectQuery, bodies: bool = False, *, sizes_only: bool = False
+) -> tuple[str, list[object]]:
     """The SELECT of the page's rows (up to limit + 1, in date_added order) and its parameters.
 
     Its columns are date_added, id, type, version, spec_version, tlp and, when
     the query wants bodies, size (the body's length: SQLite reads a BLOB's
     length without reading the BLOB), then body itself if `bodies`.
+    sizes_only: date_added and size alone (what a joined page chooses its rows by).
 
     ids: the id index; only those ids' versions are read, then sorted.
     up to MAX_TYPE_WALKS types: one (cid, type) index walk per type, each in
@@ -100,6 +103,8 @@ def page_sql(cid: int, query: ObjectQuery, bodies: bool = False) -> tuple[str, l
     columns = _COLUMNS
     if query.with_body:
         columns += ", length(body) AS size, body" if bodies else ", length(body) AS size"
+    if sizes_only:
+        columns = "date_added, length(body) AS size"
     fetch = query.limit + 1  # one more than the page, to know whether more remain
     where = ["cid = ?"]
     params: list[object] = [cid]
@@ -273,7 +278,9 @@ def joined_statement(cid: int, query: ObjectQuery) -> tuple[str, dict[str, objec
     fetched: how many rows matched (up to limit + 1); added: a JSON array of
     the chosen rows' date_added, in the order their bodies were joined.
     """
-    page, params = page_sql(cid, query)
+    # The materialized page is sorted twice (the running total, the chosen rows):
+    # carrying only the two columns they use keeps it small.
+    page, params = page_sql(cid, query, sizes_only=True)
     named = {f"p{index}": value for index, value in enumerate(params)}
     page = _to_named(page, len(params))
     sql = _JOINED.format(page=page, newest=_NEWEST.replace("?", ":cid"))
