@@ -1,0 +1,1 @@
+"""What a feed serves, written in the formats defenders' tools read: pure renderers, no I/O."""
