@@ -33,6 +33,7 @@ class FeedEntry:
     campaign_id: str | None = None
     source: str | None = None  # who reported it (the producer's name)
     kind: str | None = None  # the attack kind (ddos, phishing, ...), a stix_templates file
+    tlp: str | None = None  # the indicator's TLP level name (steppe.stix.tlp: clear ... red)
 
 
 @dataclass(frozen=True, slots=True)
