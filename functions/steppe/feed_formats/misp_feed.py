@@ -268,7 +268,9 @@ def _metadata(event: MispEvent, feed: FeedInfo, org_name: str) -> dict[str, Any]
 
 
 def _json(document: Any) -> bytes:
-    return json.dumps(document, sort_keys=True, ensure_ascii=False, indent=1).encode("utf-8")
+    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8"
+    )
 
 
 def render_event(event: MispEvent, feed: FeedInfo, org_name: str = "steppe") -> bytes:
