@@ -98,6 +98,10 @@ def add_feed(
     collections are ids that exist (the administration service resolves what
     an administrator typed); the rest is checked by admin_models first.
     """
+    if format_name not in FORMATS:
+        raise InvalidInput(
+            f"format must be one of {', '.join(FORMATS)}, not '{format_name}'", where="format"
+        )
     chosen = FORMATS[format_name] if types is None else tuple(types)
     problem = types_problem(format_name, chosen)
     if problem is not None:
