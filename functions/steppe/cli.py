@@ -5,6 +5,7 @@
     steppe reprocess ID               run an archived submission again
     steppe partner add|list|show|rotate|revoke|set|delete
     steppe collection add|set|list
+    steppe feed add|list|show|rotate|remove   feeds for firewalls, sensors and MISP
     steppe audit                      the TAXII requests partners made
     steppe revoke indicator|submission ID --reason TEXT
     steppe false-positive add VALUE --reason TEXT | list | remove VALUE
@@ -244,6 +245,62 @@ def cmd_partner(args: argparse.Namespace) -> int:
     elif args.action == "delete":
         deleted = admin.delete_partner(args.name)
         print(f"deleted {deleted.name} ({deleted.id}) and its keys")
+    return 0
+
+
+def _feed_line(feed: Any) -> str:
+    from steppe.access.feed_definitions import FEED_TYPES
+    from steppe.stix import tlp
+
+    return (
+        f"{feed.name}  id={feed.id}  format={feed.format}  "
+        f"tlp={tlp.BY_RANK[feed.tlp_clearance].name}  "
+        f"collections={','.join(sorted(feed.collections)) or '-'}  "
+        f"types={','.join(t for t in FEED_TYPES if t in feed.types)}  "
+        f"min-score={feed.min_score}  max-entries={feed.max_entries}"
+    )
+
+
+def _types(text: str | None) -> list[str] | None:
+    """--types url,domain-name as a list (blanks between commas ignored)."""
+    if text is None:
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    from steppe.access.admin_models import FeedCreate, parse
+
+    admin = _administration()
+    base = (getattr(args, "url", None) or os.environ.get("STEPPE_URL") or DEFAULT_URL).rstrip("/")
+    if args.action == "add":
+        spec = parse(
+            FeedCreate,
+            _given(
+                name=args.name,
+                format=args.format,
+                collections=args.collection,
+                tlp=args.tlp,
+                types=_types(args.types),
+                min_score=args.min_score,
+                max_entries=args.max_entries,
+            ),
+        )
+        issued = admin.add_feed(spec)
+        print(_feed_line(issued.feed))
+        print(f"url (shown once; the token in it is the feed's secret): {issued.url(base)}")
+    elif args.action == "list":
+        for feed in admin.list_feeds():
+            print(_feed_line(feed))
+    elif args.action == "show":
+        print(_feed_line(admin.feed(args.name)))
+    elif args.action == "rotate":
+        issued = admin.rotate_feed(args.name)
+        url = issued.url(base)
+        print(f"new url for {args.name} (shown once; the old one no longer works): {url}")
+    elif args.action == "remove":
+        removed = admin.remove_feed(args.name)
+        print(f"removed feed {removed.name} ({removed.id})")
     return 0
 
 
@@ -502,6 +559,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     collection_actions.add_parser("list")
     collection.set_defaults(func=cmd_collection)
+
+    feed = commands.add_parser(
+        "feed", help="manage feeds (lists for firewalls, files for sensors, MISP feeds)"
+    )
+    feed_actions = feed.add_subparsers(dest="action", required=True)
+    url_help = (
+        f"the server's public URL, for the feed's URL (env STEPPE_URL, default {DEFAULT_URL})"
+    )
+    feed_add = feed_actions.add_parser("add", help="create a feed and print its URL once")
+    feed_add.add_argument("name")
+    feed_add.add_argument(
+        "--format",
+        required=True,
+        help="text, csv, stix, suricata-iprep, suricata-dataset, zeek or misp",
+    )
+    feed_add.add_argument(
+        "--collection",
+        action="append",
+        metavar="COLLECTION",
+        help="a collection (id or title) to serve from; repeat for more (default: the default)",
+    )
+    feed_add.add_argument("--tlp", help="the highest TLP served (default green)")
+    feed_add.add_argument(
+        "--types",
+        metavar="T,...",
+        help="ipv4-addr, ipv6-addr, domain-name, url, file, email-addr "
+        "(default: all the format carries)",
+    )
+    feed_add.add_argument("--min-score", type=int, help="0-100 (default 0)")
+    feed_add.add_argument("--max-entries", type=int, help="1-1,000,000 (default 100,000)")
+    feed_add.add_argument("--url", help=url_help)
+    feed_actions.add_parser("list")
+    feed_actions.add_parser("show").add_argument("name")
+    feed_rotate = feed_actions.add_parser("rotate", help="a new token; the old URL stops working")
+    feed_rotate.add_argument("name")
+    feed_rotate.add_argument("--url", help=url_help)
+    feed_actions.add_parser("remove").add_argument("name")
+    feed.set_defaults(func=cmd_feed)
 
     audit = commands.add_parser("audit", help="the TAXII requests partners made, newest first")
     audit.add_argument("--since", help="a timestamp, e.g. 2026-11-25T00:00:00Z")

@@ -194,6 +194,7 @@ def administration_service(services: Services) -> Administration:
         access=services.store,
         catalog=services.store,
         audit_trail=services.store,
+        feeds=services.store,
         org_name=settings.org_name,
         api_root=settings.api_root,
     )

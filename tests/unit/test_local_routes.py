@@ -76,6 +76,11 @@ def test_the_real_template_parses_into_the_deployed_routes():
         ("POST", "/api/v1/admin/collections"),
         ("PATCH", "/api/v1/admin/collections/{collection_id}"),
         ("GET", "/api/v1/admin/audit"),
+        ("GET", "/api/v1/admin/feeds"),
+        ("POST", "/api/v1/admin/feeds"),
+        ("GET", "/api/v1/admin/feeds/{name}"),
+        ("DELETE", "/api/v1/admin/feeds/{name}"),
+        ("POST", "/api/v1/admin/feeds/{name}/rotate"),
     ]
     collection = "/taxii2/{api_root}/collections/{collection_id}"
     taxii_routes = [

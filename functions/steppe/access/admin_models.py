@@ -21,9 +21,19 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
+    field_validator,
 )
 
 from steppe.access.caller import ROLES
+from steppe.access.feed_definitions import (
+    DEFAULT_MAX_ENTRIES,
+    DEFAULT_TLP,
+    FEED_TYPES,
+    FORMATS,
+    MAX_ENTRIES,
+    types_problem,
+)
 from steppe.access.partners import MAX_NAME, NAME_PATTERN, name_problem
 from steppe.errors import InvalidInput
 from steppe.stix import tlp
@@ -41,6 +51,10 @@ MAX_LEGACY_NAME = 100
 TlpName = Literal["clear", "green", "amber", "amber+strict", "red"]
 RoleName = Literal["admin", "analyst", "partner"]
 assert set(RoleName.__args__) == set(ROLES)  # type: ignore[attr-defined]
+FormatName = Literal["text", "csv", "stix", "suricata-iprep", "suricata-dataset", "zeek", "misp"]
+assert FormatName.__args__ == tuple(FORMATS)  # type: ignore[attr-defined]
+FeedType = Literal["ipv4-addr", "ipv6-addr", "domain-name", "url", "file", "email-addr"]
+assert FeedType.__args__ == FEED_TYPES  # type: ignore[attr-defined]
 
 
 def _tlp_name(value: object) -> object:
@@ -55,6 +69,13 @@ def _tlp_name(value: object) -> object:
 
 def _new_name(value: str) -> str:
     problem = name_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _new_feed_name(value: str) -> str:
+    problem = name_problem(value, "feed")
     if problem is not None:
         raise ValueError(problem)
     return value
@@ -78,6 +99,15 @@ PartnerName = Annotated[
         json_schema_extra={"pattern": NAME_PATTERN, "minLength": 1, "maxLength": MAX_NAME},
     ),
     AfterValidator(_new_name),
+]
+FeedName = Annotated[
+    str,
+    Field(
+        description="letters, digits and '.', '-', '_', '@', starting with a letter or digit; "
+        "not a reserved word such as None or null",
+        json_schema_extra={"pattern": NAME_PATTERN, "minLength": 1, "maxLength": MAX_NAME},
+    ),
+    AfterValidator(_new_feed_name),
 ]
 CollectionRef = Annotated[
     str, Field(min_length=1, max_length=MAX_TITLE, description="a collection id or title")
@@ -137,6 +167,41 @@ class CollectionUpdate(_Body):
     active_only: bool | None = None
 
 
+class FeedCreate(_Body):
+    """POST /api/v1/admin/feeds"""
+
+    name: FeedName
+    format: FormatName
+    collections: CollectionRefs = Field(
+        default_factory=list,
+        description="collections it serves from (ids or titles); default the default collection",
+    )
+    tlp: Tlp = Field(default=DEFAULT_TLP, description="the highest TLP it serves")
+    types: Annotated[list[FeedType], Field(min_length=1, max_length=len(FEED_TYPES))] | None = (
+        Field(default=None, description="observable types; default all the format carries")
+    )
+    min_score: Annotated[int, Field(ge=0, le=100)] = Field(
+        default=0, description="serve only indicators scoring at least this"
+    )
+    max_entries: Annotated[int, Field(ge=1, le=MAX_ENTRIES)] = Field(
+        default=DEFAULT_MAX_ENTRIES, description="at most this many entries, highest score first"
+    )
+
+    @field_validator("types")
+    @classmethod
+    def _format_carries(cls, types: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if types is None:
+            return None
+        if len(set(types)) != len(types):
+            raise ValueError("a type is listed twice")
+        format_name = info.data.get("format")
+        if format_name is not None:
+            problem = types_problem(format_name, types)
+            if problem is not None:
+                raise ValueError(problem)
+        return types
+
+
 def _timestamp(value: str | None) -> str | None:
     if value is not None:
         parse_micros(value)  # ValueError names what is wrong
@@ -176,6 +241,14 @@ class PartnerPath(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Annotated[str, Field(min_length=1, max_length=MAX_LEGACY_NAME)]
+
+
+class FeedPath(BaseModel):
+    """The {name} of /api/v1/admin/feeds/{name}."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
 
 
 class CollectionPath(BaseModel):

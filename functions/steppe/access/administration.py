@@ -1,4 +1,4 @@
-"""Administration: partners, their keys, collections and the audit trail.
+"""Administration: partners, their keys, collections, feeds and the audit trail.
 
 The one service behind the admin API (handlers/admin.py) and the `steppe`
 command: both parse their input into the models of access/admin_models.py
@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from steppe.access import collections, partners
+from steppe.access import collections, feed_definitions, partners
 from steppe.access.admin_models import (
     AuditQuery,
     CollectionCreate,
     CollectionPath,
     CollectionUpdate,
+    FeedCreate,
+    FeedPath,
     PartnerCreate,
     PartnerPath,
     PartnerUpdate,
@@ -25,6 +27,7 @@ from steppe.access.admin_models import (
 from steppe.access.bootstrap import default_collection
 from steppe.access.caller import Caller
 from steppe.access.collections import resolve_collection
+from steppe.access.feed_definitions import IssuedFeed
 from steppe.access.partners import IssuedKey
 from steppe.errors import InvalidInput, NotFound
 from steppe.store.port import (
@@ -33,6 +36,8 @@ from steppe.store.port import (
     AuditStore,
     CatalogStore,
     Collection,
+    Feed,
+    FeedStore,
     Partner,
 )
 
@@ -42,6 +47,7 @@ class Administration:
     access: AccessStore
     catalog: CatalogStore
     audit_trail: AuditStore
+    feeds: FeedStore
     org_name: str
     api_root: str
 
@@ -150,6 +156,49 @@ class Administration:
             unmarked_tlp=changes.unmarked_tlp,
             active_only=changes.active_only,
         )
+
+    # -- feeds ---------------------------------------------------------------------------
+
+    def list_feeds(self) -> list[Feed]:
+        return self.feeds.list_feeds()
+
+    def feed(self, name: str) -> Feed:
+        """The feed a path or a command names; 404 when there is none."""
+        checked = parse(FeedPath, {"name": name}).name
+        return feed_definitions.get_feed(self.feeds, checked)
+
+    def add_feed(self, spec: FeedCreate) -> IssuedFeed:
+        """A new feed with its id and token (the token shown once).
+
+        Without collections it serves the default collection.
+        """
+        if spec.collections:
+            collection_ids = self.collection_ids(spec.collections, "collections")
+        else:
+            default = self.default_collection()
+            if default is None:
+                raise InvalidInput(
+                    "there is no default collection: name the feed's collections",
+                    where="collections",
+                )
+            collection_ids = [default.id]
+        return feed_definitions.add_feed(
+            self.feeds,
+            spec.name,
+            spec.format,
+            collections=collection_ids,
+            clearance=spec.tlp,
+            types=spec.types,
+            min_score=spec.min_score,
+            max_entries=spec.max_entries,
+        )
+
+    def rotate_feed(self, name: str) -> IssuedFeed:
+        """A new token for the feed; its old URL stops working."""
+        return feed_definitions.rotate_token(self.feeds, self.feed(name).name)
+
+    def remove_feed(self, name: str) -> Feed:
+        return feed_definitions.remove_feed(self.feeds, self.feed(name).name)
 
     # -- the audit trail -----------------------------------------------------------------
 

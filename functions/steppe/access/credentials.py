@@ -11,10 +11,12 @@ import hashlib
 import secrets
 
 KEY_PREFIX = "stp_"
+# A feed's token travels in its URL; its own prefix tells a leaked one apart from an API key.
+FEED_TOKEN_PREFIX = "stf_"
 
 
-def generate_key() -> str:
-    return KEY_PREFIX + secrets.token_urlsafe(32)
+def generate_key(prefix: str = KEY_PREFIX) -> str:
+    return prefix + secrets.token_urlsafe(32)
 
 
 def hash_key(key: str) -> str:

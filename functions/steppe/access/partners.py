@@ -35,15 +35,15 @@ class IssuedKey:
     key: str  # shown once, never stored
 
 
-def name_problem(name: object) -> str | None:
-    """Why `name` cannot name a new partner, or None when it can."""
+def name_problem(name: object, noun: str = "partner") -> str | None:
+    """Why `name` cannot name a new partner (or feed: `noun`), or None when it can."""
     if not isinstance(name, str) or not _NAME.match(name):
         return (
-            f"a partner name is 1 to {MAX_NAME} letters, digits and '.', '-', '_', '@', "
+            f"a {noun} name is 1 to {MAX_NAME} letters, digits and '.', '-', '_', '@', "
             "starting with a letter or digit"
         )
     if name.lower() in RESERVED_NAMES:
-        return f"'{name}' is a reserved word and cannot name a partner"
+        return f"'{name}' is a reserved word and cannot name a {noun}"
     return None
 
 

@@ -1,10 +1,11 @@
-"""The admin part of the analyst API: partners, their keys, collections, the audit trail.
+"""The admin part of the analyst API: partners, their keys, collections, feeds, the audit trail.
 
 A thin shell over steppe.access.administration (which the CLI calls too):
 check the admin role, parse the body, path and query into the models of
 steppe.access.admin_models (400 naming the field), call, shape the answer.
-Every route needs the admin role, checked before anything is parsed. Keys are
-returned once, when issued. The models are stated in the OpenAPI document.
+Every route needs the admin role, checked before anything is parsed. Keys and
+feed tokens (in the feed's URL) are returned once, when issued. The models are
+stated in the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from steppe.access.admin_models import (
     AuditQuery,
     CollectionCreate,
     CollectionUpdate,
+    FeedCreate,
     PartnerCreate,
     PartnerUpdate,
     parse,
 )
 from steppe.access.administration import Administration
 from steppe.access.caller import Caller
+from steppe.access.feed_definitions import FEED_TYPES, FILES, IssuedFeed
 from steppe.handlers.common import (
     caller_of,
     json_object,
@@ -33,10 +36,11 @@ from steppe.handlers.common import (
     query_params,
 )
 from steppe.handlers.http import bounded_body
+from steppe.handlers.taxii_events import base_url
 from steppe.runtime import administration_service
 from steppe.stix import tlp
 from steppe.stix.timestamps import format_taxii
-from steppe.store.port import AuditRecord, Collection, Partner
+from steppe.store.port import AuditRecord, Collection, Feed, Partner
 
 router = APIGatewayRouter()
 administration = per_services(administration_service)
@@ -65,7 +69,7 @@ def _docs(
     if status != 200:
         responses[status] = responses.pop(200)
     if missing:
-        responses[404] = {"description": "no such partner or collection"}
+        responses[404] = {"description": "no such partner, collection or feed"}
     if conflict:
         responses[409] = {"description": "the name or title is taken"}
     if body is not None:
@@ -144,6 +148,29 @@ def describe_collection(collection: Collection) -> dict[str, object]:
         "active_only": collection.active_only,
         "media_types": list(collection.media_types),
     }
+
+
+def describe_feed(feed: Feed) -> dict[str, object]:
+    """A feed as listed and shown: never its token, nor the token's hash."""
+    return {
+        "name": feed.name,
+        "id": feed.id,
+        "format": feed.format,
+        "collections": sorted(feed.collections),
+        "tlp": tlp.BY_RANK[feed.tlp_clearance].name,
+        "types": [t for t in FEED_TYPES if t in feed.types],
+        "min_score": feed.min_score,
+        "max_entries": feed.max_entries,
+        "file": FILES[feed.format],
+        "created": format_taxii(feed.created),
+    }
+
+
+def _issued_feed(issued: IssuedFeed) -> dict[str, object]:
+    event = router.current_event.raw_event
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    base = base_url(headers, event.get("requestContext") or {}, str(event.get("path") or ""))
+    return {**describe_feed(issued.feed), "token": issued.token, "url": issued.url(base)}
 
 
 def describe_audit(record: AuditRecord) -> dict[str, object]:
@@ -272,6 +299,58 @@ def update_collection(collection_id: str) -> Response[dict]:
     service.collection(collection_id)
     updated = service.update_collection(collection_id, _body(CollectionUpdate))
     return json_response(200, describe_collection(updated))
+
+
+@router.get("/api/v1/admin/feeds", **_docs("List feeds"))
+def list_feeds() -> Response[dict]:
+    _admin()
+    _no_query()
+    return json_response(200, {"feeds": [describe_feed(f) for f in _service().list_feeds()]})
+
+
+@router.post(
+    "/api/v1/admin/feeds",
+    **_docs(
+        "Add a feed; its URL, with its secret token, is returned once",
+        body=FeedCreate,
+        status=201,
+        conflict=True,
+    ),
+)
+def add_feed() -> Response[dict]:
+    _admin()
+    _no_query()
+    issued = _service().add_feed(_body(FeedCreate))
+    return json_response(
+        201, _issued_feed(issued), {"Location": f"/api/v1/admin/feeds/{issued.feed.name}"}
+    )
+
+
+@router.get("/api/v1/admin/feeds/<name>", **_docs("Show a feed", missing=True))
+def get_feed(name: str) -> Response[dict]:
+    _admin()
+    _no_query()
+    return json_response(200, describe_feed(_service().feed(_path("name", name))))
+
+
+@router.delete("/api/v1/admin/feeds/<name>", **_docs("Remove a feed", missing=True))
+def remove_feed(name: str) -> Response[dict]:
+    _admin()
+    _no_query()
+    removed = _service().remove_feed(_path("name", name))
+    return json_response(200, {"deleted": removed.name, "id": removed.id})
+
+
+@router.post(
+    "/api/v1/admin/feeds/<name>/rotate",
+    **_docs(
+        "Issue a new token (returned once, in the URL); the old URL stops working", missing=True
+    ),
+)
+def rotate_feed(name: str) -> Response[dict]:
+    _admin()
+    _no_query()
+    return json_response(200, _issued_feed(_service().rotate_feed(_path("name", name))))
 
 
 @router.get("/api/v1/admin/audit", **_docs("The TAXII requests partners made", query=AuditQuery))

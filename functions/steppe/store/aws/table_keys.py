@@ -26,6 +26,8 @@ One place names them all, so the layout can be read (and changed) at once:
     AUDIT#<UTC day YYYY-MM-DD>           <time>#<request id>     audit record (TTL: a year)
     SECRETS                              <name>                  server secret (32 bytes)
     CLAIM#<identity id>                  CLAIM                   identity claim -> owner id
+    FEED#<feed id>                       FEED                    feed definition
+    FEEDS                                <name>                  name claim -> feed id (listing)
 
 The observable index (VAL#, CVAL#, CIDR, GRP#, GRPK#, LEV#, LNK#, CAMPAIGNS,
 FALSEPOS) builds its keys in store/aws/index.py, whose docstring lays them out.
@@ -60,6 +62,8 @@ STATUS_SK = "STATUS"
 STATUS_PART_PREFIX = "PART#"
 AUDIT_PREFIX = "AUDIT#"
 CLAIM_SK = "CLAIM"
+FEEDS = "FEEDS"
+FEED_SK = "FEED"
 
 DAY_MICROS = 86_400_000_000
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -76,6 +80,10 @@ def unpad(text: str) -> int:
 
 def collection(collection_id: str) -> str:
     return f"C#{collection_id}"
+
+
+def feed(feed_id: str) -> str:
+    return f"FEED#{feed_id}"
 
 
 def claim(identity_id: str) -> str:

@@ -2,7 +2,7 @@
 
 One module per port, mirroring the adapters' modules (store/sqlite/*,
 store/aws/*): objects, catalog, access (partners and credentials),
-submissions, statuses, recovery, audit, server_secrets, the observable index
+submissions, statuses, recovery, audit, server_secrets, feeds, the observable index
 (index, campaigns, false_positives), claims (identity claims), blobs and the
 job queue (queue). Each holds its records next to the abstract class that
 uses them. `store.Store` is every port but blobs and the queue in one class,
@@ -62,6 +62,10 @@ from steppe.store.port.claims import (
 from steppe.store.port.false_positives import (
     FalsePositive,
     FalsePositiveStore,
+)
+from steppe.store.port.feeds import (
+    Feed,
+    FeedStore,
 )
 from steppe.store.port.index import (
     GroupHit,
@@ -135,6 +139,8 @@ __all__ = [
     "EvidenceScope",
     "FalsePositive",
     "FalsePositiveStore",
+    "Feed",
+    "FeedStore",
     "GroupHit",
     "GroupIndex",
     "GroupMember",

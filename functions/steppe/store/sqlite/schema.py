@@ -430,7 +430,33 @@ _V8 = (
     ) WITHOUT ROWID""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+# Issue 10 (feeds): feed definitions; the token is kept only as its hash.
+_V9 = (
+    """CREATE TABLE feeds (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        format TEXT NOT NULL,
+        collections TEXT NOT NULL,
+        tlp_clearance INTEGER NOT NULL,
+        types TEXT NOT NULL,
+        min_score INTEGER NOT NULL,
+        max_entries INTEGER NOT NULL,
+        token_hash TEXT NOT NULL,
+        created INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _V1,
+    _V2,
+    _V3,
+    _V4,
+    _V5,
+    _V6,
+    _V7,
+    _V8,
+    _V9,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
