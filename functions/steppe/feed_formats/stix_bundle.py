@@ -44,8 +44,9 @@ def _checked(objects: Sequence[Mapping[str, object]]) -> None:
 def render_bundle(objects: Sequence[Mapping[str, object]]) -> bytes:
     """`{"type": "bundle", "id": ..., "objects": [...]}`; an empty feed is a bundle without objects.
 
-    STIX 2.1 makes `objects` optional, and stix2-validator and stix2 accept a
-    bundle without it; an empty list would be refused (it must hold one or more).
+    STIX 2.1 makes `objects` optional; a bundle without it passes
+    stix2-validator and `stix2.parse(..., version="2.1")`, whereas an empty
+    list makes stix2's version detection fail when no version is given.
     """
     _checked(objects)
     head = {"type": "bundle", "id": bundle_id(objects)}
