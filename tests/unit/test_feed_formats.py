@@ -314,11 +314,13 @@ def test_dataset_of_domains_is_base64_of_the_punycode_name() -> None:
 def test_dataset_rule_loads_the_file_with_the_right_type() -> None:
     rule = suricata_dataset.dataset_rule("edge feed", "domain")
     assert rule.startswith("alert dns $HOME_NET any -> any any (")
-    expected = "dns.query; dataset:isset,steppe-edge-feed,type string,load steppe-edge-feed.lst;"
+    expected = "dns.query; dataset:isset,steppe-edge-feed, type string, load steppe-edge-feed.lst;"
     assert expected in rule
     assert rule.endswith("rev:1;)")
     ip_rule = suricata_dataset.dataset_rule("edge", "ip", sid=42)
-    assert "ip.dst; dataset:isset,steppe-edge,type ip,load steppe-edge.lst; sid:42;" in ip_rule
+    assert "ip.dst; dataset:isset,steppe-edge, type ip, load steppe-edge.lst; sid:42;" in ip_rule
+    sized = suricata_dataset.dataset_rule("edge", "ip", entries=100_000)
+    assert "load steppe-edge.lst, hashsize 100000; sid:9000001; rev:1;)" in sized
     with pytest.raises(ValueError, match="no dataset rule for 'url'"):
         suricata_dataset.dataset_rule("edge", "url")
 

@@ -21,7 +21,7 @@ to the rule file as `steppe-<feed>.lst`, refreshed by a periodic fetch and a
 rule reload (`suricatasc -c reload-rules`; load-only sets are reloaded then):
 
     alert ip $HOME_NET any -> any any (msg:"steppe <feed>: listed address";
-      ip.dst; dataset:isset,steppe-<feed>,type ip,load steppe-<feed>.lst;
+      ip.dst; dataset:isset,steppe-<feed>, type ip, load steppe-<feed>.lst;
       sid:<sid>; rev:1;)
 """
 
@@ -58,9 +58,14 @@ def dataset_name(feed: str) -> str:
     return "steppe-" + (_NAME_UNSAFE.sub("-", feed).strip("-") or "feed")
 
 
-def dataset_rule(feed: str, kind: str, sid: int = 9_000_001) -> str:
-    """The rule that loads the feed's file (`kind`: "ip" or "domain")."""
+def dataset_rule(feed: str, kind: str, sid: int = 9_000_001, entries: int | None = None) -> str:
+    """The rule that loads the feed's file (`kind`: "ip" or "domain").
+
+    With `entries` (the feed's size), the set's hashsize is set to it: Suricata
+    advises a hashsize close to the number of entries (a small one slows start-up).
+    """
     name = dataset_name(feed)
+    sizing = f", hashsize {max(entries, 1)}" if entries is not None else ""
     if kind == "ip":
         head, buffer, dtype, what = "ip $HOME_NET any -> any any", "ip.dst", "ip", "address"
     elif kind == "domain":
@@ -69,7 +74,7 @@ def dataset_rule(feed: str, kind: str, sid: int = 9_000_001) -> str:
         raise ValueError(f"no dataset rule for {kind!r}: expected 'ip' or 'domain'")
     return (
         f'alert {head} (msg:"steppe {name.removeprefix("steppe-")}: listed {what}"; '
-        f"{buffer}; dataset:isset,{name},type {dtype},load {name}.lst; sid:{sid}; rev:1;)"
+        f"{buffer}; dataset:isset,{name}, type {dtype}, load {name}.lst{sizing}; sid:{sid}; rev:1;)"
     )
 
 
