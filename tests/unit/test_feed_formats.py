@@ -89,28 +89,41 @@ def text_lines(body: bytes) -> list[str]:
 # -- text (PAN-OS EDL, FortiGate threat feed) -------------------------------------------------
 
 
-def test_text_writes_each_value_as_the_firewalls_read_it() -> None:
-    lines = text_lines(edl_text.render(ENTRIES, INFO))
-    assert lines == [
+def of_types(*types: str) -> list[FeedEntry]:
+    return [e for e in ENTRIES if e.type in types]
+
+
+def test_text_writes_each_list_as_the_firewalls_read_it() -> None:
+    ip_list = text_lines(edl_text.render(of_types("ipv4-addr", "ipv6-addr"), INFO))
+    assert ip_list == [
         "198.51.100.7",
         "203.0.113.0/24",  # two adjacent /25 merged, the address inside absorbed
         "2001:db8::/48",
         "2001:db8:1::1",
-        PUNY,
-        f"{PUNY}/login?next=a,b&x='1'",  # no scheme, query kept
-        SHA256,
     ]
-    for line in lines:
+    for line in ip_list:
+        IPNetwork(line)  # every line an address or a block
+    assert text_lines(edl_text.render(of_types("domain-name"), INFO)) == [PUNY]
+    url_list = text_lines(edl_text.render(of_types("url"), INFO))
+    assert url_list == [f"{PUNY}/login?next=a,b&x='1'"]  # no scheme, query kept
+    assert text_lines(edl_text.render(of_types("file"), INFO)) == [SHA256]
+    for line in ip_list + url_list:
         assert line.isascii() and not line.startswith("#") and " " not in line
         assert not line.startswith(("http://", "https://"))
 
 
-def test_text_of_one_type_is_an_edl_of_that_type() -> None:
-    addresses = [e for e in ENTRIES if e.type in ("ipv4-addr", "ipv6-addr")]
-    for line in text_lines(edl_text.render(addresses, INFO)):
-        IPNetwork(line)  # every line an address or a block: an IP list
-    domains = [e for e in ENTRIES if e.type == "domain-name"]
-    assert text_lines(edl_text.render(domains, TRUNCATED)) == [PUNY]  # no comment line
+def test_text_is_one_list_even_when_given_several_kinds() -> None:
+    # the first entry's kind decides; a PAN-OS list must hold one type only
+    assert text_lines(edl_text.render(ENTRIES, INFO))[0] == "198.51.100.7"
+    assert all(
+        "/" not in line or IPNetwork(line) for line in text_lines(edl_text.render(ENTRIES, INFO))
+    )
+    assert text_lines(edl_text.render(of_types("url", "domain-name"), TRUNCATED)) == [PUNY]
+    with pytest.raises(ValueError, match="mixes them"):
+        check_feed_types("text", ["ipv4-addr", "domain-name"])
+    with pytest.raises(ValueError, match="needs --types of one list"):
+        check_feed_types("text", [])
+    check_feed_types("text", ["ipv4-addr", "ipv6-addr"])
 
 
 def test_text_of_nothing_is_an_empty_list() -> None:

@@ -39,7 +39,13 @@ class FeedFormat:
 
 
 FORMATS: dict[str, FeedFormat] = {
-    "text": FeedFormat("text", edl_text.MEDIA_TYPE, edl_text.FORMAT_TYPES, edl_text.render),
+    "text": FeedFormat(
+        "text",
+        edl_text.MEDIA_TYPE,
+        edl_text.FORMAT_TYPES,
+        edl_text.render,
+        check_types=edl_text.check_types,
+    ),
     "csv": FeedFormat("csv", csv_feed.MEDIA_TYPE, csv_feed.FORMAT_TYPES, csv_feed.render),
     "stix": FeedFormat(
         "stix",
@@ -84,7 +90,7 @@ def check_feed_types(name: str, types: Sequence[str]) -> None:
     """ValueError when a feed of format `name` is asked for types it cannot carry.
 
     For feed creation: an empty `types` means "every type" and is refused only
-    where the format needs one kind (suricata-dataset).
+    where the format needs one kind of value (text, suricata-dataset).
     """
     feed_format = format_named(name)
     unsupported = sorted(set(types) - feed_format.types)
