@@ -33,7 +33,13 @@ from steppe.feed_formats import (
     zeek_intel,
 )
 from steppe.feed_formats.entries import FeedEntry, FeedInfo
-from steppe.feed_formats.feed_values import ascii_domain, merged_networks, url_without_scheme
+from steppe.feed_formats.feed_values import (
+    ascii_domain,
+    merged_networks,
+    network_text,
+    span,
+    url_without_scheme,
+)
 from steppe.feed_formats.format_table import FORMATS, check_feed_types, format_named
 from steppe.observables.report_json import parse_json
 from steppe.stix.timestamps import parse_micros
@@ -141,16 +147,42 @@ def test_an_idn_domain_and_an_idn_url_host_are_written_in_punycode() -> None:
         url_without_scheme("example.org/path")
 
 
-@settings(max_examples=60)
-@given(st.lists(st.tuples(st.integers(0, 2**16 - 1), st.integers(20, 32)), max_size=30))
+V4_BLOCKS = st.builds(
+    lambda n, p: f"{IPAddress(n, 4)}/{p}", st.integers(0, 2**32 - 1), st.integers(0, 32)
+)
+# clustered, so that blocks overlap and touch often
+NEAR_V4 = st.builds(
+    lambda n, p: f"{IPAddress(0x0A000000 + (n << 8), 4)}/{p}",
+    st.integers(0, 2**16 - 1),
+    st.integers(20, 32),
+)
+NEAR_V6 = st.builds(
+    lambda n, p: f"{IPAddress((0x20010DB8 << 96) + (n << 60), 6)}/{p}",
+    st.integers(0, 255),
+    st.integers(56, 128),
+)
+
+
+@settings(max_examples=80)
+@given(st.lists(st.one_of(NEAR_V4, NEAR_V6, V4_BLOCKS), max_size=30))
 def test_merged_networks_are_the_fewest_blocks_covering_the_same_addresses(
-    blocks: list[tuple[int, int]],
+    values: list[str],
 ) -> None:
-    values = [str(IPNetwork(f"{IPAddress(0x0A000000 + (n << 8))}/{p}").cidr) for n, p in blocks]
     merged = merged_networks(values)
-    # IPSet is netaddr's independent account of the same addresses, as the fewest CIDR blocks
-    fewest = [str(n) for n in IPSet(values).iter_cidrs()]
-    assert [str(IPNetwork(v).cidr) for v in merged] == fewest
+    # netaddr's IPSet is the independent account: the same addresses as the fewest CIDR blocks
+    assert [IPNetwork(v) for v in merged] == list(IPSet(values).iter_cidrs())
+    assert all("/32" not in v and "/128" not in v for v in merged)  # a host is a plain address
+
+
+def test_addresses_are_read_strictly() -> None:
+    for bad in ("10.0.0.256", "10.0.0", "010.0.0.1/8", "2001:db8::/129", "10.0.0.0/-1", "host"):
+        with pytest.raises(ValueError, match=r"not an IP address or CIDR block|prefix length"):
+            span(bad)
+    assert (
+        network_text("203.0.113.77/24") == "203.0.113.0/24"
+    )  # host bits ignored, as netaddr .cidr
+    assert network_text("2001:DB8::1/128") == "2001:db8::1"
+    assert merged_networks(["0.0.0.0/1", "128.0.0.0/1", "::/0"]) == ["0.0.0.0/0", "::/0"]
 
 
 # -- csv ---------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ others are left out: the list stays valid for its type.
 
 What is written, and the facts it relies on:
 - addresses and CIDR blocks, IPv4 then IPv6, with overlapping and adjacent
-  blocks merged (netaddr.cidr_merge); a single host without /32. PAN-OS IP
+  blocks merged into the fewest CIDR blocks (what netaddr.cidr_merge gives);
+  a single host without /32. PAN-OS IP
   lists and FortiGate IP feeds take addresses, address/mask and ranges.
 - domains in ASCII: an internationalised name in punycode (xn--), the form
   DNS carries and both firewalls match.

@@ -31,8 +31,6 @@ import base64
 import re
 from collections.abc import Iterator, Sequence
 
-from netaddr import IPNetwork
-
 from .entries import FeedEntry, FeedInfo
 from .feed_values import IP_TYPES, ascii_domain, is_network, network_text
 
@@ -85,7 +83,7 @@ def lines(entries: Sequence[FeedEntry]) -> Iterator[str]:
             continue
         if kind == "ip":
             if not is_network(entry.value):
-                yield network_text(IPNetwork(entry.value))
+                yield network_text(entry.value)
         else:
             yield base64.b64encode(ascii_domain(entry.value).encode("ascii")).decode("ascii")
 

@@ -31,8 +31,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from netaddr import IPNetwork
-
 from .entries import FeedEntry, FeedInfo
 from .feed_values import IP_TYPES, network_text
 
@@ -73,7 +71,7 @@ def render_categories() -> bytes:
 def render(entries: Sequence[FeedEntry], info: FeedInfo) -> bytes:
     """The reputation file: one `ip,category,score` line per address or network."""
     return "".join(
-        f"{network_text(IPNetwork(entry.value))},{category_of(entry.kind)},{reputation(entry.score)}\n"
+        f"{network_text(entry.value)},{category_of(entry.kind)},{reputation(entry.score)}\n"
         for entry in entries
         if entry.type in IP_TYPES
     ).encode("utf-8")

@@ -34,10 +34,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from netaddr import IPNetwork
-
 from .entries import FeedEntry, FeedInfo
-from .feed_values import ascii_domain, is_network, network_text, url_without_scheme
+from .feed_values import ascii_domain, network_text, url_without_scheme
 
 MEDIA_TYPE = "text/tab-separated-values; charset=utf-8"
 FORMAT_TYPES = frozenset({"ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr", "file"})
@@ -58,10 +56,8 @@ def indicator(entry: FeedEntry) -> tuple[str, str] | None:
     """(indicator, Intel type), or None for a type Zeek has no indicator for."""
     kind = entry.type
     if kind in ("ipv4-addr", "ipv6-addr"):
-        network = IPNetwork(entry.value)
-        if is_network(entry.value):
-            return network_text(network), "Intel::SUBNET"
-        return network_text(network), "Intel::ADDR"
+        text = network_text(entry.value)
+        return text, "Intel::SUBNET" if "/" in text else "Intel::ADDR"
     if kind == "domain-name":
         return ascii_domain(entry.value), "Intel::DOMAIN"
     if kind == "url":
