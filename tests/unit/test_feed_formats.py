@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import pytest
 import stix2
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from netaddr import IPAddress, IPNetwork, IPSet
 from stix2validator import ValidationOptions, validate_instance
@@ -152,19 +152,36 @@ V4_BLOCKS = st.builds(
 )
 # clustered, so that blocks overlap and touch often
 NEAR_V4 = st.builds(
-    lambda n, p: f"{IPAddress(0x0A000000 + (n << 8), 4)}/{p}",
-    st.integers(0, 2**16 - 1),
-    st.integers(20, 32),
+    lambda n, p: f"{IPAddress(0x0A000000 + (n << 6), 4)}/{p}",
+    st.integers(0, 255),
+    st.integers(22, 32),
 )
 NEAR_V6 = st.builds(
-    lambda n, p: f"{IPAddress((0x20010DB8 << 96) + (n << 60), 6)}/{p}",
+    lambda n, p: f"{IPAddress((0x20010DB8 << 96) + (n << 62), 6)}/{p}",
     st.integers(0, 255),
-    st.integers(56, 128),
+    st.integers(58, 128),
 )
+
+
+# two halves of one block, which must merge into it
+SIBLINGS = st.builds(
+    lambda n, p: [
+        f"{IPAddress(0x0A000000 + (2 * n << (32 - p)), 4)}/{p}",
+        f"{IPAddress(0x0A000000 + ((2 * n + 1) << (32 - p)), 4)}/{p}",
+    ],
+    st.integers(0, 63),
+    st.integers(24, 32),
+)
+VALUES = st.lists(
+    st.one_of(*(single.map(lambda v: [v]) for single in (NEAR_V4, NEAR_V6, V4_BLOCKS)), SIBLINGS),
+    max_size=20,
+).map(lambda groups: [v for group in groups for v in group])
 
 
 @settings(max_examples=80)
-@given(st.lists(st.one_of(NEAR_V4, NEAR_V6, V4_BLOCKS), max_size=30))
+@given(VALUES)
+@example(["10.0.0.0/26", "10.0.0.64/26"])  # adjacent: one /25
+@example(["10.0.0.0/25", "10.0.0.64/26", "10.0.0.100"])  # inside: the /25 alone
 def test_merged_networks_are_the_fewest_blocks_covering_the_same_addresses(
     values: list[str],
 ) -> None:
