@@ -22,11 +22,17 @@ and the input framework's ASCII reader):
   feed adds a `#` comment line saying so (the reader skips `#` lines).
 
 Load it (local.zeek; the file refreshed by a periodic fetch; Zeek re-reads a
-changed intel file, as the input framework's REREAD mode does):
+changed intel file, as the input framework's REREAD mode does). Re-reading
+adds and refreshes items but does not drop those gone from the file; so that
+an expired indicator ages out of Zeek too, load do_expire with an
+Intel::item_expiration longer than the fetch interval (a re-read reinserts
+every listed item, which resets its timeout, so only dropped ones expire):
 
     @load frameworks/intel/seen
     @load frameworks/intel/do_notice
+    @load frameworks/intel/do_expire
     redef Intel::read_files += { "/opt/zeek/intel/steppe.intel" };
+    redef Intel::item_expiration = 2 hr;  # with an hourly fetch
 """
 
 from __future__ import annotations
