@@ -30,7 +30,7 @@ def test_a_feed_is_added_with_its_url_shown_once(app: App):
     reply = app.request(
         "POST",
         FEEDS,
-        json_body={"name": "palo-alto", "format": "text"},
+        json_body={"name": "palo-alto", "format": "text", "types": ["ipv4-addr", "ipv6-addr"]},
         headers={"Host": "cti.example.org"},
     )
     assert reply.status == 201, reply.body
@@ -40,7 +40,7 @@ def test_a_feed_is_added_with_its_url_shown_once(app: App):
     assert feed["format"] == "text" and feed["file"] == "feed.txt"
     assert feed["collections"] == [app.default_collection]
     assert feed["tlp"] == "green" and feed["min_score"] == 0 and feed["max_entries"] == 100_000
-    assert feed["types"] == ["ipv4-addr", "ipv6-addr", "domain-name", "url"]
+    assert feed["types"] == ["ipv4-addr", "ipv6-addr"]
     token = feed["token"]
     assert feed["url"] == f"http://cti.example.org/feeds/{feed['id']}/{token}/feed.txt"
     assert len(token.removeprefix("stf_")) >= 43  # 32 random bytes, URL-safe base64
@@ -82,7 +82,7 @@ def test_every_choice_is_kept(app: App):
 
 
 def test_rotating_changes_the_token_and_its_hash(app: App):
-    first = add(app, name="fortigate", format="text")
+    first = add(app, name="fortigate", format="text", types=["domain-name"])
     rotated = app.request("POST", f"{FEEDS}/fortigate/rotate")
     assert rotated.status == 200
     second = rotated.json()
@@ -108,7 +108,7 @@ def test_a_removed_feed_is_gone_and_its_name_free(app: App):
 
 def test_a_name_is_taken_once(app: App):
     add(app, name="suricata", format="suricata-iprep")
-    taken = app.request("POST", FEEDS, json_body={"name": "suricata", "format": "text"})
+    taken = app.request("POST", FEEDS, json_body={"name": "suricata", "format": "csv"})
     assert taken.status == 409 and taken.json()["where"] == "name"
     assert [f["format"] for f in app.request("GET", FEEDS).json()["feeds"]] == ["suricata-iprep"]
 
@@ -117,22 +117,24 @@ def test_bad_feeds_say_which_field_and_write_nothing(app: App):
     cases = [
         ({"name": "x", "format": "pdf"}, "format"),
         ({"name": "x"}, "format"),
-        ({"format": "text"}, "name"),
-        ({"name": "has space", "format": "text"}, "name"),
-        ({"name": "null", "format": "text"}, "name"),
-        ({"name": "x", "format": "text", "tlp": "purple"}, "tlp"),
-        ({"name": "x", "format": "text", "types": ["file"]}, "types"),
+        ({"format": "csv"}, "name"),
+        ({"name": "has space", "format": "csv"}, "name"),
+        ({"name": "null", "format": "csv"}, "name"),
+        ({"name": "x", "format": "csv", "tlp": "purple"}, "tlp"),
+        ({"name": "x", "format": "text"}, "types"),
+        ({"name": "x", "format": "text", "types": ["ipv4-addr", "domain-name"]}, "types"),
+        ({"name": "x", "format": "text", "types": ["email-addr"]}, "types"),
         ({"name": "x", "format": "suricata-iprep", "types": ["domain-name"]}, "types"),
         ({"name": "x", "format": "csv", "types": ["autonomous-system"]}, "types[0]"),
         ({"name": "x", "format": "csv", "types": []}, "types"),
         ({"name": "x", "format": "csv", "types": ["url", "url"]}, "types"),
-        ({"name": "x", "format": "text", "min_score": 101}, "min_score"),
-        ({"name": "x", "format": "text", "min_score": -1}, "min_score"),
-        ({"name": "x", "format": "text", "min_score": "50"}, "min_score"),
-        ({"name": "x", "format": "text", "max_entries": 0}, "max_entries"),
-        ({"name": "x", "format": "text", "max_entries": 1_000_001}, "max_entries"),
-        ({"name": "x", "format": "text", "collections": ["no such thing"]}, "collections[0]"),
-        ({"name": "x", "format": "text", "colour": "red"}, "colour"),
+        ({"name": "x", "format": "csv", "min_score": 101}, "min_score"),
+        ({"name": "x", "format": "csv", "min_score": -1}, "min_score"),
+        ({"name": "x", "format": "csv", "min_score": "50"}, "min_score"),
+        ({"name": "x", "format": "csv", "max_entries": 0}, "max_entries"),
+        ({"name": "x", "format": "csv", "max_entries": 1_000_001}, "max_entries"),
+        ({"name": "x", "format": "csv", "collections": ["no such thing"]}, "collections[0]"),
+        ({"name": "x", "format": "csv", "colour": "red"}, "colour"),
     ]
     for body, where in cases:
         reply = app.request("POST", FEEDS, json_body=body)
@@ -144,7 +146,7 @@ def test_bad_feeds_say_which_field_and_write_nothing(app: App):
 
 
 def test_only_admins_manage_feeds(app: App):
-    add(app, name="edl", format="text")
+    add(app, name="edl", format="text", types=["url"])
     rights = {"can_read": [app.default_collection], "can_write": [app.default_collection]}
     analyst = add_partner(app.services.store, "ana", "analyst", org_name="steppe", **rights).key
     for method, path in [

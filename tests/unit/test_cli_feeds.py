@@ -42,7 +42,7 @@ def test_a_feed_is_added_listed_rotated_and_removed(data_dir: Path, capsys):
             "--tlp",
             "amber",
             "--types",
-            "ipv4-addr, domain-name",
+            "ipv4-addr, ipv6-addr",
             "--min-score",
             "50",
             "--max-entries",
@@ -57,7 +57,7 @@ def test_a_feed_is_added_listed_rotated_and_removed(data_dir: Path, capsys):
     assert url.startswith(prefix) and url.endswith("/feed.txt")
     token = url.removeprefix(prefix).removesuffix("/feed.txt")
     assert feed.token_hash == hash_key(token)
-    assert "tlp=amber" in added and "types=ipv4-addr,domain-name" in added
+    assert "tlp=amber" in added and "types=ipv4-addr,ipv6-addr" in added
     assert "min-score=50" in added and "max-entries=20000" in added
 
     for command in (["feed", "list"], ["feed", "show", "fortigate"]):
@@ -84,10 +84,10 @@ def test_bad_options_name_what_is_wrong_and_write_nothing(data_dir: Path, capsys
     cases = [
         (["--format", "pdf"], "(format)"),
         (["--format", "suricata-iprep", "--types", "url"], "(types)"),
-        (["--format", "text", "--min-score", "101"], "(min_score)"),
-        (["--format", "text", "--max-entries", "0"], "(max_entries)"),
-        (["--format", "text", "--tlp", "purple"], "(tlp)"),
-        (["--format", "text", "--collection", "nowhere"], "(collections[0])"),
+        (["--format", "csv", "--min-score", "101"], "(min_score)"),
+        (["--format", "csv", "--max-entries", "0"], "(max_entries)"),
+        (["--format", "csv", "--tlp", "purple"], "(tlp)"),
+        (["--format", "csv", "--collection", "nowhere"], "(collections[0])"),
     ]
     for options, where in cases:
         assert cli.main(["feed", "add", "edl", *options]) == 1, options
@@ -95,6 +95,6 @@ def test_bad_options_name_what_is_wrong_and_write_nothing(data_dir: Path, capsys
     assert services().store.list_feeds() == []
     assert cli.main(["feed", "add", "edl", "--format", "csv"]) == 0
     capsys.readouterr()
-    assert cli.main(["feed", "add", "edl", "--format", "text"]) == 1
+    assert cli.main(["feed", "add", "edl", "--format", "zeek"]) == 1
     assert "already exists" in capsys.readouterr().err
     assert [f.format for f in services().store.list_feeds()] == ["csv"]

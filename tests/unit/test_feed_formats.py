@@ -440,16 +440,28 @@ def test_zeek_fields_never_hold_a_separator() -> None:
 
 
 def test_every_format_is_named_with_its_renderer_and_media_type() -> None:
-    assert set(FORMATS) == {"text", "csv", "stix", "suricata-iprep", "suricata-dataset", "zeek"}
+    assert set(FORMATS) == {
+        "text",
+        "csv",
+        "stix",
+        "suricata-iprep",
+        "suricata-dataset",
+        "zeek",
+        "misp",
+    }
     for name, feed_format in FORMATS.items():
         assert feed_format.name == name and feed_format.media_type
-        assert (feed_format.render or feed_format.render_objects) is not None
+        renderers = (feed_format.render, feed_format.render_objects, feed_format.render_files)
+        assert any(renderer is not None for renderer in renderers)
         if feed_format.render is not None:
             assert isinstance(feed_format.render(ENTRIES, TRUNCATED), bytes)
         if feed_format.render_files is not None:
             files = feed_format.render_files(ENTRIES, INFO)
-            assert feed_format.main_path in files
-            assert set(files) == set(feed_format.file_media_types)
+            if feed_format.main_path is None:  # a directory of files: misp
+                assert feed_format.file_name == "" and "manifest.json" in files
+            else:
+                assert feed_format.main_path in files
+                assert set(files) == set(feed_format.file_media_types)
 
 
 def test_unknown_formats_and_uncarried_types_are_refused_by_name() -> None:

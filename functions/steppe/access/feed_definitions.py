@@ -15,38 +15,27 @@ two files, `categories.txt` beside `reputation.list`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from steppe.access.credentials import FEED_TOKEN_PREFIX, generate_key, hash_key
 from steppe.errors import InvalidInput, NotFound
+from steppe.feed_formats import format_table
 from steppe.stix import tlp
 from steppe.stix.timestamps import now_micros
 from steppe.store.port import Feed, FeedStore
 
-_ADDRESSES = ("ipv4-addr", "ipv6-addr")
 # The observable types a feed may carry, in the order they are listed.
 FEED_TYPES = ("ipv4-addr", "ipv6-addr", "domain-name", "url", "file", "email-addr")
 
-# The types each format can express (a feed's default: all of them).
+# The types each format can express, and what its URL ends with: read from the
+# one table of formats (steppe.feed_formats.format_table).
 FORMATS: dict[str, tuple[str, ...]] = {
-    "text": (*_ADDRESSES, "domain-name", "url"),  # EDLs and FortiGate threat feeds
-    "csv": FEED_TYPES,
-    "stix": FEED_TYPES,
-    "suricata-iprep": _ADDRESSES,
-    "suricata-dataset": (*_ADDRESSES, "domain-name", "url", "file"),
-    "zeek": FEED_TYPES,  # Intel::ADDR, DOMAIN, URL, FILE_HASH, EMAIL
-    "misp": FEED_TYPES,
+    name: tuple(t for t in FEED_TYPES if t in feed_format.types)
+    for name, feed_format in format_table.FORMATS.items()
 }
-
 FILES: dict[str, str] = {
-    "text": "feed.txt",
-    "csv": "feed.csv",
-    "stix": "bundle.json",
-    "suricata-iprep": "reputation.list",
-    "suricata-dataset": "dataset.lst",
-    "zeek": "intel.dat",
-    "misp": "",
+    name: feed_format.file_name for name, feed_format in format_table.FORMATS.items()
 }
 
 DEFAULT_TLP = "green"
@@ -70,7 +59,7 @@ def feed_url(base: str, feed: Feed, token: str) -> str:
     return f"{base.rstrip('/')}/feeds/{feed.id}/{token}/{FILES[feed.format]}"
 
 
-def types_problem(format_name: str, types: Iterable[str]) -> str | None:
+def types_problem(format_name: str, types: Sequence[str]) -> str | None:
     """Why a feed of `format_name` cannot carry `types`, or None when it can."""
     supported = FORMATS[format_name]
     unsupported = [t for t in types if t not in supported]
@@ -79,6 +68,10 @@ def types_problem(format_name: str, types: Iterable[str]) -> str | None:
             f"a {format_name} feed cannot carry {', '.join(unsupported)}; "
             f"it carries {', '.join(supported)}"
         )
+    try:
+        format_table.check_feed_types(format_name, types)
+    except ValueError as problem:
+        return str(problem)
     return None
 
 
@@ -103,7 +96,7 @@ def add_feed(
             f"format must be one of {', '.join(FORMATS)}, not '{format_name}'", where="format"
         )
     chosen = FORMATS[format_name] if types is None else tuple(types)
-    problem = types_problem(format_name, chosen)
+    problem = types_problem(format_name, () if types is None else chosen)
     if problem is not None:
         raise InvalidInput(problem, where="types")
     token = generate_key(FEED_TOKEN_PREFIX)

@@ -17,7 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from . import csv_feed, edl_text, stix_bundle, suricata_dataset, suricata_iprep, zeek_intel
+from . import (
+    csv_feed,
+    edl_text,
+    misp_feed,
+    stix_bundle,
+    suricata_dataset,
+    suricata_iprep,
+    zeek_intel,
+)
 from .entries import FeedEntry, FeedInfo
 
 Renderer = Callable[[Sequence[FeedEntry], FeedInfo], bytes]
@@ -28,6 +36,7 @@ ObjectsRenderer = Callable[[Sequence[Mapping[str, object]]], bytes]
 @dataclass(frozen=True, slots=True)
 class FeedFormat:
     name: str
+    file_name: str  # what the feed's URL ends with ("" for a directory of files: misp)
     media_type: str  # of the document the feed's URL serves
     types: frozenset[str]  # the entry types it can carry; others are left out
     render: Renderer | None = None
@@ -41,20 +50,25 @@ class FeedFormat:
 FORMATS: dict[str, FeedFormat] = {
     "text": FeedFormat(
         "text",
+        "feed.txt",
         edl_text.MEDIA_TYPE,
         edl_text.FORMAT_TYPES,
         edl_text.render,
         check_types=edl_text.check_types,
     ),
-    "csv": FeedFormat("csv", csv_feed.MEDIA_TYPE, csv_feed.FORMAT_TYPES, csv_feed.render),
+    "csv": FeedFormat(
+        "csv", "feed.csv", csv_feed.MEDIA_TYPE, csv_feed.FORMAT_TYPES, csv_feed.render
+    ),
     "stix": FeedFormat(
         "stix",
+        "bundle.json",
         stix_bundle.MEDIA_TYPE,
         stix_bundle.FORMAT_TYPES,
         render_objects=stix_bundle.render_bundle,
     ),
     "suricata-iprep": FeedFormat(
         "suricata-iprep",
+        suricata_iprep.REPUTATION_PATH,
         suricata_iprep.MEDIA_TYPE,
         suricata_iprep.FORMAT_TYPES,
         suricata_iprep.render,
@@ -67,12 +81,22 @@ FORMATS: dict[str, FeedFormat] = {
     ),
     "suricata-dataset": FeedFormat(
         "suricata-dataset",
+        "dataset.lst",
         suricata_dataset.MEDIA_TYPE,
         suricata_dataset.FORMAT_TYPES,
         suricata_dataset.render,
         check_types=suricata_dataset.check_types,
     ),
-    "zeek": FeedFormat("zeek", zeek_intel.MEDIA_TYPE, zeek_intel.FORMAT_TYPES, zeek_intel.render),
+    "zeek": FeedFormat(
+        "zeek", "intel.dat", zeek_intel.MEDIA_TYPE, zeek_intel.FORMAT_TYPES, zeek_intel.render
+    ),
+    "misp": FeedFormat(
+        "misp",
+        "",
+        "application/json",
+        misp_feed.FORMAT_TYPES,
+        render_files=misp_feed.render_files,
+    ),
 }
 
 

@@ -31,9 +31,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from steppe.feed_formats.entries import FeedEntry, FeedInfo
+from steppe.feed_formats.entries import ENTRY_TYPES, FeedEntry, FeedInfo
 from steppe.stix import tlp as tlp_levels
 
+FORMAT_TYPES = ENTRY_TYPES  # every entry type has a MISP attribute type
 MANIFEST = "manifest.json"
 HASHES = "hashes.csv"
 
