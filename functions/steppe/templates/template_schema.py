@@ -200,6 +200,33 @@ class ReportSpec(_Strict):
         return _check_placeholders(value, REPORT_PLACEHOLDERS)
 
 
+class DecayCurveSpec(_Strict):
+    """One decay curve (see steppe.scoring.decay_curve): score(t) = base * (1 - (t / lifetime)
+    ** (1 / decay_speed)), expired below threshold."""
+
+    lifetime_days: Annotated[float, Field(strict=True, gt=0, le=3650, allow_inf_nan=False)]
+    decay_speed: Annotated[float, Field(strict=True, gt=0, le=100, allow_inf_nan=False)]
+    threshold: Annotated[int, Field(strict=True, ge=0, lt=100)]
+
+
+class DecaySpec(_Strict):
+    """How the kind's indicators age: a default curve and per-observable-type overrides."""
+
+    default: DecayCurveSpec
+    types: dict[str, DecayCurveSpec] = {}
+
+    @field_validator("types")
+    @classmethod
+    def _known_types(cls, value: dict[str, DecayCurveSpec]) -> dict[str, DecayCurveSpec]:
+        for name in value:
+            if name not in OBSERVABLE_TYPES:
+                raise ValueError(
+                    f"{name!r} is not an observable type; use one of: "
+                    + ", ".join(OBSERVABLE_TYPES)
+                )
+        return value
+
+
 class Template(_Strict):
     """One attack kind (the schema of a stix_templates/*.yaml file)."""
 
@@ -214,6 +241,8 @@ class Template(_Strict):
     report: ReportSpec
     # Countries given for observables become location objects linked to the SCO.
     locations: bool = False
+    # How scores decay; read by steppe.scoring, never by the conversion to STIX.
+    decay: DecaySpec | None = None
 
     @model_validator(mode="after")
     def _roles_cover_types(self) -> Template:
@@ -247,6 +276,12 @@ class Template(_Strict):
                 raise ValueError(f"default_roles.{obs_type}: no role named {role_name!r}")
             if obs_type not in role.types:
                 raise ValueError(f"default_roles.{obs_type}: role {role_name!r} does not take it")
+        if self.decay is not None:
+            for obs_type in self.decay.types:
+                if obs_type not in accepted:
+                    raise ValueError(
+                        f"decay.types.{obs_type}: {obs_type} is not in observable_types"
+                    )
         return self
 
     def role_names(self) -> tuple[str, ...]:

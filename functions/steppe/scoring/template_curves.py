@@ -1,0 +1,34 @@
+"""The decay curve a template declares for an observable type (its `decay:` section)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from steppe.errors import InvalidInput
+from steppe.scoring.decay_curve import DEFAULT_CURVE, DecayCurve
+from steppe.templates.template_schema import OBSERVABLE_TYPES, Template
+
+
+@lru_cache(maxsize=256)
+def _curve(lifetime_days: float, decay_speed: float, threshold: int) -> DecayCurve:
+    return DecayCurve(lifetime_days, decay_speed, threshold)
+
+
+def curve_for(template: Template, observable_type: str) -> DecayCurve:
+    """The type's override, else the template's default curve, else DEFAULT_CURVE.
+
+    A type the template does not accept gets the template's default (indicators
+    of it may still arrive, e.g. over TAXII); a type steppe does not know is
+    InvalidInput.
+    """
+    if observable_type not in OBSERVABLE_TYPES:
+        raise InvalidInput(
+            f"{observable_type!r} is not an observable type; use one of: "
+            + ", ".join(OBSERVABLE_TYPES),
+            where="observable_type",
+        )
+    decay = template.decay
+    if decay is None:
+        return DEFAULT_CURVE
+    spec = decay.types.get(observable_type, decay.default)
+    return _curve(spec.lifetime_days, spec.decay_speed, spec.threshold)
