@@ -34,13 +34,13 @@ from steppe.feed_formats import (
 )
 from steppe.feed_formats.entries import FeedEntry, FeedInfo
 from steppe.feed_formats.feed_values import (
-    ascii_domain,
     merged_networks,
     network_text,
     span,
     url_without_scheme,
 )
 from steppe.feed_formats.format_table import FORMATS, check_feed_types, format_named
+from steppe.observables.normalize import domain_value
 from steppe.observables.report_json import parse_json
 from steppe.stix.timestamps import parse_micros
 from steppe.templates.registry import TemplateRegistry
@@ -140,8 +140,8 @@ def test_text_of_nothing_is_an_empty_list() -> None:
 
 
 def test_an_idn_domain_and_an_idn_url_host_are_written_in_punycode() -> None:
-    assert ascii_domain("пример.рф") == PUNY
-    assert ascii_domain("Example.ORG") == "example.org"
+    assert domain_value("пример.рф") == PUNY
+    assert domain_value("Example.ORG") == "example.org"
     assert url_without_scheme("http://пример.рф:8080/a b?q=1") == f"{PUNY}:8080/a%20b?q=1"
     with pytest.raises(ValueError, match="not an absolute URL"):
         url_without_scheme("example.org/path")

@@ -37,8 +37,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from steppe.observables.normalize import domain_value
+
 from .entries import FeedEntry, FeedInfo
-from .feed_values import ascii_domain, merged_networks, url_without_scheme
+from .feed_values import merged_networks, url_without_scheme
 
 MEDIA_TYPE = "text/plain; charset=utf-8"
 FORMAT_TYPES = frozenset({"ipv4-addr", "ipv6-addr", "domain-name", "url", "file"})
@@ -67,7 +69,7 @@ def check_types(types: Sequence[str]) -> None:
 
 def _line(kind: str, value: str) -> str:
     if kind == "domain":
-        return ascii_domain(value)
+        return domain_value(value)
     if kind == "url":
         return url_without_scheme(value)
     return value.lower()  # a hash's hex

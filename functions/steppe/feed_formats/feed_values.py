@@ -11,6 +11,8 @@ import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from steppe.observables.normalize import domain_value
+
 IP_TYPES = frozenset({"ipv4-addr", "ipv6-addr"})
 # Space and control characters would end a line or a field; in a URL they are percent-encoded.
 _UNSAFE_IN_URL = re.compile(r"[\x00-\x20\x7f]")
@@ -88,13 +90,6 @@ def merged_networks(values: Iterable[str]) -> list[str]:
     return [text for version, first, last in merged for text in _cidrs(version, first, last)]
 
 
-def ascii_domain(domain: str) -> str:
-    """The name as DNS carries it: an internationalised name in punycode (xn--), lower case."""
-    if domain.isascii():
-        return domain.lower()
-    return domain.encode("idna").decode("ascii").lower()
-
-
 def url_without_scheme(url: str) -> str:
     """`host[:port]/path?query` with an internationalised host in punycode.
 
@@ -108,6 +103,6 @@ def url_without_scheme(url: str) -> str:
     netloc = parts.netloc
     if not netloc.isascii():
         host = parts.hostname or ""
-        netloc = netloc.lower().replace(host, ascii_domain(host), 1)
+        netloc = netloc.lower().replace(host, domain_value(host), 1)
     rest = url[len(parts.scheme) + 3 + len(parts.netloc) :]
     return _UNSAFE_IN_URL.sub(lambda m: f"%{ord(m.group()):02X}", netloc + rest)

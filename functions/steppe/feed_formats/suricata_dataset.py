@@ -31,8 +31,10 @@ import base64
 import re
 from collections.abc import Iterator, Sequence
 
+from steppe.observables.normalize import domain_value
+
 from .entries import FeedEntry, FeedInfo
-from .feed_values import IP_TYPES, ascii_domain, is_network, network_text
+from .feed_values import IP_TYPES, is_network, network_text
 
 MEDIA_TYPE = "text/plain; charset=utf-8"
 FORMAT_TYPES = frozenset({*IP_TYPES, "domain-name"})
@@ -85,7 +87,7 @@ def lines(entries: Sequence[FeedEntry]) -> Iterator[str]:
             if not is_network(entry.value):
                 yield network_text(entry.value)
         else:
-            yield base64.b64encode(ascii_domain(entry.value).encode("ascii")).decode("ascii")
+            yield base64.b64encode(domain_value(entry.value).encode("ascii")).decode("ascii")
 
 
 def render(entries: Sequence[FeedEntry], info: FeedInfo) -> bytes:

@@ -40,8 +40,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+from steppe.observables.normalize import domain_value
+
 from .entries import FeedEntry, FeedInfo
-from .feed_values import ascii_domain, network_text, url_without_scheme
+from .feed_values import network_text, url_without_scheme
 
 MEDIA_TYPE = "text/tab-separated-values; charset=utf-8"
 FORMAT_TYPES = frozenset({"ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr", "file"})
@@ -65,7 +67,7 @@ def indicator(entry: FeedEntry) -> tuple[str, str] | None:
         text = network_text(entry.value)
         return text, "Intel::SUBNET" if "/" in text else "Intel::ADDR"
     if kind == "domain-name":
-        return ascii_domain(entry.value), "Intel::DOMAIN"
+        return domain_value(entry.value), "Intel::DOMAIN"
     if kind == "url":
         return url_without_scheme(entry.value), "Intel::URL"
     if kind == "email-addr":
