@@ -2,7 +2,7 @@
 
 One module per port, mirroring the adapters' modules (store/sqlite/*,
 store/aws/*): objects, catalog, access (partners and credentials),
-submissions, statuses, recovery, audit, server_secrets, feeds, the observable index
+submissions, statuses, recovery, audit, server_secrets, feeds, the feed index, the observable index
 (index, campaigns, false_positives), claims (identity claims), blobs and the
 job queue (queue). Each holds its records next to the abstract class that
 uses them. `store.Store` is every port but blobs and the queue in one class,
@@ -62,6 +62,12 @@ from steppe.store.port.claims import (
 from steppe.store.port.false_positives import (
     FalsePositive,
     FalsePositiveStore,
+)
+from steppe.store.port.feed_index import (
+    FeedIndex,
+    FeedIndexEntry,
+    FeedSelection,
+    Generation,
 )
 from steppe.store.port.feeds import (
     Feed,
@@ -140,7 +146,11 @@ __all__ = [
     "FalsePositive",
     "FalsePositiveStore",
     "Feed",
+    "FeedIndex",
+    "FeedIndexEntry",
+    "FeedSelection",
     "FeedStore",
+    "Generation",
     "GroupHit",
     "GroupIndex",
     "GroupMember",

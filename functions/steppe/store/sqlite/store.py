@@ -10,6 +10,7 @@ from steppe.store.sqlite.audit import SqliteAudit
 from steppe.store.sqlite.catalog import SqliteCatalog
 from steppe.store.sqlite.claims import SqliteClaims
 from steppe.store.sqlite.database import Database
+from steppe.store.sqlite.feed_index import SqliteFeedIndex
 from steppe.store.sqlite.feeds import SqliteFeeds
 from steppe.store.sqlite.index import SqliteIndex
 from steppe.store.sqlite.objects import SqliteObjects
@@ -33,6 +34,7 @@ class SqliteStore(
     SqliteIndex,
     SqliteClaims,
     SqliteFeeds,
+    SqliteFeedIndex,
     Store,
 ):
     """The whole storage port in `<data_dir>/steppe.db`.
