@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the factories import their service on first use: a handler 
 if TYPE_CHECKING:
     from steppe.correlate.engine import Correlator
     from steppe.correlate.lookup import LookupService
+    from steppe.distribution.feed_service import FeedService
     from steppe.taxii.serving import TaxiiService
 
 
@@ -244,6 +245,20 @@ def correlator(services: Services) -> Correlator:
         catalog=store,
         submissions=store,
         statuses=store,
+        blobs=services.blobs,
+        org_name=services.settings.org_name,
+    )
+
+
+def feed_service(services: Services) -> FeedService:
+    from steppe.distribution.feed_service import FeedService
+
+    store = services.store
+    return FeedService(
+        feeds=store,
+        index=store,
+        false_positives=store,
+        objects=store,
         blobs=services.blobs,
         org_name=services.settings.org_name,
     )
