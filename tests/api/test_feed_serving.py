@@ -64,7 +64,7 @@ def test_a_text_feed_serves_what_its_collection_and_clearance_allow_merged(app: 
         report("green", 80, [ip("198.51.100.4"), ip("198.51.100.5"), ip("198.51.100.9")], "G"),
     )
     submitted(app, report("amber", 90, [ip("203.0.113.77")], "A"))
-    feed, path = add_feed(app, name="edl", format="text", types=["ipv4-addr"])
+    _feed, path = add_feed(app, name="edl", format="text", types=["ipv4-addr"])
     reply = get(app, path)
     assert reply.status == 200, reply.body
     assert reply.header("Content-Type").startswith("text/plain")
@@ -75,7 +75,7 @@ def test_a_text_feed_serves_what_its_collection_and_clearance_allow_merged(app: 
     assert reply.header("X-Steppe-Truncated") == "false"
     assert reply.header("Last-Modified").endswith("GMT")
 
-    amber, amber_path = add_feed(
+    _amber, amber_path = add_feed(
         app, name="edl-amber", format="text", types=["ipv4-addr"], tlp="amber"
     )
     assert "203.0.113.77" in get(app, amber_path).body.decode()
@@ -112,7 +112,7 @@ def test_basic_credentials_open_the_feed_without_the_token_in_the_path(app: App)
 
 def test_etag_gives_304_until_the_feed_changes(app: App):
     submitted(app, report("green", 80, [ip("198.51.100.4")], "G"))
-    feed, path = add_feed(app, name="edl", format="text", types=["ipv4-addr"])
+    _feed, path = add_feed(app, name="edl", format="text", types=["ipv4-addr"])
     first = get(app, path)
     etag = first.header("ETag")
     assert etag and etag.startswith('"')
@@ -130,7 +130,7 @@ def test_the_cap_keeps_the_highest_scores_and_says_it_cut(app: App):
     submitted(app, report("green", 90, [ip("198.51.100.10")], "high"))
     submitted(app, report("green", 60, [ip("198.51.100.20")], "mid"))
     submitted(app, report("green", 30, [ip("198.51.100.30")], "low"))
-    feed, path = add_feed(app, name="csv", format="csv", max_entries=2)
+    _feed, path = add_feed(app, name="csv", format="csv", max_entries=2)
     reply = get(app, path)
     assert reply.header("X-Steppe-Truncated") == "true" and reply.header("X-Steppe-Total") == "2"
     rows = [line.split(",") for line in reply.body.decode().splitlines()[1:]]
