@@ -36,6 +36,9 @@ class Settings:
     # Correlate every ingest against the observable index (a worker job per chunk
     # or envelope). STEPPE_CORRELATE=0 turns it off (the benchmark's baseline).
     correlate: bool = True
+    # A value this many false-positive sightings were reported for (any indicator,
+    # any organisation) is declared a false positive (steppe.distribution.sightings).
+    false_positive_sightings: int = 3
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -59,4 +62,5 @@ class Settings:
                 1, int(env.get("STEPPE_MAX_ENVELOPE_OBJECTS", bounds.MAX_ENVELOPE_OBJECTS))
             ),
             correlate=env.get("STEPPE_CORRELATE", "1").strip().lower() not in _OFF,
+            false_positive_sightings=max(1, int(env.get("STEPPE_FALSE_POSITIVE_SIGHTINGS", "3"))),
         )

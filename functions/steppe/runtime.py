@@ -19,6 +19,7 @@ from steppe.store.port.store import Store
 
 if TYPE_CHECKING:
     from steppe.access.administration import Administration
+    from steppe.distribution.sightings import SightingService
     from steppe.lifecycle.retraction import LifecycleService
 
 if TYPE_CHECKING:  # the factories import their service on first use: a handler loads only its own
@@ -151,6 +152,7 @@ def envelope_adding(services: Services) -> EnvelopeAdding:
         sync_bytes=settings.taxii_sync_bytes,
         part_objects=settings.taxii_part_objects,
         correlate=settings.correlate,
+        sighting_feedback=sighting_service(services).from_taxii,
     )
 
 
@@ -187,6 +189,24 @@ def lifecycle_service(services: Services) -> LifecycleService:
         org_name=settings.org_name,
         api_root=settings.api_root,
         sync_observables=settings.sync_observables,
+    )
+
+
+def sighting_service(services: Services) -> SightingService:
+    from steppe.distribution.sightings import SightingService
+
+    store, settings = services.store, services.settings
+    return SightingService(
+        catalog=store,
+        objects=store,
+        claims=store,
+        feed_index=store,
+        index=store,
+        tallies=store,
+        lifecycle=lifecycle_service(services),
+        org_name=settings.org_name,
+        api_root=settings.api_root,
+        false_positive_sightings=settings.false_positive_sightings,
     )
 
 

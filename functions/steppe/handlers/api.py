@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from steppe.errors import Conflict, InvalidInput, SteppeError
-from steppe.handlers import admin, feed_files, intel
+from steppe.handlers import admin, feed_files, intel, sighting_reports
 from steppe.handlers import retractions as lifecycle
 from steppe.handlers.common import (
     RestResolver,
@@ -56,6 +56,7 @@ app.include_router(admin.router)
 app.include_router(intel.router)
 app.include_router(feed_files.router)
 app.include_router(lifecycle.router)
+app.include_router(sighting_reports.router)
 
 ingest = per_services(ingest_service)
 SUBMISSIONS = "/api/v1/submissions"

@@ -14,6 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
+from steppe.distribution.sightings import SightingReport
 from steppe.templates.registry import TemplateRegistry
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "observables" / "observation.schema.json"
@@ -87,6 +88,7 @@ _BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("/api/v1/indicators/{indicator_id}/revoke", "post"): _REASON,
     ("/api/v1/submissions/{submission_id}/revoke", "post"): _REASON,
+    ("/api/v1/sightings", "post"): SightingReport.model_json_schema(),
 }
 
 

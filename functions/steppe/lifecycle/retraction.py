@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import orjson
@@ -58,6 +58,7 @@ from steppe.store.port import (
     Collection,
     FalsePositive,
     IdentityClaims,
+    IndexedValue,
     JobQueue,
     ObjectStore,
     ObservableIndex,
@@ -72,6 +73,8 @@ from steppe.store.write_path import STEPPE, Candidate, WritePath, candidate
 # How many occurrences of a false-positive value the index is asked for.
 FALSE_POSITIVE_OCCURRENCES = 5000
 MAX_LISTED = 1000
+# A system declaration's analyst field ("sightings from <organisations>"), bounded.
+MAX_ANALYST = 500
 
 
 @dataclass(slots=True)
@@ -377,33 +380,54 @@ class LifecycleService:
         for entry in entries:
             # First, so that submissions arriving from now on leave the value out.
             self.index.put_false_positive(entry)
-        occurrences = self.index.find_values(keys, limit_per_key=FALSE_POSITIVE_OCCURRENCES)
-        by_collection: dict[str, dict[str, str]] = defaultdict(dict)
-        for key in keys:
-            for occurrence in occurrences.get(key, ()):
-                if (
-                    occurrence.object_id.startswith("indicator--")
-                    and caller.may_write(occurrence.collection_id)
-                    and occurrence.tlp <= caller.clearance
-                ):
-                    by_collection[occurrence.collection_id].setdefault(occurrence.object_id, key)
-        counts = RevokeCounts()
-        for collection_id, indicators in by_collection.items():
-            by_key: dict[str, list[str]] = defaultdict(list)
-            for indicator_id, key in indicators.items():
-                by_key[key].append(indicator_id)
-            for key, ids in by_key.items():
-                counts.add(
-                    self._revoke(
-                        collection_id,
-                        ids,
-                        reason=text,
-                        analyst=analyst,
-                        abstract=f"False positive: {display(key)}",
-                    )
-                )
+        counts = self._revoke_carrying(
+            keys,
+            lambda o: caller.may_write(o.collection_id) and o.tlp <= caller.clearance,
+            reason=text,
+            analyst=analyst,
+        )
         # str(): value_keys has refused anything but a string
         return FalsePositiveMarking(str(value), entries, replaced=bool(existed), counts=counts)
+
+    def declare_false_positive_from_sightings(
+        self, keys: Sequence[str], reasons: Sequence[str], organisations: Sequence[str]
+    ) -> FalsePositiveMarking:
+        """Declare a value a false positive because enough sightings said it is one.
+
+        No analyst makes this declaration: steppe does, when the false-positive
+        sightings reported for the value reach the configured count
+        (steppe.distribution.sightings). The reason is the reporters' notes;
+        the analyst field names the organisations. The declaration is made for
+        every collection that holds the value, at the strictest TLP it is held
+        at, and every indicator known to carry it is revoked, wherever it is.
+        """
+        if not keys:
+            raise InvalidInput("no value to declare a false positive", where="value")
+        names = ", ".join(dict.fromkeys(organisations)) or "partners"
+        analyst = f"sightings from {names}"[:MAX_ANALYST]
+        notes = [note.strip() for note in reasons if note and note.strip()]
+        text = "; ".join(dict.fromkeys(notes)) or "reported as a false positive by sightings"
+        if len(text) > MAX_REASON:
+            text = text[: MAX_REASON - 1] + "…"
+        existed = self.index.find_false_positives(keys)
+        now = now_micros()
+        entries = []
+        for key in keys:
+            held = [
+                o
+                for o in self.index.find_values(
+                    [key], limit_per_key=FALSE_POSITIVE_OCCURRENCES
+                ).get(key, ())
+            ]
+            collections = tuple(sorted({o.collection_id for o in held}))
+            level = max((o.tlp for o in held), default=tlp.CLEAR.rank)
+            entries.append(FalsePositive(key, text, analyst, now, collections, level))
+        for entry in entries:
+            self.index.put_false_positive(entry)
+        counts = self._revoke_carrying(keys, lambda _: True, reason=text, analyst=analyst)
+        return FalsePositiveMarking(
+            display(keys[0]), entries, replaced=bool(existed), counts=counts
+        )
 
     def list_false_positives(self, caller: Caller, limit: int = MAX_LISTED) -> list[FalsePositive]:
         caller.require_role("admin", "analyst")
@@ -421,6 +445,39 @@ class LifecycleService:
         return removed
 
     # -- the writes ------------------------------------------------------------------
+
+    def _revoke_carrying(
+        self,
+        keys: Sequence[str],
+        allowed: Callable[[IndexedValue], bool],
+        *,
+        reason: str,
+        analyst: str,
+    ) -> RevokeCounts:
+        """Revoke the indicators the observable index knows to carry one of `keys`
+        (those of its occurrences `allowed` passes)."""
+        occurrences = self.index.find_values(keys, limit_per_key=FALSE_POSITIVE_OCCURRENCES)
+        by_collection: dict[str, dict[str, str]] = defaultdict(dict)
+        for key in keys:
+            for occurrence in occurrences.get(key, ()):
+                if occurrence.object_id.startswith("indicator--") and allowed(occurrence):
+                    by_collection[occurrence.collection_id].setdefault(occurrence.object_id, key)
+        counts = RevokeCounts()
+        for collection_id, indicators in by_collection.items():
+            by_key: dict[str, list[str]] = defaultdict(list)
+            for indicator_id, key in indicators.items():
+                by_key[key].append(indicator_id)
+            for key, ids in by_key.items():
+                counts.add(
+                    self._revoke(
+                        collection_id,
+                        ids,
+                        reason=reason,
+                        analyst=analyst,
+                        abstract=f"False positive: {display(key)}",
+                    )
+                )
+        return counts
 
     def _revoke(
         self,

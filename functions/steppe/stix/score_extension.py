@@ -1,4 +1,4 @@
-"""The indicator score as STIX 2.1 carries custom properties: a property extension.
+"""The indicator score, and a sighting's outcome, as STIX 2.1 property extensions.
 
 An indicator steppe writes carries, under `extensions`, the extension
 definition's id with:
@@ -13,6 +13,16 @@ score * (1 - (t / lifetime) ** (1 / decay_speed)) with t the time since
 last_seen, expired below the threshold. A property extension (rather than a
 bare `x_` property) is what STIX 2.1 recommends, passes stix2-validator without
 a warning, and lets `stix2.parse` read the indicator without allow_custom.
+
+A sighting reported to steppe (steppe.distribution.sightings) carries the
+same extension with what the reporter said of it:
+
+    {"extension_type": "property-extension",
+     "outcome": "false-positive",       # or "true-positive"
+     "note": "the CDN's address"}       # optional, at most 1000 characters
+
+One extension definition covers both: its schema text says which properties
+go on which object type.
 
 The extension definition object itself and the identity that created it are
 constant (CLEAR) and travel with every submission's header objects, so every
@@ -31,6 +41,12 @@ from steppe.stix.timestamps import TimestampError, format_stix, parse_micros
 PROJECT_IDENTITY_ID = derived_id("identity", "steppe", "project")
 EXTENSION_ID = derived_id("extension-definition", "steppe", "indicator-score", "1")
 _DEFINED = "2026-12-03T00:00:00.000Z"
+# The definition's current version: the schema text grew to cover sightings.
+_REVISED = "2026-12-03T12:00:00.000Z"
+TRUE_POSITIVE = "true-positive"
+FALSE_POSITIVE = "false-positive"
+OUTCOMES = (TRUE_POSITIVE, FALSE_POSITIVE)
+MAX_NOTE = 1000
 
 SCHEMA_TEXT = (
     "Property extension of indicator. score: integer 0-100, the indicator's score when it was "
@@ -38,7 +54,10 @@ SCHEMA_TEXT = (
     "curve applies), lifetime_days (number > 0), decay_speed (number > 0) and threshold "
     "(integer 0-99). The score t after last_seen is floor(score * (1 - (t / lifetime) ** "
     "(1 / decay_speed))), 0 after the lifetime; the indicator is expired once it is below "
-    "threshold."
+    "threshold. "
+    "Property extension of sighting: outcome: string, 'true-positive' or 'false-positive' "
+    "(whether what was sighted was malicious, as the reporting organisation judged it). "
+    "note: optional string of at most 1000 characters (why, for a false positive)."
 )
 
 
@@ -73,11 +92,12 @@ def extension_definition() -> dict[str, Any]:
         "id": EXTENSION_ID,
         "created_by_ref": PROJECT_IDENTITY_ID,
         "created": _DEFINED,
-        "modified": _DEFINED,
+        "modified": _REVISED,
         "name": "steppe indicator score",
-        "description": "A decaying 0-100 score on indicators, and the curve it decays by.",
+        "description": "A decaying 0-100 score on indicators, and the curve it decays by; "
+        "on sightings, whether the sighting was a true or a false positive.",
         "schema": SCHEMA_TEXT,
-        "version": "1.0.0",
+        "version": "1.1.0",
         "extension_types": ["property-extension"],
         "object_marking_refs": [tlp.CLEAR.marking_id],
     }
@@ -137,6 +157,28 @@ def read_score(obj: Mapping[str, Any]) -> ScoreFields | None:
         float(speed),
         threshold,
     )
+
+
+def outcome_extension(outcome: str, note: str | None = None) -> dict[str, Any]:
+    """The `extensions` entry a sighting carries for its outcome (one of OUTCOMES)."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+    found: dict[str, Any] = {"extension_type": "property-extension", "outcome": outcome}
+    if note:
+        found["note"] = note[:MAX_NOTE]
+    return {EXTENSION_ID: found}
+
+
+def read_outcome(obj: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """The (outcome, note) a sighting carries in steppe's extension, or None."""
+    extensions = obj.get("extensions")
+    if not isinstance(extensions, Mapping):
+        return None
+    found = extensions.get(EXTENSION_ID)
+    if not isinstance(found, Mapping) or found.get("outcome") not in OUTCOMES:
+        return None
+    note = found.get("note")
+    return str(found["outcome"]), note[:MAX_NOTE] if isinstance(note, str) and note else None
 
 
 def _is_int(value: object) -> bool:

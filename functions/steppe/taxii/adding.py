@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -59,6 +59,7 @@ from steppe.store.port import (
     WorkKind,
 )
 from steppe.store.port.feed_index import FeedIndex
+from steppe.store.port.objects import PutOutcome
 from steppe.store.write_path import Candidate, WritePath, Writer, candidate
 from steppe.taxii.error_resources import Unprocessable
 
@@ -75,6 +76,9 @@ _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _STIX_ID = re.compile(rf"^([a-z0-9][a-z0-9-]*)--{_UUID}$")
 
 Detail = tuple[str, str | None, str | None]  # (id, version, message), as StatusPart keeps them
+# What is told of the sightings a POST stored anew (collection id, the sightings, their poster):
+# steppe.distribution.sightings feeds them back into the scores of the indicators they sight.
+SightingFeedback = Callable[[str, Sequence[Mapping[str, Any]], Writer], object]
 STAFF = ("admin", "analyst")
 
 
@@ -158,8 +162,10 @@ class EnvelopeAdding:
         sync_bytes: int,
         part_objects: int,
         correlate: bool,
+        sighting_feedback: SightingFeedback | None = None,
     ) -> None:
         self.statuses = statuses
+        self.sighting_feedback = sighting_feedback
         self.catalog = catalog
         self.blobs = blobs
         self.runner = runner
@@ -223,7 +229,13 @@ class EnvelopeAdding:
             )
         else:
             outcome = store_objects(
-                self.writes, collection, part, objects, record.created, _writer_of(record)
+                self.writes,
+                collection,
+                part,
+                objects,
+                record.created,
+                _writer_of(record),
+                self.sighting_feedback,
             )
         store.record_status_part(batch_id, outcome)
         self.blobs.delete(part_key(batch_id, part))
@@ -300,7 +312,13 @@ class _NewEnvelope:
     def run_inline(self, items: Sequence[Any]) -> PartDone[StatusPart]:
         record = self.record_of
         part = store_objects(
-            self.kind.writes, self.collection, 1, items, record.created, self.writer
+            self.kind.writes,
+            self.collection,
+            1,
+            items,
+            record.created,
+            self.writer,
+            self.kind.sighting_feedback,
         )
         self.kind.statuses.create_status(record)
         self.kind.statuses.record_status_part(record.id, part)
@@ -317,8 +335,13 @@ def store_objects(
     objects: Sequence[Any],
     request_time: int,
     writer: Writer,
+    sighting_feedback: SightingFeedback | None = None,
 ) -> StatusPart:
-    """Judge each object, write the valid ones in one call, and say what happened to each."""
+    """Judge each object, write the valid ones in one call, and say what happened to each.
+
+    sighting_feedback: told of the sightings stored anew (not duplicates: a
+    retried POST counts once).
+    """
     fallback = format_stix(request_time)
     candidates: list[Candidate] = []
     failures: list[Detail] = []
@@ -329,6 +352,8 @@ def store_objects(
         else:
             failures.append(checked)
     result = writes.write(collection.id, candidates, writer)
+    if sighting_feedback is not None:
+        _feed_back(sighting_feedback, collection.id, candidates, result.outcomes, writer)
     successes = tuple(
         (item.outcome.id, format_stix(item.outcome.version), item.message) for item in result.stored
     )
@@ -341,6 +366,27 @@ def store_objects(
         for refused in result.refused
     )
     return StatusPart(part, successes=successes, failures=tuple(failures))
+
+
+def _feed_back(
+    feedback: SightingFeedback,
+    collection_id: str,
+    candidates: Sequence[Candidate],
+    outcomes: Sequence[PutOutcome],
+    writer: Writer,
+) -> None:
+    new = {(put.id, put.version) for put in outcomes if put.outcome != "duplicate"}
+    sightings = [
+        orjson.loads(item.version.body)
+        for item in candidates
+        if item.version.type == "sighting" and (item.version.id, item.version.version) in new
+    ]
+    if not sightings:
+        return
+    try:
+        feedback(collection_id, sightings, writer)
+    except Exception:  # the sightings are stored; a score not moved must not fail the POST
+        logger.exception("the feedback of %d sighting(s) failed", len(sightings))
 
 
 def check_object(

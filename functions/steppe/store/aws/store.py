@@ -16,6 +16,7 @@ from steppe.store.aws.lease import LEASE_SECONDS, Leases
 from steppe.store.aws.objects import DynamoObjects
 from steppe.store.aws.recovery import DynamoRecovery
 from steppe.store.aws.server_secrets import DynamoSecrets
+from steppe.store.aws.sighting_tallies import DynamoSightingTallies
 from steppe.store.aws.statuses import DynamoStatuses
 from steppe.store.aws.submissions import DynamoSubmissions
 from steppe.store.aws.table import Table
@@ -36,6 +37,7 @@ class DynamoStore(
     DynamoIndex,
     DynamoClaims,
     DynamoFeeds,
+    DynamoSightingTallies,
     Store,
 ):
     """The whole storage port in `table_name`; large values in `bucket`.

@@ -107,6 +107,10 @@ from steppe.store.port.recovery import (
 from steppe.store.port.server_secrets import (
     SecretStore,
 )
+from steppe.store.port.sighting_tallies import (
+    SightingTallies,
+    SightingTally,
+)
 from steppe.store.port.statuses import (
     StatusPart,
     StatusRecord,
@@ -172,6 +176,8 @@ __all__ = [
     "Revocation",
     "Role",
     "SecretStore",
+    "SightingTallies",
+    "SightingTally",
     "StatusPart",
     "StatusRecord",
     "StatusStore",

@@ -14,6 +14,7 @@ from steppe.store.port.index import ObservableIndex
 from steppe.store.port.objects import ObjectStore
 from steppe.store.port.recovery import RecoveryStore
 from steppe.store.port.server_secrets import SecretStore
+from steppe.store.port.sighting_tallies import SightingTallies
 from steppe.store.port.statuses import StatusStore
 from steppe.store.port.submissions import SubmissionStore
 
@@ -31,6 +32,7 @@ class Store(
     IdentityClaims,
     FeedStore,
     FeedIndex,
+    SightingTallies,
     ABC,
 ):
     """Everything steppe persists except blobs: one class per storage engine.

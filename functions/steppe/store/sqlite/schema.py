@@ -482,6 +482,16 @@ _V10 = (
     ) WITHOUT ROWID""",
 )
 
+# Issue 10 (sightings): false-positive sightings counted per value key, with
+# who reported them and their notes (JSON), to declare the value past a count.
+_V_SIGHTINGS = (
+    """CREATE TABLE sighting_tallies (
+        key TEXT PRIMARY KEY,
+        count INTEGER NOT NULL,
+        detail BLOB NOT NULL
+    ) WITHOUT ROWID""",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1,
     _V2,
@@ -493,6 +503,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V8,
     _V9,
     _V10,
+    _V_SIGHTINGS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -16,6 +16,7 @@ from steppe.store.sqlite.index import SqliteIndex
 from steppe.store.sqlite.objects import SqliteObjects
 from steppe.store.sqlite.recovery import SqliteRecovery
 from steppe.store.sqlite.server_secrets import SqliteSecrets
+from steppe.store.sqlite.sighting_tallies import SqliteSightingTallies
 from steppe.store.sqlite.statuses import SqliteStatuses
 from steppe.store.sqlite.submissions import SqliteSubmissions
 
@@ -35,6 +36,7 @@ class SqliteStore(
     SqliteClaims,
     SqliteFeeds,
     SqliteFeedIndex,
+    SqliteSightingTallies,
     Store,
 ):
     """The whole storage port in `<data_dir>/steppe.db`.
