@@ -65,6 +65,7 @@ def test_the_real_template_parses_into_the_deployed_routes():
         ("GET", "/api/v1/false-positives"),
         ("POST", "/api/v1/false-positives"),
         ("DELETE", "/api/v1/false-positives"),
+        ("POST", "/api/v1/sightings"),
         ("GET", "/api/v1/admin/partners"),
         ("POST", "/api/v1/admin/partners"),
         ("GET", "/api/v1/admin/partners/{name}"),
