@@ -299,3 +299,57 @@ def test_sightings_posted_over_taxii_move_the_score(app: App):
     assert read_score(latest(app, negative["id"])).score == 35  # type: ignore[union-attr]
     tally = app.services.store.get_sighting_tally("ipv4-addr:198.51.100.14")
     assert tally is not None and tally.count == 1 and tally.organisations == ("CERT-X",)
+
+
+def test_a_partners_indicator_gets_the_sighting_but_no_new_version(app: App):
+    key = add_partner(
+        app.services.store,
+        "cert-y",
+        "partner",
+        org_name=app.settings.org_name,
+        clearance="green",
+        can_read=[app.default_collection],
+        can_write=[app.default_collection],
+    ).key
+    identity_id = f"identity--{uuid.uuid4()}"
+    indicator = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{uuid.uuid4()}",
+        "created_by_ref": identity_id,
+        "created": _stamp(1),
+        "modified": _stamp(1),
+        "pattern": "[ipv4-addr:value = '198.51.100.15']",
+        "pattern_type": "stix",
+        "valid_from": _stamp(1),
+        "confidence": 70,
+        "object_marking_refs": [tlp.GREEN.marking_id],
+    }
+    identity = {
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": identity_id,
+        "created": _stamp(1),
+        "modified": _stamp(1),
+        "name": "CERT-Y",
+    }
+    reply = app.request(
+        "POST",
+        f"/taxii2/{app.settings.api_root}/collections/{app.default_collection}/objects/",
+        body=json.dumps({"objects": [identity, indicator]}),
+        headers={"Accept": TAXII, "Content-Type": TAXII},
+        key=key,
+    )
+    assert reply.json()["success_count"] == 2, reply.body
+    app.drain()  # correlation indexes the value
+    reply = sight(app, value="198.51.100.15", outcome="false-positive", note="lab")
+    assert reply.status == 201, reply.body
+    [about] = reply.json()["indicators"]
+    assert about["id"] == indicator["id"] and about["effect"] == "recorded"
+    assert latest(app, indicator["id"]) == indicator
+    sighting = latest(app, reply.json()["sightings"][0])
+    assert sighting["sighting_of_ref"] == indicator["id"]
+    assert latest(app, EXTENSION_ID)["type"] == "extension-definition"
+    # it still counts towards declaring the value
+    tally = app.services.store.get_sighting_tally("ipv4-addr:198.51.100.15")
+    assert tally is not None and tally.count == 1 and tally.notes == ("lab",)

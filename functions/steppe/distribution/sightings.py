@@ -64,6 +64,8 @@ from steppe.stix.score_extension import (
     FALSE_POSITIVE,
     MAX_NOTE,
     TRUE_POSITIVE,
+    extension_definition,
+    project_identity,
     read_outcome,
     read_score,
     score_extension,
@@ -473,14 +475,20 @@ class SightingService:
             "identity_class": "organization",
             "object_marking_refs": [tlp.CLEAR.marking_id],
         }
+        constant = [
+            marking.marking_definition(),
+            project_identity(),
+            extension_definition(),
+            producer,
+        ]
         held = latest_versions(
-            self.objects, collection_id, [marking.marking_id, producer_id, reporter["id"]]
+            self.objects, collection_id, [obj["id"] for obj in constant] + [reporter["id"]]
         )
-        to_write: list[Candidate] = []
-        if marking.marking_id not in held:
-            to_write.append(candidate(marking.marking_definition(), tlp.CLEAR.rank))
-        if producer_id not in held:
-            to_write.append(candidate(producer, tlp.CLEAR.rank))
+        # What the sighting refers to, for a collection that lacks it (one of partner
+        # content only may lack steppe's extension definition).
+        to_write: list[Candidate] = [
+            candidate(obj, tlp.CLEAR.rank) for obj in constant if obj["id"] not in held
+        ]
         stored_reporter = held.get(reporter["id"])
         if stored_reporter is None or stored_reporter.tlp > rank:
             if stored_reporter is not None:
