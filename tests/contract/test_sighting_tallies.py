@@ -1,4 +1,4 @@
-"""False-positive sighting tallies: one per value, counted atomically, reporters and notes bounded."""
+"""False-positive sighting tallies: one per value, counted atomically, what they keep bounded."""
 
 from __future__ import annotations
 
