@@ -318,22 +318,20 @@ class SightingService:
             note = description[:MAX_NOTE] if isinstance(description, str) and description else None
         last = _time(sighting.get("last_seen")) or _time(sighting.get("first_seen"))
         last = min(last if last is not None else now, now)  # a future sighting is not evidence
+        # Who saw it: the first place sighted, else the sighting's creator, by name.
         where = sighting.get("where_sighted_refs")
-        named = (
-            [where[0]] if isinstance(where, list) and where and isinstance(where[0], str) else []
+        named = [where[0] if isinstance(where, list) and where else None]
+        named.append(sighting.get("created_by_ref"))
+        ids = [i for i in named if isinstance(i, str)]
+        names = {
+            object_id: _body(record).get("name")
+            for object_id, record in latest_versions(self.objects, collection_id, ids).items()
+        }
+        found = [names.get(i) for i in ids]
+        organisation = next(
+            (name[:MAX_ORGANISATION] for name in found if isinstance(name, str) and name.strip()),
+            "a TAXII partner",
         )
-        creator = sighting.get("created_by_ref")
-        if isinstance(creator, str):
-            named.append(creator)
-        organisation = "a TAXII partner"
-        for object_id, record in latest_versions(self.objects, collection_id, named).items():
-            name = _body(record).get("name")
-            if (
-                isinstance(name, str)
-                and name
-                and (object_id == named[0] or organisation.startswith("a "))
-            ):
-                organisation = name[:MAX_ORGANISATION]
         return _Report(outcome, last, organisation, note, _indicator_keys(indicator))
 
     # -- the feedback both share -----------------------------------------------------
@@ -383,6 +381,8 @@ class SightingService:
             )
             if tally.count >= self.false_positive_sightings:
                 due.append((key, tally.notes, tally.organisations))
+        if not due:
+            return False
         declared = self.index.find_false_positives([key for key, _, _ in due])
         done = False
         for key, notes, organisations in due:
