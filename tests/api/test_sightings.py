@@ -16,6 +16,8 @@ import stix2
 from stix2validator import ValidationOptions, validate_instance
 
 from steppe.access.partners import add_partner
+from steppe.scoring.decay_curve import DecayCurve
+from steppe.scoring.decay_score import expires_at
 from steppe.stix import tlp
 from steppe.stix.score_extension import EXTENSION_ID, read_score
 from steppe.stix.timestamps import parse_micros
@@ -38,8 +40,9 @@ def _stamp(days_ago: float) -> str:
     return (NOW - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def submit(app: App, tlp_name: str, confidence: int, address: str) -> dict:
+def submit(app: App, tlp_name: str, confidence: int, address: str, **extra) -> dict:
     body = {
+        **extra,
         "tlp": tlp_name,
         "confidence": confidence,
         "attack": {"kind": "ddos", "first_seen": _stamp(3), "last_seen": _stamp(1)},
@@ -121,6 +124,21 @@ def test_a_true_positive_by_value_is_a_valid_sighting_and_raises_the_score(app: 
     assert fields is not None and fields.score == 70
     assert fields.last_seen == parse_micros(_stamp(0))
     assert before < csv_scores(app, path)["198.51.100.7"] <= 70
+
+
+def test_a_true_positive_brings_an_expired_indicator_back_until_its_new_expiry(app: App):
+    indicator = submit(app, "green", 60, "198.51.100.16", valid_until=_stamp(1 / 24))
+    path = csv_feed(app)
+    assert "198.51.100.16" not in csv_scores(app, path)  # past valid_until
+    reply = sight(app, value="198.51.100.16")
+    assert reply.status == 201, reply.body
+    refreshed = latest(app, indicator["id"])
+    fields = read_score(refreshed)
+    assert fields is not None and fields.score == 70
+    curve = DecayCurve(fields.lifetime_days, fields.decay_speed, fields.threshold)
+    assert parse_micros(refreshed["valid_until"]) == expires_at(70, fields.last_seen, curve)
+    assert parse_micros(refreshed["valid_until"]) > parse_micros(indicator["valid_until"])
+    assert "198.51.100.16" in csv_scores(app, path)
 
 
 def test_a_false_positive_by_id_lowers_the_score_in_a_new_version(app: App):
