@@ -371,3 +371,13 @@ def test_a_partners_indicator_gets_the_sighting_but_no_new_version(app: App):
     # it still counts towards declaring the value
     tally = app.services.store.get_sighting_tally("ipv4-addr:198.51.100.15")
     assert tally is not None and tally.count == 1 and tally.notes == ("lab",)
+
+
+def test_a_sighting_reported_in_the_future_counts_as_seen_now(app: App):
+    indicator = submit(app, "green", 60, "198.51.100.17")
+    future = (NOW + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    reply = sight(app, indicator_id=indicator["id"], last_seen=future)
+    assert reply.status == 201, reply.body
+    assert latest(app, reply.json()["sightings"][0])["last_seen"].startswith(future[:19])
+    fields = read_score(latest(app, indicator["id"]))
+    assert fields is not None and fields.last_seen < parse_micros(future)

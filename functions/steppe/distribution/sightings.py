@@ -254,7 +254,10 @@ class SightingService:
                 collection_id, record.tlp, sighting, reporter, producer_id, producer_name, now
             )
             keys = keys or _indicator_keys(indicator)
-            effect, score = self._rescore(collection_id, record, report.outcome, last, now)
+            # a sighting reported in the future is no evidence beyond now
+            effect, score = self._rescore(
+                collection_id, record, report.outcome, min(last, now), now
+            )
             sighted.append(Sighted(record.id, collection_id, sighting["id"], score, effect))
         declared = self._tally(
             _Report(report.outcome, last, organisation, note, list(dict.fromkeys(keys)))
