@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the factories import their service on first use: a handler 
 if TYPE_CHECKING:
     from steppe.correlate.engine import Correlator
     from steppe.correlate.lookup import LookupService
+    from steppe.distribution.decay_job import DecayJob
     from steppe.distribution.feed_service import FeedService
     from steppe.taxii.serving import TaxiiService
 
@@ -262,6 +263,16 @@ def feed_service(services: Services) -> FeedService:
         blobs=services.blobs,
         org_name=services.settings.org_name,
     )
+
+
+def decay_job(services: Services) -> DecayJob:
+    from steppe.distribution.decay_job import DecayJob
+    from steppe.stix.identities import org_identity_id
+    from steppe.store.write_path import WritePath
+
+    store = services.store
+    writes = WritePath(store, store, org_identity_id(services.settings.org_name), store)
+    return DecayJob(index=store, objects=store, writes=writes)
 
 
 def lookup_service(services: Services) -> LookupService:

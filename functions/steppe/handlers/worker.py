@@ -32,7 +32,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from steppe import runtime
 from steppe.handlers.common import per_services
 from steppe.jobs import crash_recovery
-from steppe.jobs.tasks import CORRELATE, PROCESS_CHUNK, RECOVER, REVOKE_CHUNK, TAXII_ADD
+from steppe.jobs.tasks import (
+    CORRELATE,
+    DECAY,
+    PROCESS_CHUNK,
+    RECOVER,
+    REVOKE_CHUNK,
+    TAXII_ADD,
+)
 from steppe.stix.timestamps import now_micros
 
 logger = Logger()
@@ -48,6 +55,7 @@ runners = per_services(runtime.job_runner)
 recoveries = per_services(runtime.job_recovery)
 correlators = per_services(runtime.correlator)
 lifecycle = per_services(runtime.lifecycle_service)
+decay_jobs = per_services(runtime.decay_job)
 
 
 def _last_attempt(record: SQSRecord) -> bool:
@@ -111,12 +119,34 @@ def run_revocation(message: dict[str, Any], _: bool) -> None:
     logger.info("chunk revoked", extra={"task_message": message, "revoked": len(counts.revoked)})
 
 
+def run_decay(message: dict[str, Any], _: bool) -> None:
+    """One decay run; a large index continues in a queued message of its own."""
+    after = message.get("after")
+    start = (str(after[0]), str(after[1])) if isinstance(after, list) and len(after) == 2 else None
+    outcome = decay_jobs().run(after=start)
+    if outcome.after is not None:
+        runtime.services().queue.send([{"task": DECAY, "after": list(outcome.after)}])
+    logger.info(
+        "decayed",
+        extra={
+            "expired_versions": outcome.expired_versions,
+            "retired": outcome.retired,
+            "rescored": outcome.rescored,
+            "examined": outcome.examined,
+            "purged": outcome.purged,
+            "continues": outcome.after is not None,
+            "errors": outcome.errors[:20],
+        },
+    )
+
+
 # The one table of the queued tasks: task name -> what runs it.
 TASKS: Mapping[str, Task] = {
     PROCESS_CHUNK: run_submission_chunk,
     TAXII_ADD: run_taxii_part,
     CORRELATE: run_correlation,
     REVOKE_CHUNK: run_revocation,
+    DECAY: run_decay,
 }
 
 
@@ -145,6 +175,9 @@ def sweep() -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("task") == RECOVER:  # from the schedule in template.yaml
         return sweep()
+    if event.get("task") == DECAY:  # from the schedule in template.yaml
+        run_decay(event, True)
+        return {"task": DECAY}
     return process_partial_response(
         event=event,
         record_handler=handle_record,
