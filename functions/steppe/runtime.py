@@ -262,6 +262,7 @@ def feed_service(services: Services) -> FeedService:
         objects=store,
         blobs=services.blobs,
         org_name=services.settings.org_name,
+        stale_after=services.settings.feed_stale_seconds * 1_000_000,
     )
 
 

@@ -1,11 +1,13 @@
 """Decay: scores fall with time, and an indicator past its threshold expires everywhere."""
 
+# ruff: noqa: F811 (the `app` fixture is test_feed_serving's)
+
 from __future__ import annotations
 
 import json
 from datetime import timedelta
 
-from test_feed_serving import add_feed, get, ip, report, submitted
+from test_feed_serving import add_feed, app, get, ip, report, submitted  # noqa: F401
 
 from steppe import runtime
 from steppe.local.routes import RouteTable

@@ -37,6 +37,7 @@ from steppe.jobs.tasks import (
     DECAY,
     PROCESS_CHUNK,
     RECOVER,
+    RENDER_FEEDS,
     REVOKE_CHUNK,
     TAXII_ADD,
 )
@@ -56,6 +57,7 @@ recoveries = per_services(runtime.job_recovery)
 correlators = per_services(runtime.correlator)
 lifecycle = per_services(runtime.lifecycle_service)
 decay_jobs = per_services(runtime.decay_job)
+feed_services = per_services(runtime.feed_service)
 
 
 def _last_attempt(record: SQSRecord) -> bool:
@@ -140,6 +142,12 @@ def run_decay(message: dict[str, Any], _: bool) -> None:
     )
 
 
+def run_render_feeds(_: dict[str, Any], __: bool) -> None:
+    rendered = feed_services().render_stale()
+    if rendered:
+        logger.info("feeds rendered", extra={"feeds": rendered})
+
+
 # The one table of the queued tasks: task name -> what runs it.
 TASKS: Mapping[str, Task] = {
     PROCESS_CHUNK: run_submission_chunk,
@@ -147,6 +155,7 @@ TASKS: Mapping[str, Task] = {
     CORRELATE: run_correlation,
     REVOKE_CHUNK: run_revocation,
     DECAY: run_decay,
+    RENDER_FEEDS: run_render_feeds,
 }
 
 
@@ -175,9 +184,9 @@ def sweep() -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("task") == RECOVER:  # from the schedule in template.yaml
         return sweep()
-    if event.get("task") == DECAY:  # from the schedule in template.yaml
-        run_decay(event, True)
-        return {"task": DECAY}
+    if event.get("task") in (DECAY, RENDER_FEEDS):  # from the schedules in template.yaml
+        TASKS[event["task"]](event, True)
+        return {"task": event["task"]}
     return process_partial_response(
         event=event,
         record_handler=handle_record,

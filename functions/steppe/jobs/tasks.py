@@ -21,6 +21,8 @@ RECOVER = "recover"
 # {"task": "decay", "after"?: [collection id, indicator id]}: the scheduled decay run
 # (steppe.distribution.decay_job), and its queued continuation when the index is large
 DECAY = "decay"
+# {"task": "render_feeds"}: the every-minute schedule: render feeds whose data changed
+RENDER_FEEDS = "render_feeds"
 
 
 def correlate_message(source: str, **fields: object) -> dict[str, object]:
