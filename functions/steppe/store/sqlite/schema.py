@@ -446,6 +446,28 @@ _V9 = (
     ) WITHOUT ROWID""",
 )
 
+# Issue 10 (push): push destinations and, per destination and collection, the
+# date_added position already delivered.
+_V10 = (
+    """CREATE TABLE push_destinations (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        collections TEXT NOT NULL,
+        tlp_clearance INTEGER NOT NULL,
+        types TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE push_cursors (
+        destination_id TEXT NOT NULL,
+        collection_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (destination_id, collection_id)
+    ) WITHOUT ROWID""",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1,
     _V2,
@@ -456,6 +478,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V7,
     _V8,
     _V9,
+    _V10,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
