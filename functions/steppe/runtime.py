@@ -195,6 +195,7 @@ def administration_service(services: Services) -> Administration:
         catalog=services.store,
         audit_trail=services.store,
         feeds=services.store,
+        destinations=services.store,
         org_name=settings.org_name,
         api_root=settings.api_root,
     )
