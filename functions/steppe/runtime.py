@@ -19,6 +19,7 @@ from steppe.store.port.store import Store
 
 if TYPE_CHECKING:
     from steppe.access.administration import Administration
+    from steppe.lifecycle.push_delivery import PushDelivery
     from steppe.lifecycle.retraction import LifecycleService
 
 if TYPE_CHECKING:  # the factories import their service on first use: a handler loads only its own
@@ -103,8 +104,21 @@ def use_services(value: Services | None) -> None:
 
 def job_runner(services: Services) -> JobRunner:
     from steppe.jobs.runner import JobRunner
+    from steppe.lifecycle.push_delivery import push_messages
 
-    return JobRunner(queue=services.queue, blobs=services.blobs, work=services.store)
+    store = services.store
+    return JobRunner(
+        queue=services.queue,
+        blobs=services.blobs,
+        work=store,
+        follow_ons=lambda: push_messages(store),
+    )
+
+
+def push_delivery(services: Services) -> PushDelivery:
+    from steppe.lifecycle.push_delivery import PushDelivery
+
+    return PushDelivery(destinations=services.store, objects=services.store, queue=services.queue)
 
 
 def ingest_service(services: Services) -> IngestService:

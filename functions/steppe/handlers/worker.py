@@ -1,7 +1,8 @@
 """The worker (WorkerFunction): one SQS message, one bounded job; and the recovery sweep.
 
 Invoked by the schedule of template.yaml with {"task": "recover"}, it runs
-steppe.jobs.crash_recovery's sweep instead (submissions and envelopes left without jobs).
+steppe.jobs.crash_recovery's sweep instead (submissions and envelopes left without jobs),
+and queues one push job per push destination (what decay or a missed job left undelivered).
 
 A message names its task (steppe.jobs.tasks), and TASKS says what runs it:
 a chunk of an analyst submission or a part of an envelope posted over TAXII
@@ -32,7 +33,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from steppe import runtime
 from steppe.handlers.common import per_services
 from steppe.jobs import crash_recovery
-from steppe.jobs.tasks import CORRELATE, PROCESS_CHUNK, RECOVER, REVOKE_CHUNK, TAXII_ADD
+from steppe.jobs.tasks import CORRELATE, PROCESS_CHUNK, PUSH, RECOVER, REVOKE_CHUNK, TAXII_ADD
 from steppe.stix.timestamps import now_micros
 
 logger = Logger()
@@ -48,6 +49,7 @@ runners = per_services(runtime.job_runner)
 recoveries = per_services(runtime.job_recovery)
 correlators = per_services(runtime.correlator)
 lifecycle = per_services(runtime.lifecycle_service)
+deliveries = per_services(runtime.push_delivery)
 
 
 def _last_attempt(record: SQSRecord) -> bool:
@@ -109,6 +111,25 @@ def run_revocation(message: dict[str, Any], _: bool) -> None:
         str(message["analyst"]),
     )
     logger.info("chunk revoked", extra={"task_message": message, "revoked": len(counts.revoked)})
+    _queue_pushes()
+
+
+def run_push(message: dict[str, Any], _: bool) -> None:
+    """A refused batch raises DeliveryFailed: retried by the queue, then dead-lettered."""
+    delivered = deliveries().deliver_pending(str(message["destination_id"]))
+    logger.info(
+        "pushed",
+        extra={
+            "destination": message["destination_id"],
+            "objects": delivered.objects,
+            "batches": delivered.batches,
+            "requeued": delivered.requeued,
+        },
+    )
+
+
+def _queue_pushes() -> int:
+    return deliveries().queue_all()
 
 
 # The one table of the queued tasks: task name -> what runs it.
@@ -117,6 +138,7 @@ TASKS: Mapping[str, Task] = {
     TAXII_ADD: run_taxii_part,
     CORRELATE: run_correlation,
     REVOKE_CHUNK: run_revocation,
+    PUSH: run_push,
 }
 
 
@@ -138,6 +160,7 @@ def sweep() -> dict[str, Any]:
         "submissions": recovered.submissions,
         "statuses": recovered.statuses,
         "jobs": recovered.jobs,
+        "push_jobs": _queue_pushes(),
     }
 
 

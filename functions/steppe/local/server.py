@@ -47,7 +47,7 @@ from steppe.local.routes import (
     RouteTable,
 )
 from steppe.local.waitress_server import LocalServer, WSGIApp, body_too_large_message
-from steppe.runtime import Services, build_services, use_services
+from steppe.runtime import Services, build_services, push_delivery, use_services
 from steppe.runtime import services as current_services
 
 logger = logging.getLogger(__name__)
@@ -318,6 +318,7 @@ def serve(
     try:
         if workers:
             recover_on_start(services, workers[0].queue)
+            push_delivery(services).queue_all()  # what the last run left undelivered
         for number, worker in enumerate(workers):
             worker.start(release_claimed=number == 0)
         _print_urls(server.base_url, settings)
