@@ -183,10 +183,12 @@ def job_recovery(services: Services) -> JobRecovery:
 
 
 def lifecycle_service(services: Services) -> LifecycleService:
+    from steppe.lifecycle.push_delivery import push_messages
     from steppe.lifecycle.retraction import LifecycleService
 
     store, settings = services.store, services.settings
     return LifecycleService(
+        after_writes=lambda: push_messages(store),
         catalog=store,
         objects=store,
         claims=store,

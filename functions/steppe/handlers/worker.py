@@ -111,7 +111,6 @@ def run_revocation(message: dict[str, Any], _: bool) -> None:
         str(message["analyst"]),
     )
     logger.info("chunk revoked", extra={"task_message": message, "revoked": len(counts.revoked)})
-    _queue_pushes()
 
 
 def run_push(message: dict[str, Any], _: bool) -> None:
