@@ -252,3 +252,17 @@ def test_a_crash_before_the_cursor_moves_resends_only_that_batch(embedded: App, 
     assert batches[0] == stored[:2] and batches[1] == stored[2:4]
     assert [v for batch in batches[2:] for v in batch] == stored[2:]  # the second batch again
     assert versions(receiver.objects(hook["secret"])) == stored[:4] + stored[2:]
+
+
+def test_the_scheduled_sweep_queues_one_push_job_per_destination(embedded: App, receiver: Receiver):
+    from steppe.handlers.worker import sweep
+
+    app = embedded
+    first = add_webhook(app, receiver, "first")
+    second = add_webhook(app, receiver, "second")
+    assert sweep()["push_jobs"] == 2
+    queued = [json.loads(body) for body in app.services.queue.live_bodies()]
+    assert {"task": "push", "destination_id": first["id"]} in queued
+    assert {"task": "push", "destination_id": second["id"]} in queued
+    app.drain()
+    assert receiver.posts == []  # nothing stored yet, nothing sent
