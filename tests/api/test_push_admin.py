@@ -84,6 +84,8 @@ def test_a_sentinel_secret_is_kept_and_never_shown(app: App):
         ({"kind": "webhook", "url": "http://soc.example.kg/in"}, "url"),
         ({"kind": "webhook", "url": "https://u:p@soc.example.kg/in"}, "url"),
         ({"kind": "webhook", "url": "ftp://soc.example.kg/"}, "url"),
+        ({"kind": "webhook", "url": "https://soc.example.kg/a b"}, "url"),
+        ({"kind": "webhook", "url": "https://soc.example.kg:99999/"}, "url"),
         ({"kind": "webhook", "url": "https://x.kg", "client_secret": "s"}, "client_secret"),
         ({"kind": "webhook", "url": "https://x.kg", "tenant_id": TENANT}, "tenant_id"),
         ({"kind": "webhook", "url": "https://x.kg", "types": ["malware"]}, "types[0]"),

@@ -67,6 +67,8 @@ def url_problem(url: str) -> str | None:
     """Why `url` cannot receive pushes, or None when it can."""
     if len(url) > MAX_URL:
         return f"a URL is at most {MAX_URL} characters"
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "a URL has no spaces or control characters (percent-encode them)"
     try:
         parts = urllib.parse.urlsplit(url)
         host = parts.hostname

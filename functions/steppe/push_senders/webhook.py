@@ -131,6 +131,8 @@ class WebhookSender:
             if code == 429 or code == 408 or code >= 500:
                 return DeliveryFailed(where, retry_after=hint)
             return DeliveryFailed(where, permanent=True)
+        except ValueError as error:  # a URL http.client refuses: no retry mends it
+            return DeliveryFailed(f"webhook {self._name}: {error}", permanent=True)
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
             reason = getattr(error, "reason", error)
             return DeliveryFailed(f"webhook {self._name}: {self._url} unreachable: {reason}")
