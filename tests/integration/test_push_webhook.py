@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -278,3 +279,39 @@ def test_the_embedded_servers_push_sweep_queues_at_start(embedded: App, receiver
     sweep_thread.stop(timeout=30)  # the first sweep runs before the thread waits
     queued = [json.loads(body) for body in app.services.queue.live_bodies()]
     assert queued == [{"task": "push", "destination_id": hook["id"]}]
+
+
+def test_a_redirect_is_not_followed_and_fails_for_good(embedded: App, receiver: Receiver):
+    app = embedded
+    hook = add_webhook(app, receiver)
+    receiver.script = [(307, {"Location": receiver.url + "/elsewhere"})]
+    submit(app, report("198.51.100.7"))
+    with pytest.raises(DeliveryFailed) as refused:
+        push_delivery(app.services).deliver_pending(hook["id"])
+    assert refused.value.permanent and "307" in str(refused.value)
+    assert len(receiver.posts) == 1
+    assert app.services.store.push_cursor(hook["id"], app.default_collection) is None
+
+
+def test_an_unreachable_webhook_is_tried_three_times_then_left_to_the_queue(embedded: App):
+    app = embedded
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    reply = app.request(
+        "POST",
+        PUSH,
+        json_body={
+            "name": "gone",
+            "kind": "webhook",
+            "url": f"http://127.0.0.1:{port}/h",
+            "tlp": "red",
+        },
+    )
+    assert reply.status == 201, reply.body
+    submit(app, report("198.51.100.7"))
+    with pytest.raises(DeliveryFailed) as failed:
+        push_delivery(app.services).deliver_pending(reply.json()["id"])
+    assert not failed.value.permanent and "unreachable" in str(failed.value)
+    assert app.services.store.push_cursor(reply.json()["id"], app.default_collection) is None
