@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # the factories import their service on first use: a handler 
 if TYPE_CHECKING:
     from steppe.correlate.engine import Correlator
     from steppe.correlate.lookup import LookupService
+    from steppe.distribution.decay_job import DecayJob
+    from steppe.distribution.feed_service import FeedService
     from steppe.taxii.serving import TaxiiService
 
 
@@ -131,6 +133,7 @@ def ingest_service(services: Services) -> IngestService:
         catalog=store,
         objects=store,
         claims=store,
+        feed_index=store,
         index=store,
         secrets=store,
         blobs=services.blobs,
@@ -153,6 +156,7 @@ def envelope_adding(services: Services) -> EnvelopeAdding:
         catalog=store,
         objects=store,
         claims=store,
+        feed_index=store,
         blobs=services.blobs,
         runner=job_runner(services),
         org_name=settings.org_name,
@@ -192,6 +196,7 @@ def lifecycle_service(services: Services) -> LifecycleService:
         catalog=store,
         objects=store,
         claims=store,
+        feed_index=store,
         submissions=store,
         index=store,
         blobs=services.blobs,
@@ -254,12 +259,37 @@ def correlator(services: Services) -> Correlator:
         index=store,
         objects=store,
         claims=store,
+        feed_index=store,
         catalog=store,
         submissions=store,
         statuses=store,
         blobs=services.blobs,
         org_name=services.settings.org_name,
     )
+
+
+def feed_service(services: Services) -> FeedService:
+    from steppe.distribution.feed_service import FeedService
+
+    store = services.store
+    return FeedService(
+        feeds=store,
+        index=store,
+        false_positives=store,
+        objects=store,
+        blobs=services.blobs,
+        org_name=services.settings.org_name,
+    )
+
+
+def decay_job(services: Services) -> DecayJob:
+    from steppe.distribution.decay_job import DecayJob
+    from steppe.stix.identities import org_identity_id
+    from steppe.store.write_path import WritePath
+
+    store = services.store
+    writes = WritePath(store, store, org_identity_id(services.settings.org_name), store)
+    return DecayJob(index=store, objects=store, writes=writes)
 
 
 def lookup_service(services: Services) -> LookupService:

@@ -269,18 +269,6 @@ def test_the_scheduled_sweep_queues_one_push_job_per_destination(embedded: App, 
     assert receiver.posts == []  # nothing stored yet, nothing sent
 
 
-def test_the_embedded_servers_push_sweep_queues_at_start(embedded: App, receiver: Receiver):
-    from steppe.local.push_sweep import PushSweep
-
-    app = embedded
-    hook = add_webhook(app, receiver)
-    sweep_thread = PushSweep(app.services, interval=3600)
-    sweep_thread.start()
-    sweep_thread.stop(timeout=30)  # the first sweep runs before the thread waits
-    queued = [json.loads(body) for body in app.services.queue.live_bodies()]
-    assert queued == [{"task": "push", "destination_id": hook["id"]}]
-
-
 def test_a_redirect_is_not_followed_and_fails_for_good(embedded: App, receiver: Receiver):
     app = embedded
     hook = add_webhook(app, receiver)

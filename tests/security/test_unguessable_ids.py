@@ -24,6 +24,7 @@ from steppe.local.server import create_app
 from steppe.runtime import build_services, use_services
 from steppe.stix import tlp
 from steppe.stix.identities import org_identity_id, partner_identity_id
+from steppe.stix.score_extension import PROJECT_IDENTITY_ID
 from steppe.stix.timestamps import format_stix, parse_micros
 from steppe.store.port import ALL_VERSIONS, ObjectQuery
 from support.app import ROUTES, App, open_app
@@ -36,7 +37,14 @@ CAMPAIGN = "Operation Quiet Steppe"
 ADDRESS = "203.0.113.9"
 PATTERN = f"[ipv4-addr:value = '{ADDRESS}']"
 # Objects anyone may derive: their ids are the same in every installation.
-PUBLIC_TYPES = {"marking-definition", "attack-pattern", "location", "ipv4-addr"}
+# (and steppe's score extension, with the identity that defines it: the same everywhere)
+PUBLIC_TYPES = {
+    "marking-definition",
+    "attack-pattern",
+    "location",
+    "ipv4-addr",
+    "extension-definition",
+}
 
 
 @pytest.fixture(params=["sqlite", "aws"])
@@ -177,7 +185,7 @@ def derived_ids(objects: list[dict[str, Any]], org_id: str) -> dict[str, str]:
     """The ids of what steppe derived that is not public, by a key naming the object."""
     out = {}
     for obj in objects:
-        if obj["type"] in PUBLIC_TYPES or obj["id"] == org_id:
+        if obj["type"] in PUBLIC_TYPES or obj["id"] in (org_id, PROJECT_IDENTITY_ID):
             continue
         name = obj.get("name") or obj.get("pattern") or obj.get("relationship_type")
         if obj["type"] == "relationship":
@@ -234,7 +242,11 @@ def test_ids_differ_between_installations_and_survive_a_restart(backend: str, tm
         org_id = org_identity_id(first.settings.org_name)
         made = submit(first, report())
         ours = derived_ids(made, org_id)
-        public = {o["id"] for o in made if o["type"] in PUBLIC_TYPES or o["id"] == org_id}
+        public = {
+            o["id"]
+            for o in made
+            if o["type"] in PUBLIC_TYPES or o["id"] in (org_id, PROJECT_IDENTITY_ID)
+        }
 
         again = restarted(first)
         first = again

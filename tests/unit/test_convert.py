@@ -20,6 +20,7 @@ from steppe.observables.report_json import parse_json
 from steppe.stix import tlp
 from steppe.stix.ids import random_id, value_sco_id
 from steppe.stix.patterns import quote
+from steppe.stix.score_extension import EXTENSION_ID, PROJECT_IDENTITY_ID
 from steppe.stix.timestamps import format_stix, parse_micros
 from steppe.stix.versioning import reconcile
 from steppe.templates.registry import TemplateRegistry
@@ -102,13 +103,18 @@ def check_stix(objects: list[dict[str, Any]]) -> None:
         if obj["type"] == "marking-definition":
             continue
         # public facts are CLEAR whatever the report's level; the rest carries the report's
-        public = obj["type"] in ("attack-pattern", "location", "autonomous-system") or (
-            obj["id"] == PRODUCER.identity_id
-        )
+        public = obj["type"] in (
+            "attack-pattern",
+            "location",
+            "autonomous-system",
+            "extension-definition",
+        ) or obj["id"] in (PRODUCER.identity_id, PROJECT_IDENTITY_ID)
         expected = [tlp.CLEAR.marking_id] if public else report_marking
         assert obj["object_marking_refs"] == expected, obj["id"]
         if obj["type"] in SCO_TYPES:
             assert "created_by_ref" not in obj and "created" not in obj
+        elif obj["id"] in (PROJECT_IDENTITY_ID, EXTENSION_ID):  # the score extension's own
+            assert obj["created_by_ref"] == PROJECT_IDENTITY_ID
         else:
             assert obj["created_by_ref"] == PRODUCER.identity_id
         for key, value in obj.items():
@@ -350,7 +356,11 @@ def test_kyrgyzstan_end_to_end():
     assert campaign["first_seen"] == "2009-01-18T00:00:00.000Z"
     assert campaign["last_seen"] == "2009-01-20T12:00:00.000Z"  # widened by the observables
 
-    targets = [o for o in of_type(header, "identity") if o["id"] != PRODUCER.identity_id]
+    targets = [
+        o
+        for o in of_type(header, "identity")
+        if o["id"] not in (PRODUCER.identity_id, PROJECT_IDENTITY_ID)
+    ]
     assert len(targets) == 4
     assert all(t["sectors"] == ["telecommunications"] for t in targets)
     assert all(t["identity_class"] == "organization" for t in targets)
@@ -437,7 +447,10 @@ def test_the_same_names_in_another_collection_or_at_another_tlp_name_other_objec
         scoped = {"campaign", "intrusion-set", "identity", "indicator"}
         ids: dict[str, set[str]] = {}
         for obj in objects:
-            if obj["type"] in scoped and obj["id"] != PRODUCER.identity_id:
+            if obj["type"] in scoped and obj["id"] not in (
+                PRODUCER.identity_id,
+                PROJECT_IDENTITY_ID,
+            ):
                 ids.setdefault(obj["type"], set()).add(obj["id"])
         named = set().union(*ids.values())
         # The relationships that hang off them.
@@ -455,7 +468,13 @@ def test_the_same_names_in_another_collection_or_at_another_tlp_name_other_objec
             assert not green[stix_type] & other[stix_type], stix_type
 
 
-PUBLIC_TYPES = {"marking-definition", "attack-pattern", "location", "autonomous-system"}
+PUBLIC_TYPES = {
+    "marking-definition",
+    "attack-pattern",
+    "location",
+    "autonomous-system",
+    "extension-definition",  # steppe's score extension, the same everywhere
+}
 
 
 def test_only_public_objects_keep_ids_another_installation_can_derive():
@@ -468,7 +487,7 @@ def test_only_public_objects_keep_ids_another_installation_can_derive():
             o["id"]: o["type"]
             for o in header + chunks[0]
             if o["type"] not in PUBLIC_TYPES
-            and o["id"] != PRODUCER.identity_id
+            and o["id"] not in (PRODUCER.identity_id, PROJECT_IDENTITY_ID)
             and "value" not in o  # SCOs: their ids are the specification's
         }
 

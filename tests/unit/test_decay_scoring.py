@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from steppe.conversion.converter import ConversionContext, Converter, Producer
 from steppe.errors import InvalidInput
+from steppe.observables.correlation_keys import pattern_keys
 from steppe.observables.report_json import parse_json
 from steppe.scoring.decay_curve import DEFAULT_CURVE, MICROSECONDS_PER_DAY, DecayCurve
 from steppe.scoring.decay_score import (
@@ -24,7 +25,9 @@ from steppe.scoring.decay_score import (
 )
 from steppe.scoring.sighting_feedback import ScoreState, penalty, refresh
 from steppe.scoring.template_curves import curve_for
+from steppe.stix.score_extension import read_score
 from steppe.templates.registry import TemplateError, TemplateRegistry, load_template
+from steppe.templates.template_schema import Template
 
 REPO_TEMPLATES = Path(__file__).resolve().parents[2] / "stix_templates"
 DAY = MICROSECONDS_PER_DAY
@@ -306,7 +309,7 @@ def _objects(directory: Path, kind: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("kind", ["ddos", "malware-c2", "phishing", "scanning"])
-def test_the_decay_section_changes_no_stix_object(tmp_path, kind):
+def test_the_decay_section_changes_only_the_indicators_curve(tmp_path, kind):
     without = tmp_path / "without"
     without.mkdir()
     data = yaml.safe_load((REPO_TEMPLATES / f"{kind}.yaml").read_text())
@@ -317,5 +320,35 @@ def test_the_decay_section_changes_no_stix_object(tmp_path, kind):
     shipped.mkdir()
     (shipped / f"{kind}.yaml").write_text((REPO_TEMPLATES / f"{kind}.yaml").read_text())
     objects = _objects(shipped, kind)
-    assert any(o["type"] == "indicator" for o in objects)
-    assert objects == _objects(without, kind)
+    plain = _objects(without, kind)
+    template = Template.model_validate(yaml.safe_load((shipped / f"{kind}.yaml").read_text()))
+    indicators = [o for o in objects if o["type"] == "indicator"]
+    assert indicators
+    for indicator in indicators:
+        fields = read_score(indicator)
+        assert fields is not None and fields.kind == kind
+        [observed_type] = {k.split(":")[0] for k in pattern_keys(indicator["pattern"])}
+        curve = curve_for(template, observed_type)
+        assert (fields.lifetime_days, fields.decay_speed, fields.threshold) == (
+            curve.lifetime_days,
+            curve.decay_speed,
+            curve.threshold,
+        )
+
+    def without_curve(objs):
+        out = []
+        for o in objs:
+            o = dict(o)
+            if o["type"] == "indicator":
+                o["extensions"] = {k: {**v, "decay": None} for k, v in o["extensions"].items()}
+            out.append(o)
+        return out
+
+    assert without_curve(objects) == without_curve(plain)
+    for indicator in (o for o in plain if o["type"] == "indicator"):
+        fields = read_score(indicator)
+        assert (fields.lifetime_days, fields.decay_speed, fields.threshold) == (
+            DEFAULT_CURVE.lifetime_days,
+            DEFAULT_CURVE.decay_speed,
+            DEFAULT_CURVE.threshold,
+        )

@@ -328,5 +328,4 @@ def load_template_schedule() -> dict[str, Any]:
     from support.app import TEMPLATE
 
     events = load_template(TEMPLATE)["Resources"]["WorkerFunction"]["Properties"]["Events"]
-    [schedule] = [e["Properties"] for e in events.values() if e["Type"] == "Schedule"]
-    return schedule
+    return events["Recover"]["Properties"]

@@ -56,7 +56,9 @@ class IssuedFeed:
 
 
 def feed_url(base: str, feed: Feed, token: str) -> str:
-    return f"{base.rstrip('/')}/feeds/{feed.id}/{token}/{FILES[feed.format]}"
+    # A MISP feed's URL is its directory without a trailing slash: MISP adds
+    # "/manifest.json" to what it is given.
+    return f"{base.rstrip('/')}/feeds/{feed.id}/{token}/{FILES[feed.format]}".rstrip("/")
 
 
 def types_problem(format_name: str, types: Sequence[str]) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from steppe.scoring.template_curves import curve_for
 from steppe.stix.vocab import MITRE_ATTACK_KILL_CHAIN
 from steppe.templates.template_schema import RoleSpec, Template
 
@@ -50,6 +51,16 @@ class CompiledKind:
         self.references = references
         self.roles = {name: self._role(name, spec) for name, spec in template.roles.items()}
         self.validity = template.indicator.valid_for_days * DAY
+        self._curves: dict[str, tuple[float, float, int]] = {}
+
+    def curves(self, observable_type: str) -> tuple[float, float, int]:
+        """(lifetime_days, decay_speed, threshold) of the type's decay curve in this template."""
+        found = self._curves.get(observable_type)
+        if found is None:
+            curve = curve_for(self.template, observable_type)
+            found = (curve.lifetime_days, curve.decay_speed, curve.threshold)
+            self._curves[observable_type] = found
+        return found
 
     def _role(self, name: str, spec: RoleSpec) -> CompiledRole:
         indicator = self.template.indicator

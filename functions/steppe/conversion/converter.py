@@ -49,6 +49,10 @@ from steppe.observables.model import Observable, Report
 from steppe.stix import patterns
 from steppe.stix import tlp as tlp_levels
 from steppe.stix.ids import derived_id, value_sco_id
+from steppe.stix.score_extension import (
+    extension_definition,
+    project_identity,
+)
 from steppe.stix.timestamps import format_stix
 from steppe.templates.registry import TemplateRegistry
 
@@ -137,6 +141,8 @@ class Converter:
         if marking != CLEAR_MARKING:
             add(tlp_levels.CLEAR.marking_definition())
         add(producer_identity(pid, ctx.producer.name, stamp))
+        add(project_identity())
+        add(extension_definition())
         pattern_id = add(attack_pattern(kind, pid, stamp))
         anchor = pattern_id
         if report.campaign is not None:

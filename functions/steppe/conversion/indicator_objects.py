@@ -7,6 +7,8 @@ from typing import Any
 
 from steppe.conversion.compiled_templates import CompiledKind, CompiledRole
 from steppe.observables.model import Report
+from steppe.scoring.decay_score import base_score
+from steppe.stix.score_extension import ScoreFields, score_extension
 
 MILLISECOND = 1000
 
@@ -15,7 +17,9 @@ class Indicators:
     """Builds the indicators of one submission part; what they share is given once."""
 
     __slots__ = (
+        "base_score",
         "confidence",
+        "curves",
         "format_time",
         "kind_name",
         "label",
@@ -43,6 +47,8 @@ class Indicators:
         self.kind_name = kind.template.kind
         self.validity = kind.validity
         self.confidence = report.confidence
+        self.base_score = base_score(report.confidence, kind.template.report.confidence)
+        self.curves = kind.curves
         self.report_first = report.first_seen
         self.report_last = report.last_seen
         self.valid_until_override = report.valid_until
@@ -76,10 +82,10 @@ class Indicators:
             valid_until = valid_until_override
             if valid_from >= valid_until:
                 valid_from = valid_until - MILLISECOND
-        else:
-            seen_last = last if last is not None else self.report_last
-            base = valid_from if seen_last is None else max(valid_from, seen_last)
-            valid_until = base + self.validity
+        seen_last = last if last is not None else self.report_last
+        last_seen = valid_from if seen_last is None else max(valid_from, seen_last)
+        if valid_until_override is None:
+            valid_until = last_seen + self.validity
         words = {
             "label": self.label,
             "kind": self.kind_name,
@@ -108,4 +114,7 @@ class Indicators:
             "kill_chain_phases": [dict(p) for p in role.kill_chain],
             "confidence": self.confidence,
             "object_marking_refs": [self.marking],
+            "extensions": score_extension(
+                ScoreFields(self.base_score, last_seen, self.kind_name, *self.curves(obs_type))
+            ),
         }

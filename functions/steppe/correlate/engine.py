@@ -78,6 +78,7 @@ from steppe.store.port import (
     Strength,
     SubmissionStore,
 )
+from steppe.store.port.feed_index import FeedIndex
 from steppe.store.write_path import STEPPE, Candidate, Latest, WritePath, candidate
 
 # How many shared values a relationship's description names (the API has them all).
@@ -106,6 +107,7 @@ class Correlator:
         index: ObservableIndex,
         objects: ObjectStore,
         claims: IdentityClaims,
+        feed_index: FeedIndex,
         catalog: CatalogStore,
         submissions: SubmissionStore,
         statuses: StatusStore,
@@ -120,7 +122,7 @@ class Correlator:
         self.blobs = blobs
         self.org_name = org_name
         self.org_id = org_identity_id(org_name)
-        self.writes = WritePath(objects, claims, self.org_id)
+        self.writes = WritePath(objects, claims, self.org_id, feed_index)
 
     # -- entry points ------------------------------------------------------------
 

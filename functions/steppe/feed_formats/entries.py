@@ -34,6 +34,9 @@ class FeedEntry:
     source: str | None = None  # who reported it (the producer's name)
     kind: str | None = None  # the attack kind (ddos, phishing, ...), a stix_templates file
     tlp: str | None = None  # the indicator's TLP level name (steppe.stix.tlp: clear ... red)
+    # When it stopped being served (revoked, expired, a false positive): only the
+    # formats that announce removals (MISP's `deleted`) are given retired entries.
+    retired_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,7 +186,7 @@ def group_events(entries: Iterable[FeedEntry]) -> dict[str, MispEvent]:
         slot = (attribute.type, attribute.value)
         attributes = chosen.setdefault(uid, {})
         kept = attributes.get(slot)
-        if kept is None or entry.score > kept[0].score:
+        if kept is None or _rank(entry) > _rank(kept[0]):
             attributes[slot] = (entry, attribute)
     return {
         uid: MispEvent(uid, keys[uid], tuple(attributes[slot] for slot in sorted(attributes)))
@@ -194,10 +194,19 @@ def group_events(entries: Iterable[FeedEntry]) -> dict[str, MispEvent]:
     }
 
 
+def _rank(entry: FeedEntry) -> tuple[bool, int]:
+    """Which of two entries of one value an event keeps: an active one, then the best score."""
+    return (entry.retired_at is None, entry.score)
+
+
 def _attribute(
     event: MispEvent, entry: FeedEntry, attribute: MispAttribute, info: FeedInfo
 ) -> dict[str, Any]:
     seen = entry.last_seen if entry.last_seen is not None else info.generated
+    if entry.retired_at is not None:
+        # MISP keeps attributes a feed stops listing; a newer timestamp with
+        # deleted true is how a feed tells it to drop one.
+        seen = max(seen, entry.retired_at)
     comment = f"score {entry.score}"
     if entry.confidence is not None:
         comment += f", confidence {entry.confidence}"
@@ -211,10 +220,10 @@ def _attribute(
         "type": attribute.type,
         "category": attribute.category,
         "value": attribute.value,
-        "to_ids": attribute.to_ids,
+        "to_ids": attribute.to_ids and entry.retired_at is None,
         "comment": comment,
         "timestamp": _seconds(seen),
-        "deleted": False,
+        "deleted": entry.retired_at is not None,
         "disable_correlation": False,
         "Tag": tags,
     }
@@ -296,7 +305,8 @@ def render_hashes(events: dict[str, MispEvent]) -> bytes:
     lines = [
         f"{hashlib.md5(attribute.value.encode('utf-8')).hexdigest()},{uid}\n"
         for uid, event in events.items()
-        for _, attribute in event.entries
+        for entry, attribute in event.entries
+        if entry.retired_at is None
     ]
     return "".join(lines).encode("ascii")
 

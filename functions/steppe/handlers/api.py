@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from steppe.errors import Conflict, InvalidInput, SteppeError
-from steppe.handlers import admin, intel
+from steppe.handlers import admin, feed_files, intel
 from steppe.handlers import retractions as lifecycle
 from steppe.handlers.common import (
     RestResolver,
@@ -54,6 +54,7 @@ warnings.filterwarnings("ignore", "No application metrics to publish")
 app = RestResolver()
 app.include_router(admin.router)
 app.include_router(intel.router)
+app.include_router(feed_files.router)
 app.include_router(lifecycle.router)
 
 ingest = per_services(ingest_service)

@@ -33,7 +33,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from steppe import runtime
 from steppe.handlers.common import per_services
 from steppe.jobs import crash_recovery
-from steppe.jobs.tasks import CORRELATE, PROCESS_CHUNK, PUSH, RECOVER, REVOKE_CHUNK, TAXII_ADD
+from steppe.jobs.tasks import (
+    CORRELATE,
+    DECAY,
+    PROCESS_CHUNK,
+    PUSH,
+    RECOVER,
+    REVOKE_CHUNK,
+    TAXII_ADD,
+)
 from steppe.stix.timestamps import now_micros
 
 logger = Logger()
@@ -49,6 +57,7 @@ runners = per_services(runtime.job_runner)
 recoveries = per_services(runtime.job_recovery)
 correlators = per_services(runtime.correlator)
 lifecycle = per_services(runtime.lifecycle_service)
+decay_jobs = per_services(runtime.decay_job)
 deliveries = per_services(runtime.push_delivery)
 
 
@@ -131,12 +140,34 @@ def _queue_pushes() -> int:
     return deliveries().queue_all()
 
 
+def run_decay(message: dict[str, Any], _: bool) -> None:
+    """One decay run; a large index continues in a queued message of its own."""
+    after = message.get("after")
+    start = (str(after[0]), str(after[1])) if isinstance(after, list) and len(after) == 2 else None
+    outcome = decay_jobs().run(after=start)
+    if outcome.after is not None:
+        runtime.services().queue.send([{"task": DECAY, "after": list(outcome.after)}])
+    logger.info(
+        "decayed",
+        extra={
+            "expired_versions": outcome.expired_versions,
+            "retired": outcome.retired,
+            "rescored": outcome.rescored,
+            "examined": outcome.examined,
+            "purged": outcome.purged,
+            "continues": outcome.after is not None,
+            "errors": outcome.errors[:20],
+        },
+    )
+
+
 # The one table of the queued tasks: task name -> what runs it.
 TASKS: Mapping[str, Task] = {
     PROCESS_CHUNK: run_submission_chunk,
     TAXII_ADD: run_taxii_part,
     CORRELATE: run_correlation,
     REVOKE_CHUNK: run_revocation,
+    DECAY: run_decay,
     PUSH: run_push,
 }
 
@@ -167,6 +198,9 @@ def sweep() -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("task") == RECOVER:  # from the schedule in template.yaml
         return sweep()
+    if event.get("task") == DECAY:  # from the schedule in template.yaml
+        run_decay(event, True)
+        return {"task": DECAY}
     return process_partial_response(
         event=event,
         record_handler=handle_record,

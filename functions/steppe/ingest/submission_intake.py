@@ -72,6 +72,7 @@ from steppe.store.port import (
     SubmissionStore,
     WorkKind,
 )
+from steppe.store.port.feed_index import FeedIndex
 from steppe.store.write_path import STEPPE, Candidate, Latest, WritePath, candidate
 from steppe.templates.registry import TemplateRegistry
 
@@ -113,6 +114,7 @@ class IngestService:
         catalog: CatalogStore,
         objects: ObjectStore,
         claims: IdentityClaims,
+        feed_index: FeedIndex,
         index: FalsePositiveStore,
         secrets: SecretStore,
         blobs: BlobStore,
@@ -141,7 +143,7 @@ class IngestService:
         self.correlate = correlate
         self.registry = registry or TemplateRegistry.load()
         self.converter = Converter(self.registry)
-        self.writes = WritePath(objects, claims, org_identity_id(org_name))
+        self.writes = WritePath(objects, claims, org_identity_id(org_name), feed_index)
         self._id_secret: bytes | None = None
 
     @property

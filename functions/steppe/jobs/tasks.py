@@ -20,6 +20,9 @@ REVOKE_CHUNK = "revoke_chunk"
 PUSH = "push"
 # {"task": "recover"}: the scheduled sweep (template.yaml), an event rather than a queued message
 RECOVER = "recover"
+# {"task": "decay", "after"?: [collection id, indicator id]}: the scheduled decay run
+# (steppe.distribution.decay_job), and its queued continuation when the index is large
+DECAY = "decay"
 
 
 def correlate_message(source: str, **fields: object) -> dict[str, object]:

@@ -66,6 +66,7 @@ from steppe.store.port import (
     Submission,
     SubmissionStore,
 )
+from steppe.store.port.feed_index import FeedIndex
 from steppe.store.write_path import STEPPE, Candidate, WritePath, candidate
 
 # How many occurrences of a false-positive value the index is asked for.
@@ -230,6 +231,7 @@ class LifecycleService:
         catalog: CatalogStore,
         objects: ObjectStore,
         claims: IdentityClaims,
+        feed_index: FeedIndex,
         submissions: SubmissionStore,
         index: ObservableIndex,
         blobs: BlobStore,
@@ -251,7 +253,7 @@ class LifecycleService:
         self.api_root = api_root
         self.sync_observables = sync_observables
         self.producer_id = org_identity_id(org_name)
-        self.writes = WritePath(objects, claims, self.producer_id)
+        self.writes = WritePath(objects, claims, self.producer_id, feed_index)
 
     # -- indicators ------------------------------------------------------------------
 

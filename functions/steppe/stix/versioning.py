@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from steppe.stix.score_extension import EXTENSION_ID
 from steppe.stix.timestamps import format_stix, parse_micros
 from steppe.stix.tlp import RANK_BY_MARKING_ID
 
@@ -98,11 +99,28 @@ def merge(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
             merged[key] = current if parse_micros(current) <= parse_micros(value) else value
         elif key in LATEST_WINS:
             merged[key] = current if parse_micros(current) >= parse_micros(value) else value
+        elif key == "extensions" and isinstance(value, dict) and isinstance(current, dict):
+            merged[key] = merge_extensions(current, value)
         elif isinstance(value, list) and isinstance(current, list):
             union = _union(current, value)
             merged[key] = _strictest_tlp(union) if key == MARKINGS else union
         else:
             merged[key] = value
+    return merged
+
+
+def merge_extensions(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """The new extensions over the old, except steppe's score: the later last seen wins
+    (an older report of a value does not take its score back in time)."""
+    merged = {**old, **new}
+    before, after = old.get(EXTENSION_ID), new.get(EXTENSION_ID)
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        try:
+            older = parse_micros(after["last_seen"]) < parse_micros(before["last_seen"])
+        except (KeyError, TypeError, ValueError):
+            older = False
+        if older:
+            merged[EXTENSION_ID] = before
     return merged
 
 

@@ -7,6 +7,10 @@ them with `WritePath.write`, which enforces, for all of them, once:
 * TLP: an object is stored at steppe.stix.tlp.rank_of_object (TLP marking
   definitions are always CLEAR, so every reader of a marked object can
   receive the definition of its marking).
+* Feeds: every stored indicator version that is the latest of its id
+  replaces the indicator's entry in the feed index (steppe.store.feed_entries
+  says how), with the campaign it `indicates` and the names to show beside it;
+  an `indicates` relationship written later completes the entry.
 * Revocation is final (STIX 2.1): an object whose latest stored version is
   revoked gets no other version, from anyone. Re-sending that revoked
   version itself is a duplicate, a no-op like any other.
@@ -40,11 +44,17 @@ from typing import Any, NamedTuple
 import orjson
 
 from steppe.stix import tlp
+from steppe.stix.timestamps import now_micros
 from steppe.stix.validity import lifecycle_of
 from steppe.stix.versioning import version_of
+from steppe.store.feed_entries import EntryContext, feed_entry, with_campaign
 from steppe.store.latest import latest_versions
 from steppe.store.port.claims import IdentityClaims
+from steppe.store.port.feed_index import FeedIndex, FeedIndexEntry
 from steppe.store.port.objects import ObjectStore, ObjectVersion, PutOutcome, StoredObject
+
+# The object types whose versions feed entries are made of.
+_FEED_TYPES = frozenset({"indicator", "relationship", "campaign", "identity"})
 
 ADDED = "added"
 DUPLICATE = "already in the collection (an identical version)"
@@ -168,10 +178,17 @@ def candidate(
 class WritePath:
     """Writes candidates into a collection under the rules (see the module docstring)."""
 
-    def __init__(self, objects: ObjectStore, claims: IdentityClaims, org_identity_id: str) -> None:
+    def __init__(
+        self,
+        objects: ObjectStore,
+        claims: IdentityClaims,
+        org_identity_id: str,
+        feed_index: FeedIndex,
+    ) -> None:
         self.objects = objects
         self.claims = claims
         self.org_identity_id = org_identity_id
+        self.feed_index = feed_index
 
     def latest(self, collection_id: str, ids: Iterable[str]) -> dict[str, Latest]:
         """The latest stored version of each of `ids` the collection holds (bounded batches)."""
@@ -221,11 +238,69 @@ class WritePath:
                     version.version, version.revoked, item.created_by_ref, version.tlp
                 )
         puts = self.objects.put_objects(collection_id, accepted) if accepted else []
+        self._index_for_feeds(collection_id, accepted, puts, current)
         stored_items = [
             Stored(put, DUPLICATE if put.outcome == "duplicate" and visible else ADDED)
             for put, visible in zip(puts, visible_duplicate, strict=True)
         ]
         return WriteResult(stored_items, refused)
+
+    def _index_for_feeds(
+        self,
+        collection_id: str,
+        accepted: Sequence[ObjectVersion],
+        puts: Sequence[PutOutcome],
+        current: Mapping[str, Latest],
+    ) -> None:
+        indicators: list[tuple[dict[str, Any], int]] = []
+        context = EntryContext()
+        for version, put in zip(accepted, puts, strict=True):
+            if put.outcome == "duplicate" or version.type not in _FEED_TYPES:
+                continue
+            if version.type == "indicator":
+                latest = current.get(version.id)
+                if latest is None or latest.version != put.version:
+                    continue  # an older version arriving late: the entry follows the latest
+            obj = orjson.loads(version.body)
+            if version.type == "indicator":
+                indicators.append((obj, version.tlp))
+            elif version.type == "relationship":
+                source, target = obj.get("source_ref"), obj.get("target_ref")
+                if (
+                    obj.get("relationship_type") == "indicates"
+                    and obj.get("revoked") is not True
+                    and isinstance(source, str)
+                    and source.startswith("indicator--")
+                    and isinstance(target, str)
+                    and target.startswith("campaign--")
+                ):
+                    context.campaigns[source] = target
+            elif isinstance(obj.get("name"), str):
+                context.names[version.id] = obj["name"]
+        if not indicators and not context.campaigns:
+            return
+        named = {obj.get("created_by_ref") for obj, _ in indicators} | set(
+            context.campaigns.values()
+        )
+        missing = sorted(i for i in named if isinstance(i, str) and i not in context.names)
+        for object_id, record in latest_versions(self.objects, collection_id, missing).items():
+            name = orjson.loads(record.body or b"{}").get("name")
+            if isinstance(name, str):
+                context.names[object_id] = name
+        now = now_micros()
+        entries: list[FeedIndexEntry] = []
+        for obj, rank in indicators:
+            entry = feed_entry(obj, collection_id, rank, now, context)
+            if entry is not None:
+                entries.append(entry)
+        in_write = {entry.indicator_id for entry in entries}
+        later = sorted(set(context.campaigns) - in_write)
+        if later:
+            for entry in self.feed_index.get_feed_entries(collection_id, later):
+                campaign_id = context.campaigns[entry.indicator_id]
+                entries.append(with_campaign(entry, campaign_id, context.names.get(campaign_id)))
+        if entries:
+            self.feed_index.put_feed_entries(entries)
 
     def may_delete(
         self, writer: Writer, chosen: Sequence[StoredObject], seen: Sequence[StoredObject]

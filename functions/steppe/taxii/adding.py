@@ -58,6 +58,7 @@ from steppe.store.port import (
     StatusStore,
     WorkKind,
 )
+from steppe.store.port.feed_index import FeedIndex
 from steppe.store.write_path import Candidate, WritePath, Writer, candidate
 from steppe.taxii.error_resources import Unprocessable
 
@@ -147,6 +148,7 @@ class EnvelopeAdding:
         catalog: CatalogStore,
         objects: ObjectStore,
         claims: IdentityClaims,
+        feed_index: FeedIndex,
         blobs: BlobStore,
         runner: JobRunner,
         org_name: str,
@@ -161,7 +163,7 @@ class EnvelopeAdding:
         self.catalog = catalog
         self.blobs = blobs
         self.runner = runner
-        self.writes = WritePath(objects, claims, org_identity_id(org_name))
+        self.writes = WritePath(objects, claims, org_identity_id(org_name), feed_index)
         self.max_body_bytes = max_body_bytes
         self.max_envelope_objects = max_envelope_objects
         # Envelopes up to sync_objects (and sync_bytes) are stored before the POST is

@@ -2,13 +2,13 @@
 
 One module per port, mirroring the adapters' modules (store/sqlite/*,
 store/aws/*): objects, catalog, access (partners and credentials),
-submissions, statuses, recovery, audit, server_secrets, feeds, destinations
-(push), the observable index (index, campaigns, false_positives), claims
-(identity claims), blobs and the job queue (queue). Each holds its records
-next to the abstract class that uses them. `store.Store` is every port but
-blobs and the queue in one class, for the adapters and the composition root;
-`backend.Backend` is what an adapter opens for the composition root. Services
-take the specific ports they use, never a Store.
+submissions, statuses, recovery, audit, server_secrets, feeds, the feed index,
+destinations (push), the observable index (index, campaigns, false_positives),
+claims (identity claims), blobs and the job queue (queue). Each holds its
+records next to the abstract class that uses them. `store.Store` is every port
+but blobs and the queue in one class, for the adapters and the composition
+root; `backend.Backend` is what an adapter opens for the composition root.
+Services take the specific ports they use, never a Store.
 
 Handlers, services and the one write path call these abstract classes only;
 `store/sqlite` and `store/aws` implement them and are the only places that
@@ -66,6 +66,12 @@ from steppe.store.port.destinations import (
 from steppe.store.port.false_positives import (
     FalsePositive,
     FalsePositiveStore,
+)
+from steppe.store.port.feed_index import (
+    FeedIndex,
+    FeedIndexEntry,
+    FeedSelection,
+    Generation,
 )
 from steppe.store.port.feeds import (
     Feed,
@@ -146,7 +152,11 @@ __all__ = [
     "FalsePositive",
     "FalsePositiveStore",
     "Feed",
+    "FeedIndex",
+    "FeedIndexEntry",
+    "FeedSelection",
     "FeedStore",
+    "Generation",
     "GroupHit",
     "GroupIndex",
     "GroupMember",

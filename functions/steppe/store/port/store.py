@@ -9,6 +9,7 @@ from steppe.store.port.audit import AuditStore
 from steppe.store.port.catalog import CatalogStore
 from steppe.store.port.claims import IdentityClaims
 from steppe.store.port.destinations import DestinationStore
+from steppe.store.port.feed_index import FeedIndex
 from steppe.store.port.feeds import FeedStore
 from steppe.store.port.index import ObservableIndex
 from steppe.store.port.objects import ObjectStore
@@ -30,6 +31,7 @@ class Store(
     ObservableIndex,
     IdentityClaims,
     FeedStore,
+    FeedIndex,
     DestinationStore,
     ABC,
 ):

@@ -446,9 +446,45 @@ _V9 = (
     ) WITHOUT ROWID""",
 )
 
+# Issue 10 (feeds, decay): one row per indicator that names one value, per
+# collection, with its score; the partial indexes serve feeds (active entries
+# by score), the decay job (due ones by expiry) and MISP's removals (retired
+# ones by when). A generation per collection says when its entries changed.
+_V10 = (
+    """CREATE TABLE feed_entries (
+        collection_id TEXT NOT NULL,
+        indicator_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        value TEXT NOT NULL,
+        key TEXT NOT NULL,
+        tlp INTEGER NOT NULL,
+        score INTEGER NOT NULL,
+        scored_at INTEGER NOT NULL,
+        base INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        lifetime_us INTEGER NOT NULL,
+        decay_speed REAL NOT NULL,
+        threshold INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        retired_at INTEGER,
+        detail BLOB NOT NULL,
+        PRIMARY KEY (collection_id, indicator_id)
+    ) WITHOUT ROWID""",
+    """CREATE INDEX feed_entries_by_score ON feed_entries
+        (collection_id, type, score DESC, indicator_id) WHERE retired_at IS NULL""",
+    "CREATE INDEX feed_entries_due ON feed_entries (expires_at) WHERE retired_at IS NULL",
+    """CREATE INDEX feed_entries_retired ON feed_entries
+        (collection_id, type, retired_at) WHERE retired_at IS NOT NULL""",
+    """CREATE TABLE feed_generations (
+        collection_id TEXT PRIMARY KEY,
+        counter INTEGER NOT NULL,
+        changed_at INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+)
+
 # Issue 10 (push): push destinations and, per destination and collection, the
 # date_added position already delivered.
-_V10 = (
+_V11 = (
     """CREATE TABLE push_destinations (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL UNIQUE,
@@ -479,6 +515,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V8,
     _V9,
     _V10,
+    _V11,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -11,6 +11,7 @@ from steppe.store.sqlite.catalog import SqliteCatalog
 from steppe.store.sqlite.claims import SqliteClaims
 from steppe.store.sqlite.database import Database
 from steppe.store.sqlite.destinations import SqliteDestinations
+from steppe.store.sqlite.feed_index import SqliteFeedIndex
 from steppe.store.sqlite.feeds import SqliteFeeds
 from steppe.store.sqlite.index import SqliteIndex
 from steppe.store.sqlite.objects import SqliteObjects
@@ -34,6 +35,7 @@ class SqliteStore(
     SqliteIndex,
     SqliteClaims,
     SqliteFeeds,
+    SqliteFeedIndex,
     SqliteDestinations,
     Store,
 ):

@@ -1,0 +1,1 @@
+"""Getting indicators out: feeds for firewalls, sensors and MISP, and the decay that ages them."""
