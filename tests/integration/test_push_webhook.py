@@ -303,3 +303,30 @@ def test_an_unreachable_webhook_is_tried_three_times_then_left_to_the_queue(embe
         push_delivery(app.services).deliver_pending(reply.json()["id"])
     assert not failed.value.permanent and "unreachable" in str(failed.value)
     assert app.services.store.push_cursor(reply.json()["id"], app.default_collection) is None
+
+
+def test_an_indicator_expired_by_decay_reaches_the_destination(embedded: App, receiver: Receiver):
+    from steppe import runtime
+    from steppe.handlers.worker import sweep
+    from steppe.stix.timestamps import format_stix, now_micros
+
+    app = embedded
+    hook = add_webhook(app, receiver)
+    day = 86_400_000_000
+    seen = report("198.51.100.4")
+    seen["confidence"] = 80
+    seen["observables"][0]["first_seen"] = format_stix(now_micros() - 2 * day)
+    seen["observables"][0]["last_seen"] = format_stix(now_micros() - day)
+    submit(app, seen)
+    app.drain()
+    [original] = receiver.objects(hook["secret"])
+
+    expired = runtime.decay_job(app.services).run(now=now_micros() + 3650 * day)
+    assert expired.expired_versions == 1
+    assert sweep()["push_jobs"] == 1  # the five-minute schedule
+    app.drain()
+    received = receiver.objects(hook["secret"])
+    assert versions(received) == stored_versions(app, app.default_collection)
+    assert received[-1]["id"] == original["id"]
+    assert received[-1]["valid_until"] != original.get("valid_until")
+    assert received[-1]["modified"] > original["modified"]

@@ -147,6 +147,8 @@ def run_decay(message: dict[str, Any], _: bool) -> None:
     outcome = decay_jobs().run(after=start)
     if outcome.after is not None:
         runtime.services().queue.send([{"task": DECAY, "after": list(outcome.after)}])
+    if outcome.expired_versions:
+        _queue_pushes()  # the expired versions, to the push destinations
     logger.info(
         "decayed",
         extra={
