@@ -337,6 +337,7 @@ def cmd_push(args: argparse.Namespace) -> int:
                 workspace_id=args.workspace_id,
                 login_url=args.login_url,
                 api_url=args.api_url,
+                source_system=args.source_system,
             ),
         )
         issued = admin.add_destination(spec)
@@ -681,6 +682,7 @@ def build_parser() -> argparse.ArgumentParser:
     push_add.add_argument("--workspace-id", help="sentinel: the Log Analytics workspace id")
     push_add.add_argument("--login-url", help="sentinel: replaces Microsoft's login endpoint")
     push_add.add_argument("--api-url", help="sentinel: replaces Microsoft's upload endpoint")
+    push_add.add_argument("--source-system", help="sentinel: the source it shows (default steppe)")
     push_actions.add_parser("list")
     push_actions.add_parser("show").add_argument("name")
     push_rotate = push_actions.add_parser(

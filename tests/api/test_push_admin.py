@@ -59,12 +59,14 @@ def test_a_sentinel_secret_is_kept_and_never_shown(app: App):
         workspace_id=WORKSPACE,
         client_secret="Q~entra.secret",
         api_url="http://127.0.0.1:9/",
+        source_system="CERT-KG",
     )
     assert "secret" not in sentinel
     assert sentinel["collections"] == [other.json()["id"]] and sentinel["tlp"] == "amber"
     assert sentinel["settings"] == {
         "api_url": "http://127.0.0.1:9/",
         "client_id": CLIENT,
+        "source_system": "CERT-KG",
         "tenant_id": TENANT,
         "workspace_id": WORKSPACE,
     }

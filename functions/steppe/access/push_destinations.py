@@ -10,7 +10,7 @@ them). Each kind has required settings, kept as they are, and a secret:
   portal shows them) and the Entra application's client secret, given by
   the administrator and never shown again. `login_url` and `api_url`
   optionally replace Microsoft's endpoints (a sovereign cloud, or a test
-  server).
+  server); `source_system` names steppe in Sentinel (default "steppe").
 
 URLs are https. Plain http is accepted only for a loopback host
 (127.0.0.1, ::1, localhost): a relay on the same machine, or a test server;
@@ -45,7 +45,7 @@ REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
 }
 OPTIONAL_SETTINGS: dict[str, tuple[str, ...]] = {
     "webhook": (),
-    "sentinel": ("login_url", "api_url"),
+    "sentinel": ("login_url", "api_url", "source_system"),
 }
 _GUID_SETTINGS = frozenset({"tenant_id", "client_id", "workspace_id"})
 _URL_SETTINGS = frozenset({"url", "login_url", "api_url"})

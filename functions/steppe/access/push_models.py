@@ -71,6 +71,9 @@ class PushCreate(_Body):
     api_url: Url | None = Field(
         default=None, description="sentinel: replaces https://api.ti.sentinel.azure.com"
     )
+    source_system: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        default=None, description="sentinel: the source shown in Sentinel (default steppe)"
+    )
 
     def settings(self) -> dict[str, str | None]:
         """The kind's settings as given (push_destinations checks which the kind takes)."""
@@ -81,6 +84,7 @@ class PushCreate(_Body):
             "workspace_id": self.workspace_id,
             "login_url": self.login_url,
             "api_url": self.api_url,
+            "source_system": self.source_system,
         }
 
 
