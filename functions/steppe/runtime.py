@@ -19,6 +19,7 @@ from steppe.store.port.store import Store
 
 if TYPE_CHECKING:
     from steppe.access.administration import Administration
+    from steppe.lifecycle.push_delivery import PushDelivery
     from steppe.lifecycle.retraction import LifecycleService
 
 if TYPE_CHECKING:  # the factories import their service on first use: a handler loads only its own
@@ -105,8 +106,21 @@ def use_services(value: Services | None) -> None:
 
 def job_runner(services: Services) -> JobRunner:
     from steppe.jobs.runner import JobRunner
+    from steppe.lifecycle.push_delivery import push_messages
 
-    return JobRunner(queue=services.queue, blobs=services.blobs, work=services.store)
+    store = services.store
+    return JobRunner(
+        queue=services.queue,
+        blobs=services.blobs,
+        work=store,
+        follow_ons=lambda: push_messages(store),
+    )
+
+
+def push_delivery(services: Services) -> PushDelivery:
+    from steppe.lifecycle.push_delivery import PushDelivery
+
+    return PushDelivery(destinations=services.store, objects=services.store, queue=services.queue)
 
 
 def ingest_service(services: Services) -> IngestService:
@@ -173,10 +187,12 @@ def job_recovery(services: Services) -> JobRecovery:
 
 
 def lifecycle_service(services: Services) -> LifecycleService:
+    from steppe.lifecycle.push_delivery import push_messages
     from steppe.lifecycle.retraction import LifecycleService
 
     store, settings = services.store, services.settings
     return LifecycleService(
+        after_writes=lambda: push_messages(store),
         catalog=store,
         objects=store,
         claims=store,
@@ -200,6 +216,7 @@ def administration_service(services: Services) -> Administration:
         catalog=services.store,
         audit_trail=services.store,
         feeds=services.store,
+        destinations=services.store,
         org_name=settings.org_name,
         api_root=settings.api_root,
     )

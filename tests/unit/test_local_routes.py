@@ -81,6 +81,11 @@ def test_the_real_template_parses_into_the_deployed_routes():
         ("GET", "/api/v1/admin/feeds/{name}"),
         ("DELETE", "/api/v1/admin/feeds/{name}"),
         ("POST", "/api/v1/admin/feeds/{name}/rotate"),
+        ("GET", "/api/v1/admin/push"),
+        ("POST", "/api/v1/admin/push"),
+        ("GET", "/api/v1/admin/push/{name}"),
+        ("DELETE", "/api/v1/admin/push/{name}"),
+        ("POST", "/api/v1/admin/push/{name}/rotate"),
     ]
     collection = "/taxii2/{api_root}/collections/{collection_id}"
     taxii_routes = [

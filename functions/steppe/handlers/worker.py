@@ -1,7 +1,8 @@
 """The worker (WorkerFunction): one SQS message, one bounded job; and the recovery sweep.
 
 Invoked by the schedule of template.yaml with {"task": "recover"}, it runs
-steppe.jobs.crash_recovery's sweep instead (submissions and envelopes left without jobs).
+steppe.jobs.crash_recovery's sweep instead (submissions and envelopes left without jobs),
+and queues one push job per push destination (what decay or a missed job left undelivered).
 
 A message names its task (steppe.jobs.tasks), and TASKS says what runs it:
 a chunk of an analyst submission or a part of an envelope posted over TAXII
@@ -36,6 +37,7 @@ from steppe.jobs.tasks import (
     CORRELATE,
     DECAY,
     PROCESS_CHUNK,
+    PUSH,
     RECOVER,
     RENDER_FEEDS,
     REVOKE_CHUNK,
@@ -58,6 +60,7 @@ correlators = per_services(runtime.correlator)
 lifecycle = per_services(runtime.lifecycle_service)
 decay_jobs = per_services(runtime.decay_job)
 feed_services = per_services(runtime.feed_service)
+deliveries = per_services(runtime.push_delivery)
 
 
 def _last_attempt(record: SQSRecord) -> bool:
@@ -121,6 +124,24 @@ def run_revocation(message: dict[str, Any], _: bool) -> None:
     logger.info("chunk revoked", extra={"task_message": message, "revoked": len(counts.revoked)})
 
 
+def run_push(message: dict[str, Any], _: bool) -> None:
+    """A refused batch raises DeliveryFailed: retried by the queue, then dead-lettered."""
+    delivered = deliveries().deliver_pending(str(message["destination_id"]))
+    logger.info(
+        "pushed",
+        extra={
+            "destination": message["destination_id"],
+            "objects": delivered.objects,
+            "batches": delivered.batches,
+            "requeued": delivered.requeued,
+        },
+    )
+
+
+def _queue_pushes() -> int:
+    return deliveries().queue_all()
+
+
 def run_decay(message: dict[str, Any], _: bool) -> None:
     """One decay run; a large index continues in a queued message of its own."""
     after = message.get("after")
@@ -128,6 +149,8 @@ def run_decay(message: dict[str, Any], _: bool) -> None:
     outcome = decay_jobs().run(after=start)
     if outcome.after is not None:
         runtime.services().queue.send([{"task": DECAY, "after": list(outcome.after)}])
+    if outcome.expired_versions:
+        _queue_pushes()  # the expired versions, to the push destinations
     logger.info(
         "decayed",
         extra={
@@ -156,6 +179,7 @@ TASKS: Mapping[str, Task] = {
     REVOKE_CHUNK: run_revocation,
     DECAY: run_decay,
     RENDER_FEEDS: run_render_feeds,
+    PUSH: run_push,
 }
 
 
@@ -177,6 +201,7 @@ def sweep() -> dict[str, Any]:
         "submissions": recovered.submissions,
         "statuses": recovered.statuses,
         "jobs": recovered.jobs,
+        "push_jobs": _queue_pushes(),
     }
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import orjson
@@ -239,8 +239,11 @@ class LifecycleService:
         org_name: str,
         api_root: str,
         sync_observables: int,
+        after_writes: Callable[[], Sequence[dict[str, object]]] | None = None,
     ) -> None:
         self.catalog = catalog
+        # Jobs queued after a revocation is written (push delivery of the revoked versions).
+        self.after_writes = after_writes
         self.objects = objects
         self.submissions = submissions
         self.index = index
@@ -497,6 +500,10 @@ class LifecycleService:
                 counts.already_revoked.append(indicator_id)
             else:
                 counts.revoked.append((indicator_id, stamp_text))
+        if counts.revoked and self.after_writes is not None:
+            follow_ons = list(self.after_writes())
+            if follow_ons:
+                self.queue.send(follow_ons)
         return counts
 
     def _submission(self, submission_id: str) -> Submission:

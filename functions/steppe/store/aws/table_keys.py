@@ -28,6 +28,9 @@ One place names them all, so the layout can be read (and changed) at once:
     CLAIM#<identity id>                  CLAIM                   identity claim -> owner id
     FEED#<feed id>                       FEED                    feed definition
     FEEDS                                <name>                  name claim -> feed id (listing)
+    PUSH#<destination id>                PUSH                    push destination
+    PUSH#<destination id>                CURSOR#<collection>     push delivery cursor
+    PUSHES                               <name>                  name claim -> destination id
 
 The observable index (VAL#, CVAL#, CIDR, GRP#, GRPK#, LEV#, LNK#, CAMPAIGNS,
 FALSEPOS) builds its keys in store/aws/index.py, whose docstring lays them out.
@@ -64,6 +67,9 @@ AUDIT_PREFIX = "AUDIT#"
 CLAIM_SK = "CLAIM"
 FEEDS = "FEEDS"
 FEED_SK = "FEED"
+PUSHES = "PUSHES"
+PUSH_SK = "PUSH"
+PUSH_CURSOR_PREFIX = "CURSOR#"
 
 DAY_MICROS = 86_400_000_000
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -84,6 +90,10 @@ def collection(collection_id: str) -> str:
 
 def feed(feed_id: str) -> str:
     return f"FEED#{feed_id}"
+
+
+def push(destination_id: str) -> str:
+    return f"PUSH#{destination_id}"
 
 
 def claim(identity_id: str) -> str:

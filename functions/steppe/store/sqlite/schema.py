@@ -482,6 +482,28 @@ _V10 = (
     ) WITHOUT ROWID""",
 )
 
+# Issue 10 (push): push destinations and, per destination and collection, the
+# date_added position already delivered.
+_V11 = (
+    """CREATE TABLE push_destinations (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        collections TEXT NOT NULL,
+        tlp_clearance INTEGER NOT NULL,
+        types TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE push_cursors (
+        destination_id TEXT NOT NULL,
+        collection_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (destination_id, collection_id)
+    ) WITHOUT ROWID""",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1,
     _V2,
@@ -493,6 +515,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V8,
     _V9,
     _V10,
+    _V11,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
