@@ -46,6 +46,8 @@ class FakeMicrosoft:
         self.throttle_headers: dict[str, str] = {"Retry-After": "7"}
         self.throttle_message = "Rate limit is exceeded. Try again in 7 seconds."
         self.fail_next = 0
+        self.fail_status = 500
+        self.fail_headers: dict[str, str] = {}
         self.refuse_ids: set[str] = set()
         self.whole_request_status: int | None = None
         self.accept_tokens = True
@@ -128,8 +130,12 @@ def make_handler(world: FakeMicrosoft) -> type[BaseHTTPRequestHandler]:
                     {"statusCode": 429, "message": world.throttle_message},
                     world.throttle_headers,
                 )
-            elif status == 500:
-                self.answer(500, {"error": {"code": "InternalServerError", "message": "boom"}})
+            elif status >= 500:
+                self.answer(
+                    status,
+                    {"error": {"code": "InternalServerError", "message": "boom"}},
+                    world.fail_headers,
+                )
             elif status == 400:
                 self.answer(400, {"error": {"code": "BadRequest", "message": call["why"]}})
             elif status == 403:
@@ -153,7 +159,7 @@ def make_handler(world: FakeMicrosoft) -> type[BaseHTTPRequestHandler]:
                 return 429
             if world.fail_next:
                 world.fail_next -= 1
-                return 500
+                return world.fail_status
             if world.whole_request_status:
                 world.uploads[-1]["why"] = "refused"
                 return world.whole_request_status
@@ -348,6 +354,17 @@ def test_three_server_errors_fail_for_a_later_retry(world, fake_time):
     assert "boom" in str(failed.value)
     assert len(world.uploads) == 3
     assert fake_time.waits == [1.0, 2.0]
+
+
+def test_an_unavailable_service_is_waited_for_as_it_asks(world, fake_time):
+    world.fail_next, world.fail_status, world.fail_headers = 3, 503, {"Retry-After": "9"}
+
+    with pytest.raises(DeliveryFailed) as failed:
+        sender_for(world, fake_time).send(indicators(1))
+
+    assert fake_time.waits == [9.0, 9.0]
+    assert failed.value.retry_after == 9
+    assert not failed.value.permanent
 
 
 def test_an_unreachable_api_fails_for_a_later_retry(world, fake_time):

@@ -31,6 +31,7 @@ fails part-way is retried whole by the queue.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import re
@@ -214,7 +215,9 @@ class SentinelSender:
                 continue
             if reply.status >= 500:
                 what = f"HTTP {reply.status}: {reply.message()}"
-                server_failures = self._after_server_failure(server_failures, what, started)
+                server_failures = self._after_server_failure(
+                    server_failures, what, started, hint=_retry_hint(reply)
+                )
                 continue
             raise DeliveryFailed(
                 f"Sentinel refused the upload (HTTP {reply.status}): {reply.message()}",
@@ -282,14 +285,19 @@ class SentinelSender:
         except urllib.error.HTTPError as exc:
             with exc:
                 return _Reply(exc.code, exc.headers, exc.read())
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             raise _Unreachable(f"{request.full_url.split('?')[0]} unreachable: {exc}") from exc
 
-    def _after_server_failure(self, failures: int, what: str, started: float) -> int:
+    def _after_server_failure(
+        self, failures: int, what: str, started: float, *, hint: float | None = None
+    ) -> int:
+        """Back off 1 s, then 2 s (or longer if a 503 says so); the third failure gives up."""
         failures += 1
         if failures >= SERVER_ERROR_TRIES:
-            raise DeliveryFailed(f"Sentinel failed {failures} times; last: {what}")
-        self._pause(float(2 ** (failures - 1)), started, hint=None, why=what)
+            raise DeliveryFailed(
+                f"Sentinel failed {failures} times; last: {what}", retry_after=hint
+            )
+        self._pause(max(float(2 ** (failures - 1)), hint or 0.0), started, hint=hint, why=what)
         return failures
 
     def _wait_throttled(self, reply: _Reply, started: float) -> None:
