@@ -10,6 +10,7 @@ from datetime import timedelta
 from test_feed_serving import add_feed, app, get, ip, report, submitted  # noqa: F401
 
 from steppe import runtime
+from steppe.access.partners import add_partner
 from steppe.local.routes import RouteTable
 from steppe.scoring.decay_curve import MICROSECONDS_PER_DAY
 from steppe.scoring.decay_score import expires_at, score_at
@@ -107,3 +108,32 @@ def test_the_decay_runs_as_a_queued_task_and_on_the_schedule(app: App):
     assert schedules["Decay"].input == {"task": "decay"}
     assert schedules["Decay"].period == int(timedelta(hours=1).total_seconds())
     assert schedules["Decay"].function.handler == "steppe.handlers.worker.lambda_handler"
+
+
+def test_a_lookup_answers_the_score_now_and_only_of_what_the_caller_may_see(app: App):
+    submitted(app, report("green", 80, [ip("198.51.100.4", days_ago=1)], "G"))
+    submitted(app, report("amber", 90, [ip("203.0.113.77", days_ago=1)], "A"))
+    submitted(app, report("green", 80, [ip("198.51.100.9", days_ago=400)], "old"))
+    issued = add_partner(
+        app.services.store,
+        "green-cert",
+        "partner",
+        org_name="steppe",
+        clearance="green",
+        can_read=[app.default_collection],
+    )
+
+    def score(value: str, key: str | bool = True):
+        reply = app.request("GET", "/api/v1/observables", query={"value": value}, key=key)
+        assert reply.status == 200, reply.body
+        return reply.json()["score"]
+
+    [indicator] = indicator_versions(app, "198.51.100.4")
+    entry = entry_of(app, indicator["id"])
+    now = score("198.51.100.4")
+    assert entry.score >= now >= score_at(80, entry.last_seen, now_micros(), entry_curve(entry))
+    assert 0 < now < 80
+    assert score("203.0.113.77") is not None  # the admin may see AMBER
+    assert score("203.0.113.77", issued.key) is None  # a GREEN partner learns nothing of it
+    assert score("198.51.100.4", issued.key) == now
+    assert score("198.51.100.9") is None  # seen, but long expired
