@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 from hypothesis import given, settings
@@ -107,6 +108,36 @@ def test_the_last_of_one_entry_in_a_call_wins(store):
     c = _collection()
     store.put_feed_entries([_entry(c, 1, score=10), _entry(c, 1, score=95)])
     assert store.select_feed_entries(_everything(c), NOW, 10) == [_entry(c, 1, score=95)]
+
+
+def test_concurrent_replacements_of_one_entry_leave_it_listed_once(store):
+    c = _collection()
+    store.put_feed_entries([_entry(c, 1)])
+    errors: list[BaseException] = []
+
+    def replace_it(writer: int) -> None:
+        try:
+            for round_ in range(4):
+                score = writer * 10 + round_
+                retired = NOW - HOUR if (writer + round_) % 3 == 0 else None
+                store.put_feed_entries(
+                    [_entry(c, 1, type=TYPES[writer % 3], score=score, retired_at=retired)]
+                )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=replace_it, args=(w,)) for w in range(1, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    [final] = store.get_feed_entries(c, [_entry(c, 1).indicator_id])
+    listed = store.select_feed_entries(_everything(c), NOW, 10)
+    listed += store.retired_feed_entries(_everything(c), 0, 10)
+    assert listed == [final]
+    due = store.due_feed_entries(NOW + 2 * HOUR, 10)
+    assert due == ([] if final.retired_at is not None else [final])
 
 
 # -- select ------------------------------------------------------------------------------------

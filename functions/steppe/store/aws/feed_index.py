@@ -30,7 +30,7 @@ TTL attribute (seconds), and these are microseconds that must not be read so.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from itertools import islice
 from typing import Any
@@ -147,7 +147,7 @@ class DynamoFeedIndex(FeedIndex):
             return 0
         bound = keys.up_to(keys.pad(retired_before - 1))
         streams = [
-            self._walk(keys.feed_purge(shard), limit, at_most=bound)
+            self._walk(keys.feed_purge(shard), keys.FEED_SHARDS, limit, at_most=bound)
             for shard in range(keys.FEED_SHARDS)
         ]
         doomed = list(islice(heapq.merge(*streams, key=_sort_key), limit))
@@ -213,16 +213,17 @@ class DynamoFeedIndex(FeedIndex):
             "#tlp <= :tlp AND #expiry > :now",
             {":tlp": n(selection.max_tlp), ":now": n(now)},
         )
+        partitions = _partitions(selection, keys.feed_score)
         streams = [
             self._walk(
-                keys.feed_score(collection_id, stix_type),
+                pk,
+                len(partitions),
                 limit,
                 at_most=bound,
                 where=where,
                 names=_NAMES,
             )
-            for collection_id in sorted(selection.collections)
-            for stix_type in sorted(selection.types)
+            for pk in partitions
         ]
         return [_entry(item) for item in islice(heapq.merge(*streams, key=_sort_key), limit)]
 
@@ -233,16 +234,17 @@ class DynamoFeedIndex(FeedIndex):
             return []
         bound = keys.up_to(keys.pad(-since))
         where = ("#tlp <= :tlp", {":tlp": n(selection.max_tlp)})
+        partitions = _partitions(selection, keys.feed_retired)
         streams = [
             self._walk(
-                keys.feed_retired(collection_id, stix_type),
+                pk,
+                len(partitions),
                 limit,
                 at_most=bound,
                 where=where,
                 names={"#tlp": "tlp"},
             )
-            for collection_id in sorted(selection.collections)
-            for stix_type in sorted(selection.types)
+            for pk in partitions
         ]
         return [_entry(item) for item in islice(heapq.merge(*streams, key=_sort_key), limit)]
 
@@ -251,7 +253,7 @@ class DynamoFeedIndex(FeedIndex):
             return []
         bound = keys.up_to(keys.pad(now))
         streams = [
-            self._walk(keys.feed_due(shard), limit, at_most=bound)
+            self._walk(keys.feed_due(shard), keys.FEED_SHARDS, limit, at_most=bound)
             for shard in range(keys.FEED_SHARDS)
         ]
         return [_entry(item) for item in islice(heapq.merge(*streams, key=_sort_key), limit)]
@@ -308,14 +310,29 @@ class DynamoFeedIndex(FeedIndex):
             )
         return generations
 
-    def _walk(self, pk: str, page: int, **query: Any) -> Iterator[Item]:
-        """A partition's items in sort-key order, a page (of at most `page`) read when needed."""
+    def _walk(self, pk: str, streams: int, most: int, **query: Any) -> Iterator[Item]:
+        """A partition's items in sort-key order, a page read only when the merge needs it.
+
+        The first page is this stream's share of `most` (one of `streams` merged),
+        each further one twice the last, up to `most`: a merge reads about what it
+        returns, however the entries fall among its partitions.
+        """
         start: Item | None = None
+        page = max(1, -(-most // streams))
         while True:
             items, start = self._table.query_page(pk, start=start, limit=page, **query)
             yield from items
             if start is None:
                 return
+            page = min(most, page * 2)
+
+
+def _partitions(selection: FeedSelection, partition: Callable[[str, str], str]) -> list[str]:
+    return [
+        partition(collection_id, stix_type)
+        for collection_id in sorted(selection.collections)
+        for stix_type in sorted(selection.types)
+    ]
 
 
 def _sort_key(item: Item) -> str:
