@@ -61,10 +61,20 @@ _PURGE_ACTIONS = 3  # per entry: the entry and its two copies
 _ATTEMPTS = 8
 _COLLECTION_PAGE = 100
 _NAMES = {"#tlp": "tlp", "#expiry": "expiry"}
+_RETRYABLE = {
+    "None",
+    "ConditionalCheckFailed",
+    "TransactionConflict",
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+}
 
 
 class DynamoFeedIndex(FeedIndex):
-    """FeedIndex methods; mixed into DynamoStore."""
+    """FeedIndex methods; mixed into DynamoStore.
+
+    Its helpers are named _feed_*: every mixin of DynamoStore shares one namespace.
+    """
 
     _table: Table
 
@@ -77,27 +87,27 @@ class DynamoFeedIndex(FeedIndex):
         pending = list(latest.values())
         size = _TRANSACTION_ACTIONS // _PUT_ACTIONS
         groups = [pending[i : i + size] for i in range(0, len(pending), size)]
-        list(self._table.map(self._put_group, groups))
+        list(self._table.map(self._feed_put_group, groups))
         now = now_micros()
         collections = sorted({entry.collection_id for entry in pending})
-        list(self._table.map(lambda collection_id: self._move(collection_id, now), collections))
+        list(
+            self._table.map(
+                lambda collection_id: self._feed_generation_step(collection_id, now), collections
+            )
+        )
 
-    def _put_group(self, group: list[FeedIndexEntry]) -> None:
+    def _feed_put_group(self, group: list[FeedIndexEntry]) -> None:
         for attempt in range(_ATTEMPTS):
             old = self._table.batch_get(_entry_key(entry) for entry in group)
             actions: list[dict[str, Any]] = []
             for entry in group:
-                actions.extend(self._replace(entry, old.get(_entry_key(entry))))
-            try:
-                self._table.client.transact_write_items(TransactItems=actions)
+                actions.extend(self._feed_replace(entry, old.get(_entry_key(entry))))
+            if self._feed_transaction(actions):
                 return
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                    raise
             _backoff(attempt)  # another writer changed one of these entries: read again
         raise Conflict("feed entries are being changed by other writers; try again")
 
-    def _replace(self, entry: FeedIndexEntry, old: Item | None) -> list[dict[str, Any]]:
+    def _feed_replace(self, entry: FeedIndexEntry, old: Item | None) -> list[dict[str, Any]]:
         table = self._table.name
         rev = 0 if old is None else get_n(old, "rev", 0)
         items = [_item(pk, sk, entry, rev + 1) for pk, sk in _keys(entry)]
@@ -119,7 +129,7 @@ class DynamoFeedIndex(FeedIndex):
             )
         return actions
 
-    def _move(self, collection_id: str, now: int) -> None:
+    def _feed_generation_step(self, collection_id: str, now: int) -> None:
         """One step of the generation; changed_at strictly increases, as in the SQLite store."""
         params: dict[str, Any] = {
             "TableName": self._table.name,
@@ -147,22 +157,22 @@ class DynamoFeedIndex(FeedIndex):
             return 0
         bound = keys.up_to(keys.pad(retired_before - 1))
         streams = [
-            self._walk(keys.feed_purge(shard), keys.FEED_SHARDS, limit, at_most=bound)
+            self._feed_walk(keys.feed_purge(shard), keys.FEED_SHARDS, limit, at_most=bound)
             for shard in range(keys.FEED_SHARDS)
         ]
         doomed = list(islice(heapq.merge(*streams, key=_sort_key), limit))
         size = _TRANSACTION_ACTIONS // _PURGE_ACTIONS
         groups = [doomed[i : i + size] for i in range(0, len(doomed), size)]
-        return sum(self._table.map(self._purge_group, groups)) if groups else 0
+        return sum(self._table.map(self._feed_purge_group, groups)) if groups else 0
 
-    def _purge_group(self, group: list[Item]) -> int:
-        if self._transact([action for item in group for action in self._forget(item)]):
+    def _feed_purge_group(self, group: list[Item]) -> int:
+        if self._feed_transaction([action for item in group for action in self._feed_forget(item)]):
             return len(group)
         # One of them changed since it was listed (re-put, or purged by another run):
         # each alone, and those that changed stay.
-        return sum(1 for item in group if self._transact(self._forget(item)))
+        return sum(1 for item in group if self._feed_transaction(self._feed_forget(item)))
 
-    def _forget(self, copy: Item) -> list[dict[str, Any]]:
+    def _feed_forget(self, copy: Item) -> list[dict[str, Any]]:
         table = self._table.name
         entry_pk, entry_sk = _entry_key(_entry(copy))
         actions: list[dict[str, Any]] = [
@@ -182,12 +192,19 @@ class DynamoFeedIndex(FeedIndex):
         )
         return actions
 
-    def _transact(self, actions: list[dict[str, Any]]) -> bool:
+    def _feed_transaction(self, actions: list[dict[str, Any]]) -> bool:
+        """Run a transaction: False if a condition or a concurrent writer cancelled it."""
         try:
             self._table.client.transact_write_items(TransactItems=actions)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
+            codes = {
+                reason.get("Code", "None")
+                for reason in exc.response.get("CancellationReasons") or []
+            }
+            if not codes <= _RETRYABLE:
+                raise  # an item too large, a validation error: no retry mends it
             return False
         return True
 
@@ -215,7 +232,7 @@ class DynamoFeedIndex(FeedIndex):
         )
         partitions = _partitions(selection, keys.feed_score)
         streams = [
-            self._walk(
+            self._feed_walk(
                 pk,
                 len(partitions),
                 limit,
@@ -236,7 +253,7 @@ class DynamoFeedIndex(FeedIndex):
         where = ("#tlp <= :tlp", {":tlp": n(selection.max_tlp)})
         partitions = _partitions(selection, keys.feed_retired)
         streams = [
-            self._walk(
+            self._feed_walk(
                 pk,
                 len(partitions),
                 limit,
@@ -253,7 +270,7 @@ class DynamoFeedIndex(FeedIndex):
             return []
         bound = keys.up_to(keys.pad(now))
         streams = [
-            self._walk(keys.feed_due(shard), keys.FEED_SHARDS, limit, at_most=bound)
+            self._feed_walk(keys.feed_due(shard), keys.FEED_SHARDS, limit, at_most=bound)
             for shard in range(keys.FEED_SHARDS)
         ]
         return [_entry(item) for item in islice(heapq.merge(*streams, key=_sort_key), limit)]
@@ -265,21 +282,21 @@ class DynamoFeedIndex(FeedIndex):
         if limit <= 0:
             return found
         if after is not None:
-            found.extend(self._active_in(after[0], after[1], limit))
+            found.extend(self._feed_active_in(after[0], after[1], limit))
         start = None if after is None else key(keys.FEED_COLLECTIONS, after[0])
         while len(found) < limit:
             page, start = self._table.query_page(
                 keys.FEED_COLLECTIONS, start=start, limit=_COLLECTION_PAGE
             )
             for item in page:
-                found.extend(self._active_in(item["sk"]["S"], None, limit - len(found)))
+                found.extend(self._feed_active_in(item["sk"]["S"], None, limit - len(found)))
                 if len(found) >= limit:
                     break
             if start is None:
                 break
         return found
 
-    def _active_in(
+    def _feed_active_in(
         self, collection_id: str, after_id: str | None, want: int
     ) -> list[FeedIndexEntry]:
         pk = keys.feed_entry(collection_id)
@@ -310,7 +327,7 @@ class DynamoFeedIndex(FeedIndex):
             )
         return generations
 
-    def _walk(self, pk: str, streams: int, most: int, **query: Any) -> Iterator[Item]:
+    def _feed_walk(self, pk: str, streams: int, most: int, **query: Any) -> Iterator[Item]:
         """A partition's items in sort-key order, a page read only when the merge needs it.
 
         The first page is this stream's share of `most` (one of `streams` merged),
