@@ -11,7 +11,11 @@ Layout (the keys are built in table_keys.py):
   retired first), which removal announcements read, and one in
   FEEDPURGE#<shard> (oldest retirement first), which purging reads.
 - FEEDCOLLS / <collection>: the collection's generation. The same partition
-  lists the collections that have entries, which active_feed_entries walks.
+  lists the collections that have entries, which active_feed_entries walks
+  (skipping retired entries by a filter; purging bounds how many there are).
+
+Scores and instants are sort keys through table_keys.pad, negated where the
+listing reads newest or highest first, so any integer sorts correctly.
 
 Copies carry the whole entry, so that each listing answers in one read rather
 than a Query followed by a BatchGetItem. The shards (a hash of collection and
@@ -22,6 +26,21 @@ revision read just before, so a listing never disagrees with its entry, even
 when two writers (the write path and the decay job) replace one entry at once:
 the transaction that loses re-reads and tries again. The generation moves
 after the entries are written, so whoever sees the new generation sees them.
+
+Requests (k: a selection's collections times its types; 8: FEED_SHARDS). A
+merge reads a stream's next page only when it needs it; a stream's first page
+is its share of the limit, each further one twice the last, up to the limit:
+
+- put: per 20 entries one BatchGetItem (the old state) and one
+  TransactWriteItems; then one UpdateItem per collection (two when the clock
+  has not passed the generation's changed_at).
+- get: one BatchGetItem per 100 ids. feed_generations: one per 100 collections.
+- select / retired: k Queries, then pages as the merge needs them.
+- due: 8 Queries, then pages as needed.
+- active: a Query of FEEDCOLLS per 100 collections, one or more Queries of
+  each collection visited until the page is full.
+- purge: 8 Queries, one TransactWriteItems per 33 entries (each deletion
+  conditioned on the revision listed, so an entry re-put meanwhile stays).
 
 The expiry is stored as `expiry`, not `expires_at`: expires_at is the table's
 TTL attribute (seconds), and these are microseconds that must not be read so.
