@@ -11,6 +11,7 @@ from steppe.store.aws.blobs import S3BlobStore
 from steppe.store.aws.catalog import DynamoCatalog
 from steppe.store.aws.claims import DynamoClaims
 from steppe.store.aws.destinations import DynamoDestinations
+from steppe.store.aws.feed_index import DynamoFeedIndex
 from steppe.store.aws.feeds import DynamoFeeds
 from steppe.store.aws.index import DynamoIndex
 from steppe.store.aws.lease import LEASE_SECONDS, Leases
@@ -38,6 +39,7 @@ class DynamoStore(
     DynamoClaims,
     DynamoFeeds,
     DynamoDestinations,
+    DynamoFeedIndex,
     Store,
 ):
     """The whole storage port in `table_name`; large values in `bucket`.
