@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import stix2
+from pymisp import MISPEvent
 from stix2validator import ValidationOptions, validate_instance
 
 from support.app import App, open_app
@@ -181,9 +182,15 @@ def test_revoked_and_false_positive_values_leave_and_misp_is_told(app: App):
     assert manifest.status == 200
     attributes = {}
     for uuid in manifest.json():
-        event = get(app, f"{misp_path}/{uuid}.json").json()["Event"]
+        served = get(app, f"{misp_path}/{uuid}.json")
+        event = served.json()["Event"]
         for attribute in event["Attribute"]:
             attributes[attribute["value"]] = attribute
+        loaded = MISPEvent()  # MISP's own library reads what steppe serves
+        loaded.load(served.body.decode())
+        assert loaded.uuid == uuid
+        deleted = {a.value: a.deleted for a in loaded.attributes}
+        assert all(deleted[a["value"]] == a["deleted"] for a in event["Attribute"])
     assert attributes["198.51.100.4"]["deleted"] is False
     assert attributes["198.51.100.66"]["deleted"] is True
     assert attributes["198.51.100.66"]["to_ids"] is False
