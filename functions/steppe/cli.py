@@ -6,6 +6,7 @@
     steppe partner add|list|show|rotate|revoke|set|delete
     steppe collection add|set|list
     steppe feed add|list|show|rotate|remove   feeds for firewalls, sensors and MISP
+    steppe push add|list|show|rotate|remove   push destinations (Sentinel, webhooks)
     steppe audit                      the TAXII requests partners made
     steppe revoke indicator|submission ID --reason TEXT
     steppe false-positive add VALUE --reason TEXT | list | remove VALUE
@@ -304,6 +305,66 @@ def cmd_feed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _destination_line(destination: Any) -> str:
+    from steppe.stix import tlp
+
+    settings = "  ".join(f"{k}={v}" for k, v in sorted(destination.settings.items()))
+    return (
+        f"{destination.name}  id={destination.id}  kind={destination.kind}  "
+        f"tlp={tlp.BY_RANK[destination.tlp_clearance].name}  "
+        f"collections={','.join(sorted(destination.collections)) or '-'}  "
+        f"types={','.join(sorted(destination.types))}  {settings}"
+    )
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from steppe.access.admin_models import parse
+    from steppe.access.push_models import PushCreate, PushRotate
+
+    admin = _administration()
+    if args.action == "add":
+        spec = parse(
+            PushCreate,
+            _given(
+                name=args.name,
+                kind=args.kind,
+                collections=args.collection,
+                tlp=args.tlp,
+                url=args.url,
+                tenant_id=args.tenant_id,
+                client_id=args.client_id,
+                client_secret=args.client_secret,
+                workspace_id=args.workspace_id,
+                login_url=args.login_url,
+                api_url=args.api_url,
+                source_system=args.source_system,
+            ),
+        )
+        issued = admin.add_destination(spec)
+        print(_destination_line(issued.destination))
+        if issued.shown_secret is not None:
+            print(f"signing key (shown once): {issued.shown_secret}")
+    elif args.action == "list":
+        for destination in admin.list_destinations():
+            print(_destination_line(destination))
+    elif args.action == "show":
+        print(_destination_line(admin.destination(args.name)))
+    elif args.action == "rotate":
+        spec = parse(PushRotate, _given(client_secret=args.client_secret))
+        issued = admin.rotate_destination(args.name, spec)
+        if issued.shown_secret is not None:
+            print(
+                f"new signing key for {args.name} (shown once; the old one no longer signs): "
+                f"{issued.shown_secret}"
+            )
+        else:
+            print(f"new client secret stored for {args.name}")
+    elif args.action == "remove":
+        removed = admin.remove_destination(args.name)
+        print(f"removed push destination {removed.name} ({removed.id})")
+    return 0
+
+
 def cmd_collection(args: argparse.Namespace) -> int:
     from steppe.access.admin_models import CollectionCreate, CollectionUpdate, parse
 
@@ -597,6 +658,40 @@ def build_parser() -> argparse.ArgumentParser:
     feed_rotate.add_argument("--url", help=url_help)
     feed_actions.add_parser("remove").add_argument("name")
     feed.set_defaults(func=cmd_feed)
+
+    push = commands.add_parser(
+        "push", help="manage push destinations (Microsoft Sentinel, signed webhooks)"
+    )
+    push_actions = push.add_subparsers(dest="action", required=True)
+    push_add = push_actions.add_parser(
+        "add", help="create a destination (a webhook's signing key is printed once)"
+    )
+    push_add.add_argument("name")
+    push_add.add_argument("--kind", required=True, help="sentinel or webhook")
+    push_add.add_argument(
+        "--collection",
+        action="append",
+        metavar="COLLECTION",
+        help="a collection (id or title) to send from; repeat for more (default: the default)",
+    )
+    push_add.add_argument("--tlp", help="the highest TLP sent (default green)")
+    push_add.add_argument("--url", help="webhook: where to POST (https)")
+    push_add.add_argument("--tenant-id", help="sentinel: the Entra tenant id")
+    push_add.add_argument("--client-id", help="sentinel: the app registration's client id")
+    push_add.add_argument("--client-secret", help="sentinel: the app registration's secret")
+    push_add.add_argument("--workspace-id", help="sentinel: the Log Analytics workspace id")
+    push_add.add_argument("--login-url", help="sentinel: replaces Microsoft's login endpoint")
+    push_add.add_argument("--api-url", help="sentinel: replaces Microsoft's upload endpoint")
+    push_add.add_argument("--source-system", help="sentinel: the source it shows (default steppe)")
+    push_actions.add_parser("list")
+    push_actions.add_parser("show").add_argument("name")
+    push_rotate = push_actions.add_parser(
+        "rotate", help="webhook: a new signing key; sentinel: store a new --client-secret"
+    )
+    push_rotate.add_argument("name")
+    push_rotate.add_argument("--client-secret", help="sentinel: the new client secret")
+    push_actions.add_parser("remove").add_argument("name")
+    push.set_defaults(func=cmd_push)
 
     audit = commands.add_parser("audit", help="the TAXII requests partners made, newest first")
     audit.add_argument("--since", help="a timestamp, e.g. 2026-11-25T00:00:00Z")

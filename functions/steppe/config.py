@@ -36,6 +36,9 @@ class Settings:
     # Correlate every ingest against the observable index (a worker job per chunk
     # or envelope). STEPPE_CORRELATE=0 turns it off (the benchmark's baseline).
     correlate: bool = True
+    # How old a feed's kept rendering may be before a request renders it again itself
+    # (the every-minute schedule renders stale feeds anyway): STEPPE_FEED_STALE_SECONDS.
+    feed_stale_seconds: int = 60
     # A value this many false-positive sightings were reported for (any indicator,
     # any organisation) is declared a false positive (steppe.distribution.sightings).
     false_positive_sightings: int = 3
@@ -62,5 +65,6 @@ class Settings:
                 1, int(env.get("STEPPE_MAX_ENVELOPE_OBJECTS", bounds.MAX_ENVELOPE_OBJECTS))
             ),
             correlate=env.get("STEPPE_CORRELATE", "1").strip().lower() not in _OFF,
+            feed_stale_seconds=max(0, int(env.get("STEPPE_FEED_STALE_SECONDS", "60"))),
             false_positive_sightings=max(1, int(env.get("STEPPE_FALSE_POSITIVE_SIGHTINGS", "3"))),
         )

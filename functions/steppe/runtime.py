@@ -20,6 +20,7 @@ from steppe.store.port.store import Store
 if TYPE_CHECKING:
     from steppe.access.administration import Administration
     from steppe.distribution.sightings import SightingService
+    from steppe.lifecycle.push_delivery import PushDelivery
     from steppe.lifecycle.retraction import LifecycleService
 
 if TYPE_CHECKING:  # the factories import their service on first use: a handler loads only its own
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # the factories import their service on first use: a handler 
 if TYPE_CHECKING:
     from steppe.correlate.engine import Correlator
     from steppe.correlate.lookup import LookupService
+    from steppe.distribution.decay_job import DecayJob
     from steppe.distribution.feed_service import FeedService
     from steppe.taxii.serving import TaxiiService
 
@@ -105,8 +107,21 @@ def use_services(value: Services | None) -> None:
 
 def job_runner(services: Services) -> JobRunner:
     from steppe.jobs.runner import JobRunner
+    from steppe.lifecycle.push_delivery import push_messages
 
-    return JobRunner(queue=services.queue, blobs=services.blobs, work=services.store)
+    store = services.store
+    return JobRunner(
+        queue=services.queue,
+        blobs=services.blobs,
+        work=store,
+        follow_ons=lambda: push_messages(store),
+    )
+
+
+def push_delivery(services: Services) -> PushDelivery:
+    from steppe.lifecycle.push_delivery import PushDelivery
+
+    return PushDelivery(destinations=services.store, objects=services.store, queue=services.queue)
 
 
 def ingest_service(services: Services) -> IngestService:
@@ -174,10 +189,12 @@ def job_recovery(services: Services) -> JobRecovery:
 
 
 def lifecycle_service(services: Services) -> LifecycleService:
+    from steppe.lifecycle.push_delivery import push_messages
     from steppe.lifecycle.retraction import LifecycleService
 
     store, settings = services.store, services.settings
     return LifecycleService(
+        after_writes=lambda: push_messages(store),
         catalog=store,
         objects=store,
         claims=store,
@@ -194,6 +211,7 @@ def lifecycle_service(services: Services) -> LifecycleService:
 
 def sighting_service(services: Services) -> SightingService:
     from steppe.distribution.sightings import SightingService
+    from steppe.lifecycle.push_delivery import push_messages
 
     store, settings = services.store, services.settings
     return SightingService(
@@ -207,6 +225,8 @@ def sighting_service(services: Services) -> SightingService:
         org_name=settings.org_name,
         api_root=settings.api_root,
         false_positive_sightings=settings.false_positive_sightings,
+        queue=services.queue,
+        after_writes=lambda: push_messages(store),
     )
 
 
@@ -219,6 +239,7 @@ def administration_service(services: Services) -> Administration:
         catalog=services.store,
         audit_trail=services.store,
         feeds=services.store,
+        destinations=services.store,
         org_name=settings.org_name,
         api_root=settings.api_root,
     )
@@ -281,10 +302,21 @@ def feed_service(services: Services) -> FeedService:
         objects=store,
         blobs=services.blobs,
         org_name=services.settings.org_name,
+        stale_after=services.settings.feed_stale_seconds * 1_000_000,
     )
+
+
+def decay_job(services: Services) -> DecayJob:
+    from steppe.distribution.decay_job import DecayJob
+    from steppe.stix.identities import org_identity_id
+    from steppe.store.write_path import WritePath
+
+    store = services.store
+    writes = WritePath(store, store, org_identity_id(services.settings.org_name), store)
+    return DecayJob(index=store, objects=store, writes=writes)
 
 
 def lookup_service(services: Services) -> LookupService:
     from steppe.correlate.lookup import LookupService
 
-    return LookupService(index=services.store)
+    return LookupService(index=services.store, feed_index=services.store)

@@ -7,13 +7,24 @@ import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+import pytest
 import stix2
+from pymisp import MISPEvent
 from stix2validator import ValidationOptions, validate_instance
 
-from support.app import App
+from support.app import App, open_app
 
 FEEDS = "/api/v1/admin/feeds"
 NOW = datetime.now(UTC)
+
+
+@pytest.fixture(params=["sqlite", "aws"])
+def app(request: pytest.FixtureRequest, tmp_path) -> App:
+    """steppe in each shape, its feeds rendered again by any request after a change
+    (STEPPE_FEED_STALE_SECONDS=0; the default minute is tested on its own below)."""
+    opened = open_app(tmp_path / "data", request.param, STEPPE_FEED_STALE_SECONDS="0")
+    yield opened
+    opened.close()
 
 
 def _stamp(days_ago: float) -> str:
@@ -171,9 +182,15 @@ def test_revoked_and_false_positive_values_leave_and_misp_is_told(app: App):
     assert manifest.status == 200
     attributes = {}
     for uuid in manifest.json():
-        event = get(app, f"{misp_path}/{uuid}.json").json()["Event"]
+        served = get(app, f"{misp_path}/{uuid}.json")
+        event = served.json()["Event"]
         for attribute in event["Attribute"]:
             attributes[attribute["value"]] = attribute
+        loaded = MISPEvent()  # MISP's own library reads what steppe serves
+        loaded.load(served.body.decode())
+        assert loaded.uuid == uuid
+        deleted = {a.value: a.deleted for a in loaded.attributes}
+        assert all(deleted[a["value"]] == a["deleted"] for a in event["Attribute"])
     assert attributes["198.51.100.4"]["deleted"] is False
     assert attributes["198.51.100.66"]["deleted"] is True
     assert attributes["198.51.100.66"]["to_ids"] is False
@@ -198,3 +215,23 @@ def test_the_stix_feed_is_a_valid_bundle_of_the_stored_indicators(app: App):
     assert result.is_valid, [str(e) for e in result.errors]
     scores = [next(iter(o["extensions"].values()))["score"] for o in bundle["objects"]]
     assert scores == [80, 80]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_by_default_a_request_serves_the_kept_rendering_and_the_schedule_renders(
+    backend: str, tmp_path
+):
+    app = open_app(tmp_path / "data", backend)  # STEPPE_FEED_STALE_SECONDS: 60
+    try:
+        submitted(app, report("green", 80, [ip("198.51.100.4")], "G"))
+        _, path = add_feed(app, name="edl", format="text", types=["ipv4-addr"])
+        first = get(app, path)
+        assert first.body.decode().split() == ["198.51.100.4"]
+        submitted(app, report("green", 80, [ip("198.51.100.200")], "G2"))
+        # within the minute, the kept rendering answers (the data changed: not a 304's ETag)
+        assert get(app, path).body == first.body
+        app.services.queue.send([{"task": "render_feeds"}])
+        app.drain()
+        assert get(app, path).body.decode().split() == ["198.51.100.4", "198.51.100.200"]
+    finally:
+        app.close()

@@ -1,5 +1,5 @@
 """Sightings: POST /api/v1/sightings and sightings posted over TAXII move scores and declare
-false positives. SQLite only: the DynamoDB feed index is not in this branch yet."""
+false positives, on both shapes."""
 
 from __future__ import annotations
 
@@ -29,9 +29,10 @@ TAXII = "application/taxii+json;version=2.1"
 NOW = datetime.now(UTC)
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[App]:
-    opened = open_app(tmp_path / "data", "sqlite")
+@pytest.fixture(params=["sqlite", "aws"])
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[App]:
+    """Feeds rendered again by any request after a change (STEPPE_FEED_STALE_SECONDS=0)."""
+    opened = open_app(tmp_path / "data", request.param, STEPPE_FEED_STALE_SECONDS="0")
     yield opened
     opened.close()
 

@@ -317,7 +317,7 @@ def test_the_scheduled_sweep_of_the_worker_finishes_what_is_old_enough(app: App)
     app.services.store.create_submission(stale, dispatch_pending=True)
 
     swept = invoke(routes.sqs_trigger().function, orjson.loads(schedule["Input"]))
-    assert swept == {"submissions": 1, "statuses": 0, "jobs": 3}
+    assert swept == {"submissions": 1, "statuses": 0, "jobs": 3, "push_jobs": 0}
     assert app.drain() == 3
     assert app.request("GET", f"/api/v1/submissions/{stale.id}").json()["status"] == "complete"
     assert app.request("GET", f"/api/v1/submissions/{young.id}").json()["status"] == "pending"
@@ -328,5 +328,4 @@ def load_template_schedule() -> dict[str, Any]:
     from support.app import TEMPLATE
 
     events = load_template(TEMPLATE)["Resources"]["WorkerFunction"]["Properties"]["Events"]
-    [schedule] = [e["Properties"] for e in events.values() if e["Type"] == "Schedule"]
-    return schedule
+    return events["Recover"]["Properties"]

@@ -82,6 +82,11 @@ def test_the_real_template_parses_into_the_deployed_routes():
         ("GET", "/api/v1/admin/feeds/{name}"),
         ("DELETE", "/api/v1/admin/feeds/{name}"),
         ("POST", "/api/v1/admin/feeds/{name}/rotate"),
+        ("GET", "/api/v1/admin/push"),
+        ("POST", "/api/v1/admin/push"),
+        ("GET", "/api/v1/admin/push/{name}"),
+        ("DELETE", "/api/v1/admin/push/{name}"),
+        ("POST", "/api/v1/admin/push/{name}/rotate"),
     ]
     collection = "/taxii2/{api_root}/collections/{collection_id}"
     taxii_routes = [
@@ -100,6 +105,9 @@ def test_the_real_template_parses_into_the_deployed_routes():
     assert routes == {
         **{route: (api, "SteppeApi", "v1", authorizer) for route in analyst_routes},
         ("GET", "/api/v1/openapi.json"): (api, "SteppeApi", "v1", None),
+        # feeds carry their own credential (a token), checked by the function
+        ("GET", "/feeds/{feed_id}/{token}"): (api, "SteppeApi", "v1", None),
+        ("GET", "/feeds/{feed_id}/{token}/{file_name}"): (api, "SteppeApi", "v1", None),
         **{route: (taxii, "SteppeApi", "v1", authorizer) for route in taxii_routes},
     }
     guarded = next(r for r in table.routes if r.authorizer)

@@ -1,4 +1,4 @@
-"""Administration: partners, their keys, collections, feeds and the audit trail.
+"""Administration: partners, their keys, collections, feeds, push destinations, the audit trail.
 
 The one service behind the admin API (handlers/admin.py) and the `steppe`
 command: both parse their input into the models of access/admin_models.py
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from steppe.access import collections, feed_definitions, partners
+from steppe.access import collections, feed_definitions, partners, push_destinations
 from steppe.access.admin_models import (
     AuditQuery,
     CollectionCreate,
@@ -29,6 +29,8 @@ from steppe.access.caller import Caller
 from steppe.access.collections import resolve_collection
 from steppe.access.feed_definitions import IssuedFeed
 from steppe.access.partners import IssuedKey
+from steppe.access.push_destinations import IssuedDestination
+from steppe.access.push_models import PushCreate, PushPath, PushRotate
 from steppe.errors import InvalidInput, NotFound
 from steppe.store.port import (
     AccessStore,
@@ -36,6 +38,8 @@ from steppe.store.port import (
     AuditStore,
     CatalogStore,
     Collection,
+    Destination,
+    DestinationStore,
     Feed,
     FeedStore,
     Partner,
@@ -48,6 +52,7 @@ class Administration:
     catalog: CatalogStore
     audit_trail: AuditStore
     feeds: FeedStore
+    destinations: DestinationStore
     org_name: str
     api_root: str
 
@@ -199,6 +204,51 @@ class Administration:
 
     def remove_feed(self, name: str) -> Feed:
         return feed_definitions.remove_feed(self.feeds, self.feed(name).name)
+
+    # -- push destinations ---------------------------------------------------------------
+
+    def list_destinations(self) -> list[Destination]:
+        return self.destinations.list_destinations()
+
+    def destination(self, name: str) -> Destination:
+        """The push destination a path or a command names; 404 when there is none."""
+        checked = parse(PushPath, {"name": name}).name
+        return push_destinations.get_destination(self.destinations, checked)
+
+    def add_destination(self, spec: PushCreate) -> IssuedDestination:
+        """A new push destination; a webhook's key is shown once.
+
+        Without collections it receives from the default collection.
+        """
+        return push_destinations.add_destination(
+            self.destinations,
+            spec.name,
+            spec.kind,
+            collections=self._collections_or_default(spec.collections, "push destination"),
+            settings=spec.settings(),
+            client_secret=spec.client_secret,
+            clearance=spec.tlp,
+            types=spec.types,
+        )
+
+    def rotate_destination(self, name: str, spec: PushRotate) -> IssuedDestination:
+        return push_destinations.rotate_secret(
+            self.destinations, self.destination(name).name, spec.client_secret
+        )
+
+    def remove_destination(self, name: str) -> Destination:
+        return push_destinations.remove_destination(self.destinations, self.destination(name).name)
+
+    def _collections_or_default(self, refs: list[str], noun: str) -> list[str]:
+        if refs:
+            return self.collection_ids(refs, "collections")
+        default = self.default_collection()
+        if default is None:
+            raise InvalidInput(
+                f"there is no default collection: name the {noun}'s collections",
+                where="collections",
+            )
+        return [default.id]
 
     # -- the audit trail -----------------------------------------------------------------
 

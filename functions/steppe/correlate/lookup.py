@@ -28,6 +28,7 @@ find_false_positives() and one get_campaigns().
 from __future__ import annotations
 
 import socket
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -56,8 +57,10 @@ from steppe.observables.correlation_keys import (
     probe_keys,
     split,
 )
+from steppe.scoring.decay_score import score_at
 from steppe.stix import tlp
-from steppe.stix.timestamps import format_stix
+from steppe.stix.timestamps import format_stix, now_micros
+from steppe.store.feed_entries import entry_curve
 from steppe.store.port import (
     CampaignLink,
     CampaignRecord,
@@ -65,6 +68,7 @@ from steppe.store.port import (
     IndexedValue,
     ObservableIndex,
 )
+from steppe.store.port.feed_index import FeedIndex
 
 MAX_VALUES = 10_000  # values in one bulk lookup
 KEY_BATCH = 2_000  # keys per find_values / find_groups call
@@ -243,8 +247,9 @@ class _KeyAnswer:
 class LookupService:
     """Built by steppe.runtime.lookup_service from the one port it reads."""
 
-    def __init__(self, *, index: ObservableIndex) -> None:
+    def __init__(self, *, index: ObservableIndex, feed_index: FeedIndex) -> None:
         self.index = index
+        self.feed_index = feed_index
 
     # -- values --------------------------------------------------------------------
 
@@ -317,6 +322,7 @@ class LookupService:
             key: self._answer_key(plan, occurrences, hits, contents.get(key, []), records, caller)
             for key, plan in plans.items()
         }
+        scores = self._scores(keys, occurrences, caller)
         staff = caller.role in ("admin", "analyst")
         results: dict[str, dict[str, Any]] = {}
         for value, value_keys in keys_of.items():
@@ -331,7 +337,32 @@ class LookupService:
             results[value] = self._answer_value(
                 value, value_keys, answers, records, false_positives, staff
             )
+            found = [scores[key] for key in value_keys if key in scores]
+            results[value]["score"] = max(found) if found else None
         return [results[value] for value in values]
+
+    def _scores(
+        self, keys: Sequence[str], occurrences: dict[str, list[IndexedValue]], caller: Caller
+    ) -> dict[str, int]:
+        """Per key, the highest score now of the active indicators carrying exactly it that
+        the caller may see (keys with none are absent)."""
+        wanted: dict[str, dict[str, str]] = defaultdict(dict)  # collection -> indicator -> key
+        for key in keys:
+            for occurrence in occurrences.get(key, ()):
+                if occurrence.object_id.startswith("indicator--") and may_see(
+                    caller, occurrence.collection_id, occurrence.tlp
+                ):
+                    wanted[occurrence.collection_id][occurrence.object_id] = key
+        now = now_micros()
+        scores: dict[str, int] = {}
+        for collection_id, indicators in wanted.items():
+            for entry in self.feed_index.get_feed_entries(collection_id, sorted(indicators)):
+                key = indicators[entry.indicator_id]
+                if entry.key != key or entry.retired_at is not None or entry.expires_at <= now:
+                    continue
+                score = score_at(entry.base, entry.last_seen, now, entry_curve(entry))
+                scores[key] = max(score, scores.get(key, 0))
+        return scores
 
     def _visible_campaigns(
         self, campaign_ids: Iterable[str], caller: Caller

@@ -10,13 +10,17 @@ What a feed may serve is decided here, once, for every format:
   at most max_entries: the rest is cut and the answer says so.
 
 A rendering is kept as blobs under the feed's id, named by its ETag, with a
-small state record. It stays current while the generations of the feed's
+small state record. It is current while the generations of the feed's
 collections (which move whenever an entry changes or is rescored) and the
 feed's definition are unchanged, and until the first selected entry expires.
-A request then costs a feed read, one generation read per collection and the
-state record, whatever the store holds: an If-None-Match that matches is a
-304 without a body read; otherwise the kept bytes are served. Only the first
-request after a change renders again, at a cost bounded by max_entries.
+Renderings are made off the request path: the `render_feeds` schedule (every
+minute) renders every feed whose rendering is no longer current, so a
+request costs a feed read, one generation read per collection and the state
+record, whatever the store holds; an If-None-Match that matches is a 304
+without a body read, otherwise the kept bytes are served. A request renders
+only when there is no rendering yet, or when the kept one is older than
+`stale_after` and the feed holds few enough entries to render within a
+request (INLINE_ENTRIES); so a feed lags the store by about a minute at most.
 Scores are those of the last decay run (steppe.distribution.decay_job).
 """
 
@@ -46,6 +50,11 @@ from steppe.store.port.feed_index import FeedIndex, FeedIndexEntry, FeedSelectio
 RETIRED_WINDOW_US = 30 * 86_400 * 1_000_000
 MAX_RETIRED = 10_000
 _RENDER_VERSION = "1"  # part of every ETag: a change of renderers renders again
+# Feeds up to this many entries may be rendered by a request (about a second);
+# larger ones only by the schedule: a request must end well inside API Gateway's 29 s.
+INLINE_ENTRIES = 25_000
+# Below this many declared false positives, all are read at once and matched in memory.
+_FALSE_POSITIVES_AT_ONCE = 10_000
 _FOREVER = 2**62
 
 
@@ -68,6 +77,7 @@ class _Rendering:
     etag: str
     valid_until: int  # µs: the first expiry among what it selected
     last_modified: int
+    rendered_at: int
     truncated: bool
     total: int
     files: tuple[str, ...]
@@ -79,6 +89,7 @@ class _Rendering:
                 "etag": self.etag,
                 "valid_until": self.valid_until,
                 "last_modified": self.last_modified,
+                "rendered_at": self.rendered_at,
                 "truncated": self.truncated,
                 "total": self.total,
                 "files": list(self.files),
@@ -94,6 +105,7 @@ class _Rendering:
                 raw["etag"],
                 int(raw["valid_until"]),
                 int(raw["last_modified"]),
+                int(raw["rendered_at"]),
                 bool(raw["truncated"]),
                 int(raw["total"]),
                 tuple(raw["files"]),
@@ -122,7 +134,9 @@ class FeedService:
         objects: ObjectStore,
         blobs: BlobStore,
         org_name: str = "steppe",
+        stale_after: int = 60_000_000,
     ) -> None:
+        self.stale_after = stale_after  # µs
         self.feeds = feeds
         self.index = index
         self.false_positives = false_positives
@@ -148,7 +162,6 @@ class FeedService:
         feed: Feed,
         path: str,
         if_none_match: str | None = None,
-        base_url: str = "",
         now: int | None = None,
     ) -> FeedAnswer:
         """One file of the feed (`path`: its file name, "" for the feed's own file).
@@ -159,7 +172,7 @@ class FeedService:
         feed_format = FORMATS[feed.format]
         path = path or FILES[feed.format] or "manifest.json"
         media_type = _media_type(feed_format, path)
-        rendering = self._current(feed, base_url, now)
+        rendering = self._current(feed, now)
         if path not in rendering.files:
             raise NotFound(f"the feed has no file '{path}'")
         if if_none_match is not None and _matches(if_none_match, rendering.etag):
@@ -174,7 +187,7 @@ class FeedService:
             )
         body = self.blobs.get(_file_key(feed.id, rendering.etag, path))
         if body is None:  # removed under us: render again, once
-            rendering = self._render(feed, base_url, now, self._signature(feed, base_url))
+            rendering = self._render(feed, now, self._signature(feed))
             body = self.blobs.get(_file_key(feed.id, rendering.etag, path)) or b""
         return FeedAnswer(
             200,
@@ -194,15 +207,34 @@ class FeedService:
 
     # -- renderings --------------------------------------------------------------
 
-    def _current(self, feed: Feed, base_url: str, now: int) -> _Rendering:
-        signature = self._signature(feed, base_url)
-        state = self.blobs.get(_state_key(feed.id))
-        kept = _Rendering.from_json(state) if state is not None else None
-        if kept is not None and kept.signature == signature and now < kept.valid_until:
-            return kept
-        return self._render(feed, base_url, now, signature)
+    def render_stale(self, now: int | None = None) -> list[str]:
+        """Render every feed whose kept rendering is not current; the names of those rendered."""
+        now = now_micros() if now is None else now
+        rendered = []
+        for feed in self.feeds.list_feeds():
+            signature = self._signature(feed)
+            kept = self._kept(feed)
+            if kept is None or kept.signature != signature or now >= kept.valid_until:
+                self._render(feed, now, signature)
+                rendered.append(feed.name)
+        return rendered
 
-    def _signature(self, feed: Feed, base_url: str) -> str:
+    def _kept(self, feed: Feed) -> _Rendering | None:
+        state = self.blobs.get(_state_key(feed.id))
+        return _Rendering.from_json(state) if state is not None else None
+
+    def _current(self, feed: Feed, now: int) -> _Rendering:
+        signature = self._signature(feed)
+        kept = self._kept(feed)
+        if kept is None:
+            return self._render(feed, now, signature)
+        if kept.signature == signature and now < kept.valid_until:
+            return kept
+        if now - kept.rendered_at < self.stale_after or kept.total > INLINE_ENTRIES:
+            return kept  # the schedule renders it again within the minute
+        return self._render(feed, now, signature)
+
+    def _signature(self, feed: Feed) -> str:
         generations = self.index.feed_generations(sorted(feed.collections))
         parts = [
             _RENDER_VERSION,
@@ -214,18 +246,17 @@ class FeedService:
             ",".join(sorted(feed.types)),
             str(feed.min_score),
             str(feed.max_entries),
-            base_url,
             *(f"{c}={g.counter}" for c, g in sorted(generations.items())),
         ]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
-    def _render(self, feed: Feed, base_url: str, now: int, signature: str) -> _Rendering:
+    def _render(self, feed: Feed, now: int, signature: str) -> _Rendering:
         feed_format = FORMATS[feed.format]
         selected, truncated, valid_until = self._select(feed, now)
         entries = [_feed_entry(entry) for entry in selected]
         generations = self.index.feed_generations(sorted(feed.collections))
         last_modified = max((g.changed_at for g in generations.values()), default=0) or feed.created
-        info = FeedInfo(feed.name, now, len(entries), truncated, base_url)
+        info = FeedInfo(feed.name, now, len(entries), truncated)
         files: dict[str, bytes]
         if feed_format.render_objects is not None:
             files = {feed_format.file_name: feed_format.render_objects(self._bodies(selected))}
@@ -245,7 +276,7 @@ class FeedService:
         for name, data in files.items():
             self.blobs.put(_file_key(feed.id, etag, name), data, _media_type(feed_format, name))
         rendering = _Rendering(
-            signature, etag, valid_until, last_modified, truncated, len(entries), tuple(files)
+            signature, etag, valid_until, last_modified, now, truncated, len(entries), tuple(files)
         )
         self.blobs.put(_state_key(feed.id), rendering.to_json(), "application/json")
         return rendering
@@ -267,7 +298,7 @@ class FeedService:
             best: dict[str, FeedIndexEntry] = {}
             for row in rows:  # highest score first: the first of a value is its best
                 best.setdefault(row.key, row)
-            declared = self.false_positives.find_false_positives(sorted(best))
+            declared = self._declared(best)
             chosen = [row for key, row in best.items() if key not in declared]
             exhausted = len(rows) < limit
             if len(chosen) > wanted or exhausted:
@@ -277,6 +308,13 @@ class FeedService:
         chosen = chosen[:wanted]
         valid_until = min((row.expires_at for row in chosen), default=_FOREVER)
         return chosen, truncated, valid_until
+
+    def _declared(self, keys: Mapping[str, object]) -> set[str] | dict[str, object]:
+        """The keys among `keys` declared false positives."""
+        everything = self.false_positives.list_false_positives(_FALSE_POSITIVES_AT_ONCE + 1)
+        if len(everything) <= _FALSE_POSITIVES_AT_ONCE:
+            return {entry.key for entry in everything}
+        return dict(self.false_positives.find_false_positives(sorted(keys)))
 
     def _retired(self, feed: Feed, now: int) -> list[FeedEntry]:
         selection = self._selection(feed)
@@ -300,24 +338,27 @@ class FeedService:
         ]
 
 
+_TLP_NAMES = {level.rank: level.name for level in tlp.LEVELS}
+
+
 def _feed_entry(row: FeedIndexEntry) -> FeedEntry:
-    detail: Mapping[str, Any] = orjson.loads(row.detail)
+    get = orjson.loads(row.detail).get
     return FeedEntry(
-        value=row.value,
-        type=row.type,
-        score=row.score,
-        indicator_id=row.indicator_id,
-        hash_algorithm=detail.get("hash_algorithm"),
-        confidence=detail.get("confidence"),
-        first_seen=detail.get("first_seen"),
-        last_seen=detail.get("last_seen"),
-        valid_until=detail.get("valid_until"),
-        campaign=detail.get("campaign"),
-        campaign_id=detail.get("campaign_id"),
-        source=detail.get("source"),
-        kind=detail.get("kind"),
-        tlp=tlp.LEVELS[row.tlp].name if 0 <= row.tlp < len(tlp.LEVELS) else None,
-        retired_at=row.retired_at,
+        row.value,
+        row.type,
+        row.score,
+        row.indicator_id,
+        get("hash_algorithm"),
+        get("confidence"),
+        get("first_seen"),
+        get("last_seen"),
+        get("valid_until"),
+        get("campaign"),
+        get("campaign_id"),
+        get("source"),
+        get("kind"),
+        _TLP_NAMES.get(row.tlp),
+        row.retired_at,
     )
 
 

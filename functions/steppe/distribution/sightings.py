@@ -32,7 +32,7 @@ is lost. Scores are coarse evidence; the store is never inconsistent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -75,6 +75,7 @@ from steppe.store.latest import latest_versions
 from steppe.store.port import (
     CatalogStore,
     IdentityClaims,
+    JobQueue,
     ObjectStore,
     ObservableIndex,
     SightingTallies,
@@ -194,8 +195,14 @@ class SightingService:
         org_name: str,
         api_root: str,
         false_positive_sightings: int,
+        queue: JobQueue | None = None,
+        after_writes: Callable[[], Sequence[dict[str, object]]] | None = None,
     ) -> None:
+        """after_writes: the follow-up jobs (push delivery) to queue on `queue` once a
+        report has written; a TAXII sighting's are queued by the job runner."""
         self.catalog = catalog
+        self.queue = queue
+        self.after_writes = after_writes
         self.objects = objects
         self.feed_index = feed_index
         self.index = index
@@ -264,6 +271,10 @@ class SightingService:
         )
         if declared:  # the declaration revoked them: say what they are now
             sighted = [self._now(s) for s in sighted]
+        if self.after_writes is not None and self.queue is not None:
+            follow_ons = list(self.after_writes())
+            if follow_ons:
+                self.queue.send(follow_ons)
         return SightingResult(report.outcome, sighted, declared)
 
     # -- sightings posted over TAXII ---------------------------------------------------

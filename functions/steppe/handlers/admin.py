@@ -1,10 +1,11 @@
-"""The admin part of the analyst API: partners, their keys, collections, feeds, the audit trail.
+"""The admin part of the analyst API: partners, keys, collections, feeds, push, the audit trail.
 
 A thin shell over steppe.access.administration (which the CLI calls too):
 check the admin role, parse the body, path and query into the models of
 steppe.access.admin_models (400 naming the field), call, shape the answer.
 Every route needs the admin role, checked before anything is parsed. Keys and
-feed tokens (in the feed's URL) are returned once, when issued. The models are
+feed tokens (in the feed's URL) and webhook keys are returned once, when issued;
+a Sentinel client secret never is. The models are
 stated in the OpenAPI document.
 """
 
@@ -28,6 +29,8 @@ from steppe.access.admin_models import (
 from steppe.access.administration import Administration
 from steppe.access.caller import Caller
 from steppe.access.feed_definitions import FEED_TYPES, FILES, IssuedFeed
+from steppe.access.push_destinations import PUSH_TYPES, IssuedDestination
+from steppe.access.push_models import PushCreate, PushRotate
 from steppe.handlers.common import (
     caller_of,
     json_object,
@@ -40,7 +43,7 @@ from steppe.handlers.taxii_events import base_url
 from steppe.runtime import administration_service
 from steppe.stix import tlp
 from steppe.stix.timestamps import format_taxii
-from steppe.store.port import AuditRecord, Collection, Feed, Partner
+from steppe.store.port import AuditRecord, Collection, Destination, Feed, Partner
 
 router = APIGatewayRouter()
 administration = per_services(administration_service)
@@ -171,6 +174,27 @@ def _issued_feed(issued: IssuedFeed) -> dict[str, object]:
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     base = base_url(headers, event.get("requestContext") or {}, str(event.get("path") or ""))
     return {**describe_feed(issued.feed), "token": issued.token, "url": issued.url(base)}
+
+
+def describe_destination(destination: Destination) -> dict[str, object]:
+    """A push destination as listed and shown: its settings, never its secret."""
+    return {
+        "name": destination.name,
+        "id": destination.id,
+        "kind": destination.kind,
+        "collections": sorted(destination.collections),
+        "tlp": tlp.BY_RANK[destination.tlp_clearance].name,
+        "types": [t for t in PUSH_TYPES if t in destination.types],
+        "settings": dict(sorted(destination.settings.items())),
+        "created": format_taxii(destination.created),
+    }
+
+
+def _issued_destination(issued: IssuedDestination) -> dict[str, object]:
+    described = describe_destination(issued.destination)
+    if issued.shown_secret is not None:
+        described["secret"] = issued.shown_secret
+    return described
 
 
 def describe_audit(record: AuditRecord) -> dict[str, object]:
@@ -351,6 +375,67 @@ def rotate_feed(name: str) -> Response[dict]:
     _admin()
     _no_query()
     return json_response(200, _issued_feed(_service().rotate_feed(_path("name", name))))
+
+
+@router.get("/api/v1/admin/push", **_docs("List push destinations"))
+def list_destinations() -> Response[dict]:
+    _admin()
+    _no_query()
+    destinations = _service().list_destinations()
+    return json_response(200, {"destinations": [describe_destination(d) for d in destinations]})
+
+
+@router.post(
+    "/api/v1/admin/push",
+    **_docs(
+        "Add a push destination; a webhook's signing key is returned once",
+        body=PushCreate,
+        status=201,
+        conflict=True,
+    ),
+)
+def add_destination() -> Response[dict]:
+    _admin()
+    _no_query()
+    issued = _service().add_destination(_body(PushCreate))
+    return json_response(
+        201,
+        _issued_destination(issued),
+        {"Location": f"/api/v1/admin/push/{issued.destination.name}"},
+    )
+
+
+@router.get("/api/v1/admin/push/<name>", **_docs("Show a push destination", missing=True))
+def get_destination(name: str) -> Response[dict]:
+    _admin()
+    _no_query()
+    return json_response(200, describe_destination(_service().destination(_path("name", name))))
+
+
+@router.delete("/api/v1/admin/push/<name>", **_docs("Remove a push destination", missing=True))
+def remove_destination(name: str) -> Response[dict]:
+    _admin()
+    _no_query()
+    removed = _service().remove_destination(_path("name", name))
+    return json_response(200, {"deleted": removed.name, "id": removed.id})
+
+
+@router.post(
+    "/api/v1/admin/push/<name>/rotate",
+    **_docs(
+        "A webhook's new signing key (returned once), or Sentinel's new client secret",
+        body=PushRotate,
+        missing=True,
+    ),
+)
+def rotate_destination(name: str) -> Response[dict]:
+    _admin()
+    _no_query()
+    name = _path("name", name)
+    service = _service()
+    service.destination(name)
+    issued = service.rotate_destination(name, _body(PushRotate))
+    return json_response(200, _issued_destination(issued))
 
 
 @router.get("/api/v1/admin/audit", **_docs("The TAXII requests partners made", query=AuditQuery))

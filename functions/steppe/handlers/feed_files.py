@@ -22,7 +22,6 @@ from steppe.distribution.feed_service import FeedAnswer
 from steppe.errors import NotFound
 from steppe.handlers.common import per_services
 from steppe.handlers.http import header
-from steppe.handlers.taxii_events import base_url
 
 router = APIGatewayRouter()
 feed_services = per_services(runtime.feed_service)
@@ -53,14 +52,7 @@ def _serve(feed_id: str, token: str, file_name: str) -> Response:
     service = feed_services()
     feed = service.authenticate(feed_id, token)
     event = router.current_event.raw_event
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    base = base_url(headers, event.get("requestContext") or {}, str(event.get("path") or ""))
-    answer = service.serve(
-        feed,
-        file_name,
-        if_none_match=header(event, "If-None-Match"),
-        base_url=f"{base}/feeds/{feed.id}/{token}",
-    )
+    answer = service.serve(feed, file_name, if_none_match=header(event, "If-None-Match"))
     return _response(answer)
 
 

@@ -1,7 +1,8 @@
 """The worker (WorkerFunction): one SQS message, one bounded job; and the recovery sweep.
 
 Invoked by the schedule of template.yaml with {"task": "recover"}, it runs
-steppe.jobs.crash_recovery's sweep instead (submissions and envelopes left without jobs).
+steppe.jobs.crash_recovery's sweep instead (submissions and envelopes left without jobs),
+and queues one push job per push destination (what decay or a missed job left undelivered).
 
 A message names its task (steppe.jobs.tasks), and TASKS says what runs it:
 a chunk of an analyst submission or a part of an envelope posted over TAXII
@@ -32,7 +33,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from steppe import runtime
 from steppe.handlers.common import per_services
 from steppe.jobs import crash_recovery
-from steppe.jobs.tasks import CORRELATE, PROCESS_CHUNK, RECOVER, REVOKE_CHUNK, TAXII_ADD
+from steppe.jobs.tasks import (
+    CORRELATE,
+    DECAY,
+    PROCESS_CHUNK,
+    PUSH,
+    RECOVER,
+    RENDER_FEEDS,
+    REVOKE_CHUNK,
+    TAXII_ADD,
+)
 from steppe.stix.timestamps import now_micros
 
 logger = Logger()
@@ -48,6 +58,9 @@ runners = per_services(runtime.job_runner)
 recoveries = per_services(runtime.job_recovery)
 correlators = per_services(runtime.correlator)
 lifecycle = per_services(runtime.lifecycle_service)
+decay_jobs = per_services(runtime.decay_job)
+feed_services = per_services(runtime.feed_service)
+deliveries = per_services(runtime.push_delivery)
 
 
 def _last_attempt(record: SQSRecord) -> bool:
@@ -111,12 +124,62 @@ def run_revocation(message: dict[str, Any], _: bool) -> None:
     logger.info("chunk revoked", extra={"task_message": message, "revoked": len(counts.revoked)})
 
 
+def run_push(message: dict[str, Any], _: bool) -> None:
+    """A refused batch raises DeliveryFailed: retried by the queue, then dead-lettered."""
+    delivered = deliveries().deliver_pending(str(message["destination_id"]))
+    logger.info(
+        "pushed",
+        extra={
+            "destination": message["destination_id"],
+            "objects": delivered.objects,
+            "batches": delivered.batches,
+            "requeued": delivered.requeued,
+        },
+    )
+
+
+def _queue_pushes() -> int:
+    return deliveries().queue_all()
+
+
+def run_decay(message: dict[str, Any], _: bool) -> None:
+    """One decay run; a large index continues in a queued message of its own."""
+    after = message.get("after")
+    start = (str(after[0]), str(after[1])) if isinstance(after, list) and len(after) == 2 else None
+    outcome = decay_jobs().run(after=start)
+    if outcome.after is not None:
+        runtime.services().queue.send([{"task": DECAY, "after": list(outcome.after)}])
+    if outcome.expired_versions:
+        _queue_pushes()  # the expired versions, to the push destinations
+    logger.info(
+        "decayed",
+        extra={
+            "expired_versions": outcome.expired_versions,
+            "retired": outcome.retired,
+            "rescored": outcome.rescored,
+            "examined": outcome.examined,
+            "purged": outcome.purged,
+            "continues": outcome.after is not None,
+            "errors": outcome.errors[:20],
+        },
+    )
+
+
+def run_render_feeds(_: dict[str, Any], __: bool) -> None:
+    rendered = feed_services().render_stale()
+    if rendered:
+        logger.info("feeds rendered", extra={"feeds": rendered})
+
+
 # The one table of the queued tasks: task name -> what runs it.
 TASKS: Mapping[str, Task] = {
     PROCESS_CHUNK: run_submission_chunk,
     TAXII_ADD: run_taxii_part,
     CORRELATE: run_correlation,
     REVOKE_CHUNK: run_revocation,
+    DECAY: run_decay,
+    RENDER_FEEDS: run_render_feeds,
+    PUSH: run_push,
 }
 
 
@@ -138,6 +201,7 @@ def sweep() -> dict[str, Any]:
         "submissions": recovered.submissions,
         "statuses": recovered.statuses,
         "jobs": recovered.jobs,
+        "push_jobs": _queue_pushes(),
     }
 
 
@@ -145,6 +209,9 @@ def sweep() -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("task") == RECOVER:  # from the schedule in template.yaml
         return sweep()
+    if event.get("task") in (DECAY, RENDER_FEEDS):  # from the schedules in template.yaml
+        TASKS[event["task"]](event, True)
+        return {"task": event["task"]}
     return process_partial_response(
         event=event,
         record_handler=handle_record,

@@ -11,8 +11,9 @@ Analyst submissions (steppe.ingest) and envelopes posted over TAXII
 2. `run_job`: a part's job stores the part and records its result; a job that
    fails on its last attempt records the failure instead, so the batch
    completes rather than staying pending.
-3. After a part is recorded, its follow-ups (correlation) are queued as jobs of
-   their own: retried, dead-lettered and timed apart.
+3. After a part is recorded, its follow-ups (correlation, and the runner's
+   `follow_ons`: push delivery) are queued as jobs of their own: retried,
+   dead-lettered and timed apart.
 
 What differs between the two kinds of batch (their records, blobs and
 messages) is a `BatchKind`'s; what differs between two batches of one kind
@@ -22,7 +23,7 @@ is a `NewBatch`'s.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -135,10 +136,18 @@ def cut(items: Sequence[T], size: int) -> list[Sequence[T]]:
 class JobRunner:
     """Starts batches, runs their part jobs and queues what follows each part."""
 
-    def __init__(self, queue: JobQueue, blobs: BlobStore, work: RecoveryStore) -> None:
+    def __init__(
+        self,
+        queue: JobQueue,
+        blobs: BlobStore,
+        work: RecoveryStore,
+        follow_ons: Callable[[], Sequence[Message]] | None = None,
+    ) -> None:
         self.queue = queue
         self.blobs = blobs
         self.work = work
+        # Jobs queued after every recorded part, whatever its kind (push delivery).
+        self.follow_ons = follow_ons
 
     def start(
         self, batch: NewBatch[T, R], items: Sequence[T], *, part_size: int, inline: bool
@@ -162,8 +171,11 @@ class JobRunner:
         self.queue.send([kind.job.message(batch_id, part) for part in parts])
 
     def follow_up(self, done: PartDone[object]) -> None:
-        if done.follow_ups:
-            self.queue.send(list(done.follow_ups))
+        messages = list(done.follow_ups)
+        if self.follow_ons is not None:
+            messages.extend(self.follow_ons())
+        if messages:
+            self.queue.send(messages)
 
     def run_part(self, kind: BatchKind[R], batch_id: str, part: int) -> R | None:
         """Store one part, record its result and queue its follow-ups."""

@@ -16,11 +16,23 @@ TAXII_ADD = "taxii_add"
 CORRELATE = "correlate"
 # {"task": "revoke_chunk", "submission_id", "chunk", "reason", "analyst"}: steppe.lifecycle
 REVOKE_CHUNK = "revoke_chunk"
+# {"task": "push", "destination_id"}: deliver what a push destination has not yet received
+PUSH = "push"
 # {"task": "recover"}: the scheduled sweep (template.yaml), an event rather than a queued message
 RECOVER = "recover"
+# {"task": "decay", "after"?: [collection id, indicator id]}: the scheduled decay run
+# (steppe.distribution.decay_job), and its queued continuation when the index is large
+DECAY = "decay"
+# {"task": "render_feeds"}: the every-minute schedule: render feeds whose data changed
+RENDER_FEEDS = "render_feeds"
 
 
 def correlate_message(source: str, **fields: object) -> dict[str, object]:
     """{"task": "correlate", "source": "submission", "submission_id", "chunk"} or
     {"task": "correlate", "source": "taxii", "status_id"}."""
     return {"task": CORRELATE, "source": source, **fields}
+
+
+def push_message(destination_id: str) -> dict[str, object]:
+    """{"task": "push", "destination_id"}: steppe.lifecycle.push_delivery."""
+    return {"task": PUSH, "destination_id": destination_id}

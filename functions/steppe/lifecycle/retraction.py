@@ -242,8 +242,11 @@ class LifecycleService:
         org_name: str,
         api_root: str,
         sync_observables: int,
+        after_writes: Callable[[], Sequence[dict[str, object]]] | None = None,
     ) -> None:
         self.catalog = catalog
+        # Jobs queued after a revocation is written (push delivery of the revoked versions).
+        self.after_writes = after_writes
         self.objects = objects
         self.submissions = submissions
         self.index = index
@@ -554,6 +557,10 @@ class LifecycleService:
                 counts.already_revoked.append(indicator_id)
             else:
                 counts.revoked.append((indicator_id, stamp_text))
+        if counts.revoked and self.after_writes is not None:
+            follow_ons = list(self.after_writes())
+            if follow_ons:
+                self.queue.send(follow_ons)
         return counts
 
     def _submission(self, submission_id: str) -> Submission:

@@ -10,7 +10,9 @@ start; matching follows API Gateway REST: literal segments beat {param},
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,6 +152,20 @@ class SqsTrigger:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleTrigger:
+    """A `Type: Schedule` event: the function runs every `period` seconds with `input`."""
+
+    function: FunctionSpec
+    event_name: str
+    period: int  # seconds
+    input: dict[str, Any]
+
+
+_RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86_400}
+
+
+@dataclass(frozen=True, slots=True)
 class RouteMatch:
     route: Route
     path: str  # event.path: the request path, less a stage prefix if one was stripped
@@ -222,9 +238,11 @@ class RouteTable:
         sqs_triggers: list[SqsTrigger],
         environment: dict[str, str],
         source: str = "<template>",
+        schedules: list[ScheduleTrigger] | None = None,
     ) -> None:
         self.routes: tuple[Route, ...] = tuple(routes)
         self.sqs_triggers: tuple[SqsTrigger, ...] = tuple(sqs_triggers)
+        self.schedules: tuple[ScheduleTrigger, ...] = tuple(schedules or ())
         self.environment = dict(environment)  # Globals.Function Environment, literal values only
         self.source = source
         self._root = _Node()
@@ -371,6 +389,7 @@ class _TemplateReader:
     def read(self) -> RouteTable:
         routes: list[Route] = []
         triggers: list[SqsTrigger] = []
+        schedules: list[ScheduleTrigger] = []
         for logical_id, resource in self.resources.items():
             if (
                 not isinstance(resource, dict)
@@ -385,7 +404,25 @@ class _TemplateReader:
                     routes.append(self._route(logical_id, event_name, properties))
                 elif kind == "SQS":
                     triggers.append(self._sqs_trigger(logical_id, event_name, properties))
-        return RouteTable(routes, triggers, self._environment(), self.source)
+                elif kind == "Schedule":
+                    schedules.append(self._schedule(logical_id, event_name, properties))
+        return RouteTable(routes, triggers, self._environment(), self.source, schedules)
+
+    def _schedule(
+        self, function_id: str, event_name: str, properties: dict[str, Any]
+    ) -> ScheduleTrigger:
+        where = f"{function_id}.{event_name}"
+        rate = _RATE.fullmatch(str(properties.get("Schedule") or "").strip())
+        if rate is None:
+            raise TemplateError(f"{where}: Schedule must be rate(N minutes|hours|days)")
+        period = int(rate.group(1)) * _UNIT_SECONDS[rate.group(2).rstrip("s")]
+        try:
+            event_input = json.loads(properties.get("Input") or "{}")
+        except json.JSONDecodeError as problem:
+            raise TemplateError(f"{where}: Input is not JSON: {problem}") from None
+        if not isinstance(event_input, dict) or period < 1:
+            raise TemplateError(f"{where}: Input must be a JSON object and the rate above 0")
+        return ScheduleTrigger(self.function(function_id), event_name, period, event_input)
 
     def _environment(self) -> dict[str, str]:
         variables = (self.function_globals.get("Environment") or {}).get("Variables") or {}

@@ -46,6 +46,7 @@ from steppe.local.routes import (
     RouteMatch,
     RouteTable,
 )
+from steppe.local.scheduled_events import ScheduledEvents
 from steppe.local.waitress_server import LocalServer, WSGIApp, body_too_large_message
 from steppe.runtime import Services, build_services, use_services
 from steppe.runtime import services as current_services
@@ -311,6 +312,7 @@ def serve(
         [LocalWorker(services.queue, routes) for _ in range(count)] if routes.sqs_triggers else []
     )
     server = create_server(routes, host, port, threads, settings.max_body_bytes)
+    scheduled = ScheduledEvents(routes.schedules)
     previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -320,9 +322,11 @@ def serve(
             recover_on_start(services, workers[0].queue)
         for number, worker in enumerate(workers):
             worker.start(release_claimed=number == 0)
+        scheduled.start()
         _print_urls(server.base_url, settings)
         server.run()
     finally:
+        scheduled.stop()
         for worker in workers:
             worker.stop()
         for signum, handler in previous.items():

@@ -8,7 +8,8 @@ without it starts from its `confidence` (else the middle, 50), counts as last
 seen when it was last modified, and decays on the default curve.
 
 The entry expires at the sooner of its decay expiry and its `valid_until`; a
-revoked version retires it at once.
+revoked version retires it at once, and a version already past its expiry
+(an old report, or the decay job's expiring version) is retired as of then.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def feed_entry(
         decay_speed=curve.decay_speed,
         threshold=curve.threshold,
         expires_at=ends,
-        retired_at=now if obj.get("revoked") is True else None,
+        retired_at=now if obj.get("revoked") is True else ends if ends <= now else None,
         detail=orjson.dumps({k: v for k, v in detail.items() if v is not None}),
     )
 

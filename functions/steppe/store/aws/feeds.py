@@ -30,7 +30,7 @@ class DynamoFeeds(FeedStore):
             {"Put": {"Item": claim, "ConditionExpression": "attribute_not_exists(pk)"}},
             {"Put": {"Item": _item(feed), "ConditionExpression": "attribute_not_exists(pk)"}},
         ]
-        codes = self._transact(actions)
+        codes = self._transact_feeds(actions)
         if codes is None:
             return
         if codes[0] == "ConditionalCheckFailed":
@@ -71,7 +71,7 @@ class DynamoFeeds(FeedStore):
         feed = self.get_feed(feed_id)
         if feed is None:
             return None
-        codes = self._transact(
+        codes = self._transact_feeds(
             [
                 {"Delete": {"Key": {"pk": s(keys.feed(feed.id)), "sk": s(keys.FEED_SK)}}},
                 {
@@ -88,7 +88,7 @@ class DynamoFeeds(FeedStore):
             self._table.delete(keys.feed(feed.id), keys.FEED_SK)
         return feed
 
-    def _transact(self, actions: list[dict[str, Any]]) -> list[str] | None:
+    def _transact_feeds(self, actions: list[dict[str, Any]]) -> list[str] | None:
         """Run a transaction; None on success, else each action's cancellation code."""
         for action in actions:
             next(iter(action.values()))["TableName"] = self._table.name

@@ -10,6 +10,8 @@ from steppe.store.aws.audit import DynamoAudit
 from steppe.store.aws.blobs import S3BlobStore
 from steppe.store.aws.catalog import DynamoCatalog
 from steppe.store.aws.claims import DynamoClaims
+from steppe.store.aws.destinations import DynamoDestinations
+from steppe.store.aws.feed_index import DynamoFeedIndex
 from steppe.store.aws.feeds import DynamoFeeds
 from steppe.store.aws.index import DynamoIndex
 from steppe.store.aws.lease import LEASE_SECONDS, Leases
@@ -37,6 +39,8 @@ class DynamoStore(
     DynamoIndex,
     DynamoClaims,
     DynamoFeeds,
+    DynamoDestinations,
+    DynamoFeedIndex,
     DynamoSightingTallies,
     Store,
 ):

@@ -127,6 +127,7 @@ class Table:
         *,
         between: tuple[str, str] | None = None,
         prefix: str | None = None,
+        at_most: str | None = None,
         start: Item | None = None,
         limit: int | None = None,
         forward: bool = True,
@@ -149,6 +150,9 @@ class Table:
         elif prefix is not None:
             condition += " AND begins_with(sk, :prefix)"
             values[":prefix"] = s(prefix)
+        elif at_most is not None:
+            condition += " AND sk <= :hi"
+            values[":hi"] = s(at_most)
         params: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": condition,

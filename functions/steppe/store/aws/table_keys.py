@@ -28,6 +28,17 @@ One place names them all, so the layout can be read (and changed) at once:
     CLAIM#<identity id>                  CLAIM                   identity claim -> owner id
     FEED#<feed id>                       FEED                    feed definition
     FEEDS                                <name>                  name claim -> feed id (listing)
+    PUSH#<destination id>                PUSH                    push destination
+    PUSH#<destination id>                CURSOR#<collection>     push delivery cursor
+    PUSHES                               <name>                  name claim -> destination id
+    FEEDCOLLS                            <collection>            feed index generation (listing)
+    FEEDENTRY#<collection>               <indicator id>          feed index entry
+    FEEDSCORE#<collection>#<type>        <-score>#<indicator>    copy of each entry not retired
+    FEEDRETIRED#<collection>#<type>      <-retired_at>#<ind.>    copy of each retired entry
+    FEEDDUE#<shard>                      <expiry>#<coll>#<ind.>  copy of each entry not retired
+    FEEDPURGE#<shard>                    <retired>#<coll>#<ind.> copy of each retired entry
+
+(store/aws/feed_index.py says why the feed index is laid out so.)
 
 The observable index (VAL#, CVAL#, CIDR, GRP#, GRPK#, LEV#, LNK#, CAMPAIGNS,
 FALSEPOS) builds its keys in store/aws/index.py, whose docstring lays them out.
@@ -64,6 +75,11 @@ AUDIT_PREFIX = "AUDIT#"
 CLAIM_SK = "CLAIM"
 FEEDS = "FEEDS"
 FEED_SK = "FEED"
+PUSHES = "PUSHES"
+PUSH_SK = "PUSH"
+PUSH_CURSOR_PREFIX = "CURSOR#"
+FEED_COLLECTIONS = "FEEDCOLLS"
+FEED_SHARDS = 8  # partitions of the due and purge listings, to spread their writes
 
 DAY_MICROS = 86_400_000_000
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -84,6 +100,10 @@ def collection(collection_id: str) -> str:
 
 def feed(feed_id: str) -> str:
     return f"FEED#{feed_id}"
+
+
+def push(destination_id: str) -> str:
+    return f"PUSH#{destination_id}"
 
 
 def claim(identity_id: str) -> str:
@@ -189,3 +209,48 @@ def spilled_chunk(submission_id: str, chunk: int) -> str:
 def spilled_status_part(status_id: str, part: int, token: str) -> str:
     """The S3 key of a status part too large for its item (token: unique per write)."""
     return f"statuses/{status_id}/parts/{part}-{token}.json.z"
+
+
+def feed_entry(collection_id: str) -> str:
+    return f"FEEDENTRY#{collection_id}"
+
+
+def feed_score(collection_id: str, stix_type: str) -> str:
+    return f"FEEDSCORE#{collection_id}#{stix_type}"
+
+
+def feed_score_sk(score: int, indicator_id: str) -> str:
+    """Highest score first in ascending sort-key order, then by indicator id."""
+    return f"{pad(-score)}#{indicator_id}"
+
+
+def feed_retired(collection_id: str, stix_type: str) -> str:
+    return f"FEEDRETIRED#{collection_id}#{stix_type}"
+
+
+def feed_retired_sk(retired_at: int, indicator_id: str) -> str:
+    """Most recently retired first in ascending sort-key order, then by indicator id."""
+    return f"{pad(-retired_at)}#{indicator_id}"
+
+
+def feed_shard(collection_id: str, indicator_id: str) -> int:
+    digest = hashlib.sha256(f"{collection_id}#{indicator_id}".encode()).digest()
+    return digest[0] % FEED_SHARDS
+
+
+def feed_due(shard: int) -> str:
+    return f"FEEDDUE#{shard}"
+
+
+def feed_purge(shard: int) -> str:
+    return f"FEEDPURGE#{shard}"
+
+
+def feed_instant_sk(instant: int, collection_id: str, indicator_id: str) -> str:
+    """The due and purge listings' sort key: soonest first, then by collection and indicator."""
+    return f"{pad(instant)}#{collection_id}#{indicator_id}"
+
+
+def up_to(instant_key: str) -> str:
+    """A sort-key bound just above every key that starts with `instant_key` and a '#'."""
+    return instant_key + "$"  # '$' follows '#'

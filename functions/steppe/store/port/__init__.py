@@ -2,13 +2,13 @@
 
 One module per port, mirroring the adapters' modules (store/sqlite/*,
 store/aws/*): objects, catalog, access (partners and credentials),
-submissions, statuses, recovery, audit, server_secrets, feeds, the feed index, the observable index
-(index, campaigns, false_positives), claims (identity claims), blobs and the
-job queue (queue). Each holds its records next to the abstract class that
-uses them. `store.Store` is every port but blobs and the queue in one class,
-for the adapters and the composition root; `backend.Backend` is what an
-adapter opens for the composition root. Services take the specific ports
-they use, never a Store.
+submissions, statuses, recovery, audit, server_secrets, feeds, the feed index,
+destinations (push), the observable index (index, campaigns, false_positives),
+claims (identity claims), blobs and the job queue (queue). Each holds its
+records next to the abstract class that uses them. `store.Store` is every port
+but blobs and the queue in one class, for the adapters and the composition
+root; `backend.Backend` is what an adapter opens for the composition root.
+Services take the specific ports they use, never a Store.
 
 Handlers, services and the one write path call these abstract classes only;
 `store/sqlite` and `store/aws` implement them and are the only places that
@@ -58,6 +58,10 @@ from steppe.store.port.catalog import (
 )
 from steppe.store.port.claims import (
     IdentityClaims,
+)
+from steppe.store.port.destinations import (
+    Destination,
+    DestinationStore,
 )
 from steppe.store.port.false_positives import (
     FalsePositive,
@@ -146,6 +150,8 @@ __all__ = [
     "CatalogStore",
     "ChunkResult",
     "Collection",
+    "Destination",
+    "DestinationStore",
     "EvidenceScope",
     "FalsePositive",
     "FalsePositiveStore",

@@ -8,6 +8,7 @@ from steppe.store.port.access import AccessStore
 from steppe.store.port.audit import AuditStore
 from steppe.store.port.catalog import CatalogStore
 from steppe.store.port.claims import IdentityClaims
+from steppe.store.port.destinations import DestinationStore
 from steppe.store.port.feed_index import FeedIndex
 from steppe.store.port.feeds import FeedStore
 from steppe.store.port.index import ObservableIndex
@@ -32,6 +33,7 @@ class Store(
     IdentityClaims,
     FeedStore,
     FeedIndex,
+    DestinationStore,
     SightingTallies,
     ABC,
 ):

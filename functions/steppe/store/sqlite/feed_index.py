@@ -20,7 +20,7 @@ _BATCH = 500  # ids per IN (...): far below SQLite's variable limit
 
 
 def _entry(row: tuple) -> FeedIndexEntry:
-    return FeedIndexEntry(*row[:15], bytes(row[15]))
+    return FeedIndexEntry(*row)
 
 
 class SqliteFeedIndex(FeedIndex):
@@ -68,6 +68,15 @@ class SqliteFeedIndex(FeedIndex):
         # merged lazily: only as many rows are read as the limit (and the rows the
         # TLP and expiry filters pass over) need, never the whole collection.
         conn = self._db.connection()
+        pairs = [(c, t) for c in sorted(selection.collections) for t in sorted(selection.types)]
+        if len(pairs) == 1:  # one ordered cursor: nothing to merge
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM feed_entries INDEXED BY feed_entries_by_score "
+                "WHERE collection_id = ? AND type = ? AND retired_at IS NULL AND score >= ? "
+                "AND tlp <= ? AND expires_at > ? ORDER BY score DESC, indicator_id LIMIT ?",
+                (*pairs[0], selection.min_score, selection.max_tlp, now, limit),
+            )
+            return [FeedIndexEntry(*row) for row in rows]
         streams = [
             self._stream(
                 conn,

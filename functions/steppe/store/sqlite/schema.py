@@ -482,9 +482,31 @@ _V10 = (
     ) WITHOUT ROWID""",
 )
 
+# Issue 10 (push): push destinations and, per destination and collection, the
+# date_added position already delivered.
+_V11 = (
+    """CREATE TABLE push_destinations (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        collections TEXT NOT NULL,
+        tlp_clearance INTEGER NOT NULL,
+        types TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+    """CREATE TABLE push_cursors (
+        destination_id TEXT NOT NULL,
+        collection_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (destination_id, collection_id)
+    ) WITHOUT ROWID""",
+)
+
 # Issue 10 (sightings): false-positive sightings counted per value key, with
 # who reported them and their notes (JSON), to declare the value past a count.
-_V_SIGHTINGS = (
+_V12 = (
     """CREATE TABLE sighting_tallies (
         key TEXT PRIMARY KEY,
         count INTEGER NOT NULL,
@@ -503,7 +525,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V8,
     _V9,
     _V10,
-    _V_SIGHTINGS,
+    _V11,
+    _V12,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

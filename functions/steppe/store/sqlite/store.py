@@ -10,6 +10,7 @@ from steppe.store.sqlite.audit import SqliteAudit
 from steppe.store.sqlite.catalog import SqliteCatalog
 from steppe.store.sqlite.claims import SqliteClaims
 from steppe.store.sqlite.database import Database
+from steppe.store.sqlite.destinations import SqliteDestinations
 from steppe.store.sqlite.feed_index import SqliteFeedIndex
 from steppe.store.sqlite.feeds import SqliteFeeds
 from steppe.store.sqlite.index import SqliteIndex
@@ -36,13 +37,15 @@ class SqliteStore(
     SqliteClaims,
     SqliteFeeds,
     SqliteFeedIndex,
+    SqliteDestinations,
     SqliteSightingTallies,
     Store,
 ):
     """The whole storage port in `<data_dir>/steppe.db`.
 
     Objects, catalog, access, submissions, TAXII statuses, the audit trail,
-    server secrets, identity claims and feed definitions. Safe to share between threads. The job
+    server secrets, identity claims, feed definitions and push destinations. Safe
+    to share between threads. The job
     queue and the idempotency layer live in the same file and reach it through
     `database`.
     """

@@ -1,0 +1,1 @@
+"""Senders that deliver STIX objects to push destinations (webhook, Microsoft Sentinel)."""
