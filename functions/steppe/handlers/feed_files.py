@@ -29,12 +29,12 @@ _MAX_SEGMENT = 256
 
 
 @router.get("/feeds/<feed_id>/<token>/<file_name>")
-def feed_file(feed_id: str, token: str, file_name: str) -> Response:
+def feed_file(feed_id: str, token: str, file_name: str) -> Response[str]:
     return _serve(feed_id, token, file_name)
 
 
 @router.get("/feeds/<feed_id>/<token>")
-def feed_main(feed_id: str, token: str) -> Response:
+def feed_main(feed_id: str, token: str) -> Response[str]:
     # API Gateway names a path segment once for every route: with Basic
     # credentials, the segment after the feed id is the file.
     basic = _basic_credentials()
