@@ -152,7 +152,7 @@ class FeedService:
         given = hash_key(token)
         expected = feed.token_hash if feed is not None else hash_key("")
         if feed is None or not hmac.compare_digest(given, expected):
-            raise NotFound("no such feed")
+            raise NotFound("no such feed", where="path")
         return feed
 
     # -- serving ---------------------------------------------------------------
@@ -174,7 +174,7 @@ class FeedService:
         media_type = _media_type(feed_format, path)
         rendering = self._current(feed, now)
         if path not in rendering.files:
-            raise NotFound(f"the feed has no file '{path}'")
+            raise NotFound(f"the feed has no file '{path}'", where="path")
         if if_none_match is not None and _matches(if_none_match, rendering.etag):
             return FeedAnswer(
                 304,

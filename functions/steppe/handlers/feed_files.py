@@ -41,14 +41,14 @@ def feed_main(feed_id: str, token: str) -> Response[str]:
     if basic is not None:
         user, password = basic
         if user != feed_id:
-            raise NotFound("no such feed")
+            raise NotFound("no such feed", where="path")
         return _serve(feed_id, password, token)
     return _serve(feed_id, token, "")
 
 
 def _serve(feed_id: str, token: str, file_name: str) -> Response:
     if max(len(feed_id), len(token), len(file_name)) > _MAX_SEGMENT:
-        raise NotFound("no such feed")
+        raise NotFound("no such feed", where="path")
     service = feed_services()
     feed = service.authenticate(feed_id, token)
     event = router.current_event.raw_event
