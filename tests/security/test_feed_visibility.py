@@ -13,7 +13,7 @@ The model of what a feed may carry is this file's own (never steppe's): a
 value may be served iff it is not a declared false positive and one of its
 occurrences is in one of the feed's collections, at or below its clearance,
 not revoked, not past valid_until, and scored (README "Scores and decay":
-confidence × (1 − (t / lifetime) ^ (1 / decay_speed)), ddos ipv4-addr: 21
+confidence * (1 - (t / lifetime) ^ (1 / decay_speed)), ddos ipv4-addr: 21
 days, speed 1.5, threshold 20) at or above both the threshold and the feed's
 minimum. Scores within TOLERANCE of either bound may go either way; only
 clear-cut values are asserted about.
@@ -31,7 +31,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from hypothesis import event, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from support.app import App, open_app
@@ -413,7 +413,34 @@ def check_world(spec: WorldSpec, noting: bool = False) -> list[str]:
     return problems
 
 
+R = ReportSpec
+# Every rule at once: a value shared by GREEN and (revoked) RED reports and across
+# collections, one past its lifetime, one past valid_until, one decayed under the
+# threshold, a false positive, a collection no feed reads; every format, a capped feed.
+STORY = WorldSpec(
+    collections=3,
+    reports=(
+        R(0, 1, 90, 0.5, False, (0, 1, 2)),
+        R(0, 4, 80, 1.0, False, (2, 3)),
+        R(1, 2, 60, 2.0, False, (4, 5, 0)),
+        R(1, 1, 100, 25.0, False, (6,)),
+        R(0, 0, 70, 0.5, True, (7,)),
+        R(2, 1, 90, 0.5, False, (8, 9)),
+        R(0, 1, 40, 14.0, False, (10,)),
+        R(0, 2, 50, 2.0, False, (11,)),
+    ),
+    revoked=frozenset({1}),
+    false_positives=frozenset({5}),
+    feeds=(
+        *(FeedSpec(f, frozenset({0, 1}), 2, 0, 1000) for f in FORMATS),
+        FeedSpec("csv", frozenset({0, 1}), 4, 30, 2),
+        FeedSpec("misp", frozenset({0}), 2, 45, 1000),
+    ),
+)
+
+
 @settings(max_examples=15, deadline=None)
+@example(STORY)
 @given(worlds())
 def test_feeds_serve_only_what_their_definition_may_see(spec: WorldSpec):
     problems = check_world(spec, noting=True)
