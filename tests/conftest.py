@@ -27,3 +27,8 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.load_profile("steppe")
+
+# moto: transactions snapshot the items they touch, not whole tables (see the module).
+from support import moto_transactions
+
+moto_transactions.install()
