@@ -29,6 +29,6 @@ settings.register_profile(
 settings.load_profile("steppe")
 
 # moto: transactions snapshot the items they touch, not whole tables (see the module).
-from support import moto_transactions
+from support import moto_transactions  # noqa: E402
 
 moto_transactions.install()

@@ -77,7 +77,8 @@ def test_every_choice_is_kept(app: App):
     assert feed["min_score"] == 60 and feed["max_entries"] == 5000
     assert feed["url"].endswith("/intel.dat")
     misp = add(app, name="misp.cert-kg", format="misp")
-    assert misp["url"].endswith(f"/{misp['token']}/")  # MISP is given the feed's directory
+    # MISP is given the feed's directory, without a trailing slash: it appends /manifest.json
+    assert misp["url"].endswith(f"/{misp['token']}")
     assert len(misp["types"]) == 6
 
 

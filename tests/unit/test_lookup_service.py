@@ -107,13 +107,15 @@ def test_a_bulk_lookup_makes_a_bounded_number_of_store_calls(
     assert sum(r["found"] for r in results) == 199 + 256 + 1  # exact, within, the /28
     # 3,770 keys and the three /24s that could contain an IPv4 address: 3,773
     # probes in batches of 1,000. The /28's contents were probed already, and
-    # the groups (three /24s, one /48, the AS) fit in one call.
+    # the groups (three /24s, one /48, the AS) fit in one call; the scores of the
+    # indicators found, one read per collection.
     assert counting.calls == {
         "cidr_prefixes": 1,
         "find_values": 4,
         "find_groups": 1,
         "find_false_positives": 1,
         "get_campaigns": 1,
+        "get_feed_entries": 1,
     }
 
 

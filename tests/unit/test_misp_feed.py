@@ -202,10 +202,7 @@ def test_hashes_csv_is_md5_of_each_value_and_its_event() -> None:
 def test_uuids_are_stable_across_renders_and_content_changes() -> None:
     first = load_events(render_files(all_entries(), INFO))
     later_info = FeedInfo(name="partners", generated=INFO.generated + DAY, total=0, truncated=False)
-    rescored = [
-        FeedEntry(**{**{f: getattr(e, f) for f in e.__slots__}, "score": e.score - 5})
-        for e in reversed(all_entries())
-    ]
+    rescored = [e._replace(score=e.score - 5) for e in reversed(all_entries())]
     later = load_events(render_files(rescored, later_info))
     assert set(later) == set(first)
     for uid, event in first.items():
@@ -225,7 +222,7 @@ def test_the_same_entries_in_any_order_render_the_same_bytes() -> None:
 
 def test_a_value_twice_in_one_event_is_one_attribute_with_its_best_score() -> None:
     low, high = campaign_entries()[0], campaign_entries()[0]
-    low = FeedEntry(**{**{f: getattr(low, f) for f in low.__slots__}, "score": 30})
+    low = low._replace(score=30)
     files = render_files([low, high], INFO)
     (event,) = load_events(files).values()
     assert len(event.attributes) == 1
