@@ -262,6 +262,10 @@ class FeedService:
             files = {feed_format.file_name: feed_format.render_objects(self._bodies(selected))}
         elif feed.format == "misp":
             retired = self._retired(feed, now)
+            # a removal is announced for RETIRED_WINDOW_US: the rendering changes when one ends
+            valid_until = min(
+                [valid_until, *(e.retired_at + RETIRED_WINDOW_US for e in retired if e.retired_at)]
+            )
             assert feed_format.render_files is not None
             files = dict(feed_format.render_files([*entries, *retired], info))
         elif feed_format.render_files is not None:

@@ -1,21 +1,14 @@
-"""Feed definitions in the DynamoDB store.
+"""Feed definitions in the DynamoDB store: named records (store/aws/named_records.py).
 
-A feed is its own item (FEED#<id>), read with one GetItem when it is served;
-its name is a claim in the FEEDS partition (sort key: the name) holding the
-id, which lists the feeds in name order with one Query. The two are written
-and deleted in one transaction, the claim on the condition that no other
-feed holds the name: two concurrent creations of a name cannot both succeed.
+A feed is its own item (FEED#<id> / FEED), read with one GetItem when it is
+served; its name is a claim in the FEEDS partition.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from botocore.exceptions import ClientError
-
-from steppe.errors import Conflict
 from steppe.store.aws import table_keys as keys
-from steppe.store.aws.table import Item, Table, is_condition_failure, n, s, strings
+from steppe.store.aws.named_records import NamedRecords
+from steppe.store.aws.table import Item, Table, n, s, strings
 from steppe.store.port.feeds import Feed, FeedStore
 
 
@@ -24,87 +17,35 @@ class DynamoFeeds(FeedStore):
 
     _table: Table
 
+    @property
+    def _feed_records(self) -> NamedRecords:
+        return NamedRecords(self._table, "feed", keys.FEEDS, keys.feed, keys.FEED_SK)
+
     def create_feed(self, feed: Feed) -> None:
-        claim: Item = {"pk": s(keys.FEEDS), "sk": s(feed.name), "id": s(feed.id)}
-        actions = [
-            {"Put": {"Item": claim, "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": {"Item": _item(feed), "ConditionExpression": "attribute_not_exists(pk)"}},
-        ]
-        codes = self._transact_feeds(actions)
-        if codes is None:
-            return
-        if codes[0] == "ConditionalCheckFailed":
-            raise Conflict(f"a feed named '{feed.name}' already exists", where="name")
-        raise Conflict(f"a feed with the id '{feed.id}' already exists", where="id")
+        self._feed_records.create(feed.id, feed.name, _item(feed))
 
     def get_feed(self, feed_id: str) -> Feed | None:
-        item = self._table.get(keys.feed(feed_id), keys.FEED_SK)
+        item = self._feed_records.get(feed_id)
         return None if item is None else _feed(item)
 
     def get_feed_by_name(self, name: str) -> Feed | None:
-        claim = self._table.get(keys.FEEDS, name)
-        return None if claim is None else self.get_feed(claim["id"]["S"])
+        item = self._feed_records.get_by_name(name)
+        return None if item is None else _feed(item)
 
     def list_feeds(self) -> list[Feed]:
-        ids = [item["id"]["S"] for item in self._table.query_all(keys.FEEDS)]
-        found = self._table.batch_get((keys.feed(feed_id), keys.FEED_SK) for feed_id in ids)
-        feeds = (found.get((keys.feed(feed_id), keys.FEED_SK)) for feed_id in ids)
-        return [_feed(item) for item in feeds if item is not None]
+        return [_feed(item) for item in self._feed_records.list()]
 
     def set_feed_token(self, feed_id: str, token_hash: str) -> Feed | None:
-        try:
-            answer = self._table.client.update_item(
-                TableName=self._table.name,
-                Key={"pk": s(keys.feed(feed_id)), "sk": s(keys.FEED_SK)},
-                UpdateExpression="SET token_hash = :hash",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":hash": s(token_hash)},
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                return None
-            raise
-        return _feed(answer["Attributes"])
+        item = self._feed_records.update(
+            feed_id, "SET token_hash = :hash", {":hash": s(token_hash)}
+        )
+        return None if item is None else _feed(item)
 
     def delete_feed(self, feed_id: str) -> Feed | None:
         feed = self.get_feed(feed_id)
-        if feed is None:
-            return None
-        codes = self._transact_feeds(
-            [
-                {"Delete": {"Key": {"pk": s(keys.feed(feed.id)), "sk": s(keys.FEED_SK)}}},
-                {
-                    "Delete": {
-                        "Key": {"pk": s(keys.FEEDS), "sk": s(feed.name)},
-                        "ConditionExpression": "id = :id",
-                        "ExpressionAttributeValues": {":id": s(feed.id)},
-                    }
-                },
-            ]
-        )
-        if codes is not None:
-            # The name's claim is not this feed's (only a damaged table has that): the feed alone.
-            self._table.delete(keys.feed(feed.id), keys.FEED_SK)
+        if feed is not None:
+            self._feed_records.delete(feed.id, feed.name)
         return feed
-
-    def _transact_feeds(self, actions: list[dict[str, Any]]) -> list[str] | None:
-        """Run a transaction; None on success, else each action's cancellation code."""
-        for action in actions:
-            next(iter(action.values()))["TableName"] = self._table.name
-        try:
-            self._table.client.transact_write_items(TransactItems=actions)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            codes = [
-                reason.get("Code", "None")
-                for reason in exc.response.get("CancellationReasons") or []
-            ]
-            if "TransactionConflict" in codes or not codes:
-                raise Conflict("feeds are being changed by another request; try again") from None
-            return codes
-        return None
 
 
 def _item(feed: Feed) -> Item:
