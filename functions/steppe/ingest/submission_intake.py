@@ -394,7 +394,6 @@ class IngestService:
         """
         to_write: list[Candidate] = []
         bodies: list[bytes] = []
-        dumps = orjson.dumps
         for obj in desired:
             object_id = obj["id"]
             stored = existing.get(object_id)
@@ -404,9 +403,9 @@ class IngestService:
                     bodies.append(stored[1])
                     continue
                 obj = item.obj
-            body = dumps(obj)
-            to_write.append(candidate(obj, default_rank, body))
-            bodies.append(body)
+            written = candidate(obj, default_rank)
+            to_write.append(written)
+            bodies.append(written.version.body)
         return to_write, bodies
 
     def record_failure(self, submission_id: str, chunk: int, error: str) -> None:

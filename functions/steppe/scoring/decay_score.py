@@ -10,6 +10,7 @@ scores the base.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from steppe.errors import InvalidInput
 from steppe.scoring.decay_curve import DecayCurve
@@ -92,25 +93,30 @@ def expires_at(base: int, last_seen_us: int, curve: DecayCurve) -> int:
     exact: is_expired is False one microsecond earlier and True from it on.
     """
     _check_score(base, "base")
-    end = last_seen_us + curve.lifetime_us
+    return last_seen_us + _expiry_offset(base, curve)
+
+
+@lru_cache(maxsize=4096)
+def _expiry_offset(base: int, curve: DecayCurve) -> int:
+    """How long after last seen an indicator scored `base` expires: a score depends only on
+    the time since last seen, so the offset is the same for every last seen (cached)."""
+    end = curve.lifetime_us
     threshold = curve.threshold
     if base < threshold:
-        return last_seen_us
+        return 0
     if threshold == 0:
         return end
 
-    def expired(moment: int) -> bool:
-        return score_at(base, last_seen_us, moment, curve) < threshold
+    def expired(elapsed: int) -> bool:
+        return score_at(base, 0, elapsed, curve) < threshold
 
     # floor(base * (1 - x)) < threshold  <=>  x > 1 - threshold / base, x = (elapsed / lifetime)
     # ** (1 / speed); floats make the estimate close, the search below makes it exact.
-    estimate = (
-        last_seen_us + int(curve.lifetime_us * (1 - threshold / base) ** curve.decay_speed) + 1
-    )
-    low = max(last_seen_us, estimate - _SEARCH_WINDOW_US)
+    estimate = int(curve.lifetime_us * (1 - threshold / base) ** curve.decay_speed) + 1
+    low = max(0, estimate - _SEARCH_WINDOW_US)
     high = min(end, estimate + _SEARCH_WINDOW_US)
     if expired(low) or not expired(high):
-        low, high = last_seen_us, end
+        low, high = 0, end
     while high - low > 1:  # expired(low) is False, expired(high) is True
         middle = (low + high) // 2
         if expired(middle):

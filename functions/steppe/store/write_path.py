@@ -62,10 +62,15 @@ _NO_LIFECYCLE = (None, False)  # never expires, not revoked
 
 
 class Candidate(NamedTuple):
-    """A version about to be written, with its creator (what ownership is judged on)."""
+    """A version about to be written, with its creator (what ownership is judged on).
+
+    obj: the object itself when the producer has it parsed (the feed index reads
+    indicators; without it their bodies are parsed again).
+    """
 
     version: ObjectVersion
     created_by_ref: str | None
+    obj: Mapping[str, Any] | None = None
 
 
 class Latest(NamedTuple):
@@ -172,6 +177,9 @@ def candidate(
             lifecycle[1],
         ),
         creator if isinstance(creator, str) else None,
+        # A body given separately may be other bytes than this dict (stored as received):
+        # only a body made here from the dict lets the dict stand for it.
+        obj if body is None and obj.get("type") == "indicator" else None,
     )
 
 
@@ -216,6 +224,7 @@ class WritePath:
         owners = self._owners(candidates, latest, writer) if writer.is_partner else {}
         current = dict(latest)  # the latest version as the accepted candidates leave it
         accepted: list[ObjectVersion] = []
+        parsed: list[Mapping[str, Any] | None] = []
         visible_duplicate: list[bool] = []
         refused: list[Refused] = []
         for item in candidates:
@@ -226,6 +235,7 @@ class WritePath:
                 refused.append(Refused(version.id, version.version, reason))
                 continue
             accepted.append(version)
+            parsed.append(item.obj)
             stored = latest.get(version.id)
             visible_duplicate.append(
                 stored is not None
@@ -238,7 +248,7 @@ class WritePath:
                     version.version, version.revoked, item.created_by_ref, version.tlp
                 )
         puts = self.objects.put_objects(collection_id, accepted) if accepted else []
-        self._index_for_feeds(collection_id, accepted, puts, current)
+        self._index_for_feeds(collection_id, accepted, parsed, puts, current)
         stored_items = [
             Stored(put, DUPLICATE if put.outcome == "duplicate" and visible else ADDED)
             for put, visible in zip(puts, visible_duplicate, strict=True)
@@ -249,19 +259,20 @@ class WritePath:
         self,
         collection_id: str,
         accepted: Sequence[ObjectVersion],
+        parsed: Sequence[Mapping[str, Any] | None],
         puts: Sequence[PutOutcome],
         current: Mapping[str, Latest],
     ) -> None:
-        indicators: list[tuple[dict[str, Any], int]] = []
+        indicators: list[tuple[Mapping[str, Any], int]] = []
         context = EntryContext()
-        for version, put in zip(accepted, puts, strict=True):
+        for version, known, put in zip(accepted, parsed, puts, strict=True):
             if put.outcome == "duplicate" or version.type not in _FEED_TYPES:
                 continue
             if version.type == "indicator":
                 latest = current.get(version.id)
                 if latest is None or latest.version != put.version:
                     continue  # an older version arriving late: the entry follows the latest
-            obj = orjson.loads(version.body)
+            obj = known if known is not None else orjson.loads(version.body)
             if version.type == "indicator":
                 indicators.append((obj, version.tlp))
             elif version.type == "relationship":
