@@ -235,3 +235,15 @@ def test_by_default_a_request_serves_the_kept_rendering_and_the_schedule_renders
         assert get(app, path).body.decode().split() == ["198.51.100.4", "198.51.100.200"]
     finally:
         app.close()
+
+
+def test_a_new_rendering_replaces_the_files_of_the_one_before(app: App):
+    submitted(app, report("green", 80, [ip("198.51.100.4")], "G"))
+    feed, path = add_feed(app, name="edl", format="text", types=["ipv4-addr"])
+    prefix = f"feed-renders/{feed['id']}/"
+    first = get(app, path).header("ETag").strip('"')
+    submitted(app, report("green", 80, [ip("198.51.100.200")], "G2"))
+    second = get(app, path).header("ETag").strip('"')
+    assert first != second
+    kept = sorted(k for k in app.blob_keys() if k.startswith(prefix))
+    assert kept == [f"{prefix}{second}/feed.txt", f"{prefix}state.json"]

@@ -277,12 +277,18 @@ class FeedService:
         for name in sorted(files):
             digest.update(name.encode() + b"\0" + files[name])
         etag = digest.hexdigest()[:40]
+        before = self._kept(feed)
         for name, data in files.items():
             self.blobs.put(_file_key(feed.id, etag, name), data, _media_type(feed_format, name))
         rendering = _Rendering(
             signature, etag, valid_until, last_modified, now, truncated, len(entries), tuple(files)
         )
         self.blobs.put(_state_key(feed.id), rendering.to_json(), "application/json")
+        if before is not None and before.etag != etag:
+            # The superseded rendering's files: a request still reading them renders
+            # again (serve), so nothing waits for them.
+            for name in before.files:
+                self.blobs.delete(_file_key(feed.id, before.etag, name))
         return rendering
 
     def _selection(self, feed: Feed) -> FeedSelection:
