@@ -33,6 +33,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from steppe import runtime
 from steppe.handlers.common import per_services
 from steppe.jobs import crash_recovery
+from steppe.jobs.retry_backoff import retry_delay
 from steppe.jobs.tasks import (
     CORRELATE,
     DECAY,
@@ -184,12 +185,25 @@ TASKS: Mapping[str, Task] = {
 
 
 def handle_record(record: SQSRecord) -> None:
-    message = orjson.loads(record.body)
-    task = message.get("task")
-    run = TASKS.get(task) if isinstance(task, str) else None
-    if run is None:
-        raise ValueError(f"unknown task '{task}'")
-    run(message, _last_attempt(record))
+    try:
+        message = orjson.loads(record.body)
+        task = message.get("task")
+        run = TASKS.get(task) if isinstance(task, str) else None
+        if run is None:
+            raise ValueError(f"unknown task '{task}'")
+        run(message, _last_attempt(record))
+    except Exception:
+        _retry_later(record)
+        raise
+
+
+def _retry_later(record: SQSRecord) -> None:
+    """The failed message's next attempt after the back-off, not the whole visibility timeout."""
+    attempts = int(record.attributes.approximate_receive_count or "1")
+    try:
+        runtime.services().queue.retry_later(record.receipt_handle, retry_delay(attempts))
+    except Exception:  # the queue's own visibility timeout still brings it back
+        logger.exception("could not shorten a failed message's visibility")
 
 
 def sweep() -> dict[str, Any]:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from steppe.jobs import crash_recovery
+from steppe.jobs.retry_backoff import RETRY_BASE_SECONDS, RETRY_MAX_SECONDS, retry_delay
 from steppe.local.account import ACCOUNT_ID, region
 from steppe.local.invoke import invoke
 from steppe.local.routes import RouteTable, SqsTrigger
@@ -141,8 +142,8 @@ class LocalWorker:
         routes: RouteTable,
         *,
         idle_wait: float = 1.0,
-        retry_base: float = 5.0,
-        retry_max: float = 300.0,
+        retry_base: float = RETRY_BASE_SECONDS,
+        retry_max: float = RETRY_MAX_SECONDS,
     ) -> None:
         self.queue = queue
         self.trigger = routes.sqs_trigger()
@@ -184,7 +185,7 @@ class LocalWorker:
         return drain(self.queue, timeout)
 
     def retry_delay(self, attempts: int) -> float:
-        return min(self.retry_max, self.retry_base * 2 ** max(0, attempts - 1))
+        return retry_delay(attempts, self.retry_base, self.retry_max)
 
     def _run(self) -> None:
         while not self._stopping.is_set():

@@ -10,6 +10,7 @@ from steppe.store.port.queue import JobQueue
 
 _BATCH_ENTRIES = 10  # SendMessageBatch takes at most 10 messages...
 _BATCH_BYTES = 256 * 1024  # ...of at most this many bytes in all
+_MAX_VISIBILITY_SECONDS = 12 * 3600  # SQS's limit
 
 
 class QueueError(RuntimeError):
@@ -36,6 +37,13 @@ class SqsJobQueue(JobQueue):
             size += length
         if batch:
             self._send_batch(batch)
+
+    def retry_later(self, receipt_handle: str, seconds: float) -> None:
+        self._client.change_message_visibility(
+            QueueUrl=self.queue_url,
+            ReceiptHandle=receipt_handle,
+            VisibilityTimeout=max(0, min(_MAX_VISIBILITY_SECONDS, round(seconds))),
+        )
 
     def _send_batch(self, bodies: list[str]) -> None:
         response = self._client.send_message_batch(

@@ -16,3 +16,11 @@ class JobQueue(ABC):
     @abstractmethod
     def send(self, messages: Sequence[dict[str, object]]) -> None:
         """Enqueue messages durably; when this returns they survive a restart."""
+
+    @abstractmethod
+    def retry_later(self, receipt_handle: str, seconds: float) -> None:
+        """Make a received message that failed visible again in `seconds` (its next attempt).
+
+        The embedded queue's worker settles failures itself, with the same delay
+        (steppe.jobs.retry_backoff), so there this changes nothing.
+        """

@@ -102,6 +102,9 @@ class SqliteJobQueue(JobQueue):
         with self._db.write() as conn:
             conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
 
+    def retry_later(self, receipt_handle: str, seconds: float) -> None:
+        """Nothing: the local worker settles a failed job with the same delay (`fail`)."""
+
     def fail(self, job_id: str, error: str, retry_in: float = 5.0) -> bool:
         """Back to the queue after retry_in seconds, or dead-lettered after max_attempts claims.
 
