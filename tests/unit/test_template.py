@@ -236,9 +236,9 @@ def test_queue_redrives_to_an_encrypted_dead_letter_queue_watched_by_an_alarm():
     watching = [
         a
         for a in alarms
-        if a["Namespace"] == "AWS/SQS"
-        and a["MetricName"] == "ApproximateNumberOfMessagesVisible"
-        and a["Dimensions"]
+        if a.get("Namespace") == "AWS/SQS"
+        and a.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        and a.get("Dimensions")
         == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["WorkDeadLetterQueue", "QueueName"]}}]
     ]
     assert len(watching) == 1
