@@ -330,10 +330,8 @@ def _read_indicators(
     indicates = ties.indicates
     occurrences = batch.occurrences
     for obj in indicators:
-        pattern = obj.get("pattern")
-        if obj.get("pattern_type", "stix") != "stix" or not isinstance(pattern, str):
-            continue
-        if obj.get("revoked"):
+        keys = values.indicator_keys(obj)
+        if not keys or obj.get("revoked"):
             continue
         object_id = obj["id"]
         first = _micros(obj.get("valid_from")) or _micros(obj.get("created"))
@@ -352,7 +350,7 @@ def _read_indicators(
         # An autonomous system known only at a stricter level than the value is left out.
         if found_asn is not None and found_asn[1] <= tlp:
             asn = found_asn[0]
-        for key in values.pattern_keys(pattern):
+        for key in keys:
             occurrences.append(
                 Occurrence(key, object_id, True, owner, producer, tlp, first, last, asn)
             )

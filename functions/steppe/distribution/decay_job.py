@@ -24,9 +24,10 @@ from typing import Any
 
 import orjson
 
+from steppe.lifecycle.revocation import revocation_stamp
 from steppe.scoring.decay_score import scores_at
 from steppe.stix.score_extension import read_score
-from steppe.stix.timestamps import format_stix, now_micros, parse_micros
+from steppe.stix.timestamps import format_stix, micros_or_none, now_micros, parse_micros
 from steppe.store.feed_entries import entry_curve
 from steppe.store.latest import latest_versions
 from steppe.store.port import ObjectStore
@@ -161,16 +162,11 @@ def _expired_version(obj: dict[str, Any], entry: FeedIndexEntry, now: int) -> di
     """The new version that expires steppe's own indicator at the entry's expiry, or None."""
     if obj.get("revoked") is True or read_score(obj) is None:
         return None
-    valid_until = obj.get("valid_until")
-    try:
-        current_end = parse_micros(valid_until) if isinstance(valid_until, str) else None
-    except ValueError:
-        current_end = None
+    current_end = micros_or_none(obj.get("valid_until"))
     if current_end is not None and current_end <= entry.expires_at:
         return None  # its own valid_until ends it: TAXII consumers already drop it
-    modified = parse_micros(obj["modified"])
     end = max(entry.expires_at, parse_micros(obj["valid_from"]) + MILLISECOND)
     new = dict(obj)
     new["valid_until"] = format_stix(end)
-    new["modified"] = format_stix(max(now, modified + MILLISECOND))
+    new["modified"] = format_stix(revocation_stamp(parse_micros(obj["modified"]), now))
     return new

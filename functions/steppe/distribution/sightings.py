@@ -50,12 +50,13 @@ from pydantic import (
 from steppe.access.admin_models import parse
 from steppe.access.caller import Caller
 from steppe.access.visibility import may_see
+from steppe.conversion.identity_objects import producer_identity
 from steppe.conversion.sighting_objects import reporter_identity, sighting_object
 from steppe.errors import InvalidInput, NotFound
 from steppe.lifecycle.retraction import LifecycleService, check_indicator_id, value_keys
 from steppe.lifecycle.revocation import revocation_stamp
-from steppe.observables.correlation_keys import pattern_keys
-from steppe.scoring.decay_curve import DecayCurve
+from steppe.observables.correlation_keys import indicator_keys
+from steppe.scoring.decay_curve import decay_curve
 from steppe.scoring.decay_score import expires_at, score_at
 from steppe.scoring.sighting_feedback import ScoreState, penalty, refresh
 from steppe.stix import tlp
@@ -70,7 +71,7 @@ from steppe.stix.score_extension import (
     read_score,
     score_extension,
 )
-from steppe.stix.timestamps import TimestampError, format_stix, now_micros, parse_micros
+from steppe.stix.timestamps import format_stix, micros_or_none, now_micros, parse_micros
 from steppe.store.latest import latest_versions
 from steppe.store.port import (
     CatalogStore,
@@ -260,7 +261,7 @@ class SightingService:
             self._write_sighting(
                 collection_id, record.tlp, sighting, reporter, producer_id, producer_name, now
             )
-            keys = keys or _indicator_keys(indicator)
+            keys = keys or indicator_keys(indicator)
             # a sighting reported in the future is no evidence beyond now
             effect, score = self._rescore(
                 collection_id, record, report.outcome, min(last, now), now
@@ -330,7 +331,9 @@ class SightingService:
         if note is None and outcome == FALSE_POSITIVE:
             description = sighting.get("description")
             note = description[:MAX_NOTE] if isinstance(description, str) and description else None
-        last = _time(sighting.get("last_seen")) or _time(sighting.get("first_seen"))
+        last = micros_or_none(sighting.get("last_seen")) or micros_or_none(
+            sighting.get("first_seen")
+        )
         last = min(last if last is not None else now, now)  # a future sighting is not evidence
         # Who saw it: the first place sighted, else the sighting's creator, by name.
         where = sighting.get("where_sighted_refs")
@@ -346,7 +349,7 @@ class SightingService:
             (name[:MAX_ORGANISATION] for name in found if isinstance(name, str) and name.strip()),
             "a TAXII partner",
         )
-        return _Report(outcome, last, organisation, note, _indicator_keys(indicator))
+        return _Report(outcome, last, organisation, note, indicator_keys(indicator))
 
     # -- the feedback both share -----------------------------------------------------
 
@@ -362,7 +365,7 @@ class SightingService:
             or indicator.get("revoked") is True
         ):
             return "recorded", self._entry_score(collection_id, record.id)
-        curve = DecayCurve(fields.lifetime_days, fields.decay_speed, fields.threshold)
+        curve = decay_curve(fields.lifetime_days, fields.decay_speed, fields.threshold)
         before = ScoreState(fields.score, fields.last_seen)
         after = refresh(before, sighted_last) if outcome == TRUE_POSITIVE else penalty(before)
         version = dict(indicator)
@@ -372,7 +375,7 @@ class SightingService:
         }
         version["modified"] = format_stix(revocation_stamp(record.version, now))
         if outcome == TRUE_POSITIVE:
-            until = _time(indicator.get("valid_until"))
+            until = micros_or_none(indicator.get("valid_until"))
             ends = expires_at(after.base, after.last_seen_us, curve)
             if until is not None and until < ends:
                 version["valid_until"] = format_stix(ends)
@@ -434,7 +437,7 @@ class SightingService:
             )
             for indicator_id in sorted(records):
                 record = records[indicator_id]
-                if _readable(record, caller) and set(_indicator_keys(_body(record))) & set(keys):
+                if _readable(record, caller) and set(indicator_keys(_body(record))) & set(keys):
                     found.append((collection_id, record))
         # A value published again after a revocation has a successor: the live ones first.
         found.sort(key=lambda item: _body(item[1]).get("revoked") is True)
@@ -478,17 +481,7 @@ class SightingService:
         """The sighting, with the identities and marking it refers to that the collection
         lacks (or holds only above the sighting's TLP), in one write."""
         marking = tlp.BY_RANK[rank]
-        producer = {
-            "type": "identity",
-            "spec_version": "2.1",
-            "id": producer_id,
-            "created_by_ref": producer_id,
-            "created": format_stix(now),
-            "modified": format_stix(now),
-            "name": producer_name,
-            "identity_class": "organization",
-            "object_marking_refs": [tlp.CLEAR.marking_id],
-        }
+        producer = producer_identity(producer_id, producer_name, format_stix(now))
         constant = [
             marking.marking_definition(),
             project_identity(),
@@ -543,19 +536,3 @@ def _readable(record: StoredObject, caller: Caller) -> bool:
 
 def _body(record: StoredObject) -> dict[str, Any]:
     return orjson.loads(record.body) if record.body else {}
-
-
-def _indicator_keys(indicator: Mapping[str, Any]) -> list[str]:
-    pattern = indicator.get("pattern")
-    if not isinstance(pattern, str) or indicator.get("pattern_type", "stix") != "stix":
-        return []
-    return pattern_keys(pattern)
-
-
-def _time(value: object) -> int | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_micros(value)
-    except TimestampError:
-        return None

@@ -158,6 +158,15 @@ def pattern_keys(pattern: str) -> list[str]:
     return list(keys)
 
 
+def indicator_keys(indicator: Mapping[str, Any]) -> list[str]:
+    """The values an indicator's STIX pattern names (pattern_keys); none for another
+    pattern language or a missing pattern."""
+    pattern = indicator.get("pattern")
+    if not isinstance(pattern, str) or indicator.get("pattern_type", "stix") != "stix":
+        return []
+    return pattern_keys(pattern)
+
+
 _ASN_TEXT = re.compile(r"(?i)^AS\s*(\d+)$")
 
 

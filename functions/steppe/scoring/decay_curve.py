@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from steppe.errors import InvalidInput
 
@@ -57,6 +58,12 @@ class DecayCurve:
 def _check_number(value: object, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidInput(f"{name} must be a finite number, not {value!r}", where=name)
+
+
+@lru_cache(maxsize=1024)
+def decay_curve(lifetime_days: float, decay_speed: float, threshold: int) -> DecayCurve:
+    """The curve of these parameters, built once (indicators share a few dozen curves)."""
+    return DecayCurve(lifetime_days, decay_speed, threshold)
 
 
 # For a template without a `decay:` section: a quarter-year, straight line, expired below 20.

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from steppe.errors import InvalidInput
-from steppe.scoring.decay_curve import DEFAULT_CURVE, DecayCurve
+from steppe.scoring.decay_curve import DEFAULT_CURVE, DecayCurve, decay_curve
 from steppe.templates.template_schema import OBSERVABLE_TYPES, Template
-
-
-@lru_cache(maxsize=256)
-def _curve(lifetime_days: float, decay_speed: float, threshold: int) -> DecayCurve:
-    return DecayCurve(lifetime_days, decay_speed, threshold)
 
 
 def curve_for(template: Template, observable_type: str) -> DecayCurve:
@@ -31,4 +24,4 @@ def curve_for(template: Template, observable_type: str) -> DecayCurve:
     if decay is None:
         return DEFAULT_CURVE
     spec = decay.types.get(observable_type, decay.default)
-    return _curve(spec.lifetime_days, spec.decay_speed, spec.threshold)
+    return decay_curve(spec.lifetime_days, spec.decay_speed, spec.threshold)

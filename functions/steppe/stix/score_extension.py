@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from steppe.stix import tlp
 from steppe.stix.ids import derived_id
-from steppe.stix.timestamps import TimestampError, format_stix, parse_micros
+from steppe.stix.timestamps import format_stix, micros_or_none
 
 PROJECT_IDENTITY_ID = derived_id("identity", "steppe", "project")
 EXTENSION_ID = derived_id("extension-definition", "steppe", "indicator-score", "1")
@@ -144,9 +144,8 @@ def read_score(obj: Mapping[str, Any]) -> ScoreFields | None:
         return None
     if not (_is_int(threshold) and 0 <= threshold < 100):
         return None
-    try:
-        last_seen = parse_micros(seen)
-    except TimestampError:
+    last_seen = micros_or_none(seen)
+    if last_seen is None:
         return None
     kind = decay.get("kind")
     return ScoreFields(

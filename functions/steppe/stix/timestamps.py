@@ -56,6 +56,17 @@ def parse_micros(value: str) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + micros
 
 
+def micros_or_none(value: object) -> int | None:
+    """A stored object's timestamp property in epoch microseconds; None when it is absent
+    or not a timestamp (what a reader of content it did not write tolerates)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_micros(value)
+    except TimestampError:
+        return None
+
+
 _RANGE = (0, parse_micros(f"{LAST_YEAR}-12-31T23:59:59.999999Z"))
 
 

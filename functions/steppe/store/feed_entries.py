@@ -19,24 +19,45 @@ from typing import Any
 
 import orjson
 
-from steppe.observables.correlation_keys import pattern_keys, split
-from steppe.scoring.decay_curve import DEFAULT_CURVE, DecayCurve
+from steppe.observables.correlation_keys import indicator_keys, split
+from steppe.scoring.decay_curve import (
+    DEFAULT_CURVE,
+    MICROSECONDS_PER_DAY,
+    DecayCurve,
+    decay_curve,
+)
 from steppe.scoring.decay_score import DEFAULT_CONFIDENCE, expires_at, score_at
 from steppe.stix.score_extension import read_score
-from steppe.stix.timestamps import TimestampError, parse_micros
+from steppe.stix.timestamps import micros_or_none
 from steppe.store.port.feed_index import FeedIndexEntry
 
 
 class EntryContext:
-    """What the rest of the write says about indicators: their campaign, and names to show."""
+    """What the rest of the write says about indicators: their campaign, and names to show.
 
-    def __init__(
-        self,
-        campaigns: Mapping[str, str] | None = None,
-        names: Mapping[str, str] | None = None,
-    ) -> None:
-        self.campaigns = dict(campaigns or {})  # indicator id -> campaign id
-        self.names = dict(names or {})  # campaign or identity id -> its name
+    Each fact keeps the TLP rank of the object that states it, and an entry shows
+    it only within the indicator's own rank: a GREEN indicator that an AMBER
+    relationship ties to a campaign (or whose creator's identity is AMBER) names
+    no campaign (no creator) to a feed cleared for GREEN.
+    """
+
+    def __init__(self) -> None:
+        self.campaigns: dict[str, tuple[str, int]] = {}  # indicator id -> (campaign id, rank)
+        self.names: dict[str, tuple[str, int]] = {}  # campaign or identity id -> (name, rank)
+
+    def name(self, object_id: object, within: int) -> str | None:
+        named = self.names.get(object_id) if isinstance(object_id, str) else None
+        return named[0] if named is not None and named[1] <= within else None
+
+    def campaign(self, indicator_id: str, within: int) -> tuple[str, str | None] | None:
+        """(campaign id, its name if known) that may be shown beside the indicator, or None."""
+        tie = self.campaigns.get(indicator_id)
+        if tie is None or tie[1] > within:
+            return None
+        named = self.names.get(tie[0])
+        if named is not None and named[1] > within:
+            return None
+        return tie[0], named[0] if named is not None else None
 
 
 def feed_entry(
@@ -47,12 +68,9 @@ def feed_entry(
     context: EntryContext,
 ) -> FeedIndexEntry | None:
     """The entry of an indicator version, or None if its pattern names no single value."""
-    pattern = obj.get("pattern")
-    if obj.get("type") != "indicator" or not isinstance(pattern, str):
+    if obj.get("type") != "indicator":
         return None
-    if obj.get("pattern_type", "stix") != "stix":
-        return None
-    keys = pattern_keys(pattern)
+    keys = indicator_keys(obj)
     if len(keys) != 1:
         return None
     key = keys[0]
@@ -63,7 +81,7 @@ def feed_entry(
     fields = read_score(obj)
     if fields is not None:
         base, last_seen, kind = fields.score, fields.last_seen, fields.kind
-        curve = _curve(fields.lifetime_days, fields.decay_speed, fields.threshold)
+        curve = decay_curve(fields.lifetime_days, fields.decay_speed, fields.threshold)
     else:
         confidence = obj.get("confidence")
         base = (
@@ -73,23 +91,22 @@ def feed_entry(
             and 0 <= confidence <= 100
             else DEFAULT_CONFIDENCE
         )
-        last_seen = _time(obj.get("modified")) or _time(obj.get("created")) or now
+        last_seen = micros_or_none(obj.get("modified")) or micros_or_none(obj.get("created")) or now
         kind, curve = None, DEFAULT_CURVE
-    valid_until = _time(obj.get("valid_until"))
+    valid_until = micros_or_none(obj.get("valid_until"))
     ends = expires_at(base, last_seen, curve)
     if valid_until is not None:
         ends = min(ends, valid_until)
     indicator_id = str(obj["id"])
-    campaign_id = context.campaigns.get(indicator_id)
-    creator = obj.get("created_by_ref")
+    campaign_id, campaign = context.campaign(indicator_id, tlp_rank) or (None, None)
     detail = {
         "confidence": obj.get("confidence"),
-        "first_seen": _time(obj.get("valid_from")),
+        "first_seen": micros_or_none(obj.get("valid_from")),
         "last_seen": last_seen,
         "valid_until": valid_until,
         "campaign_id": campaign_id,
-        "campaign": context.names.get(campaign_id) if campaign_id else None,
-        "source": context.names.get(creator) if isinstance(creator, str) else None,
+        "campaign": campaign,
+        "source": context.name(obj.get("created_by_ref"), tlp_rank),
         "kind": kind,
         "hash_algorithm": hash_algorithm,
     }
@@ -113,37 +130,19 @@ def feed_entry(
     )
 
 
-def with_campaign(entry: FeedIndexEntry, campaign_id: str, name: str | None) -> FeedIndexEntry:
-    """The entry, now known to indicate that campaign."""
+def with_campaign(entry: FeedIndexEntry, context: EntryContext) -> FeedIndexEntry | None:
+    """The entry, now known to indicate the campaign the context ties it to; None when
+    that tie may not be shown beside it (see EntryContext)."""
+    shown = context.campaign(entry.indicator_id, entry.tlp)
+    if shown is None:
+        return None
     detail = orjson.loads(entry.detail)
-    detail["campaign_id"] = campaign_id
-    if name:
-        detail["campaign"] = name
+    detail["campaign_id"] = shown[0]
+    if shown[1]:
+        detail["campaign"] = shown[1]
     return entry._replace(detail=orjson.dumps(detail))
 
 
 def entry_curve(entry: FeedIndexEntry) -> DecayCurve:
     """The decay curve an entry's score follows."""
-    return _curve(entry.lifetime_us / 86_400_000_000, entry.decay_speed, entry.threshold)
-
-
-_CURVES: dict[tuple[float, float, int], DecayCurve] = {}
-
-
-def _curve(lifetime_days: float, decay_speed: float, threshold: int) -> DecayCurve:
-    key = (lifetime_days, decay_speed, threshold)
-    found = _CURVES.get(key)
-    if found is None:
-        if len(_CURVES) > 1024:
-            _CURVES.clear()
-        found = _CURVES[key] = DecayCurve(lifetime_days, decay_speed, threshold)
-    return found
-
-
-def _time(value: object) -> int | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_micros(value)
-    except TimestampError:
-        return None
+    return decay_curve(entry.lifetime_us / MICROSECONDS_PER_DAY, entry.decay_speed, entry.threshold)

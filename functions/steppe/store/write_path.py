@@ -285,19 +285,19 @@ class WritePath:
                     and isinstance(target, str)
                     and target.startswith("campaign--")
                 ):
-                    context.campaigns[source] = target
+                    context.campaigns[source] = (target, version.tlp)
             elif isinstance(obj.get("name"), str):
-                context.names[version.id] = obj["name"]
+                context.names[version.id] = (obj["name"], version.tlp)
         if not indicators and not context.campaigns:
             return
-        named = {obj.get("created_by_ref") for obj, _ in indicators} | set(
-            context.campaigns.values()
-        )
+        named = {obj.get("created_by_ref") for obj, _ in indicators} | {
+            campaign_id for campaign_id, _ in context.campaigns.values()
+        }
         missing = sorted(i for i in named if isinstance(i, str) and i not in context.names)
         for object_id, record in latest_versions(self.objects, collection_id, missing).items():
             name = orjson.loads(record.body or b"{}").get("name")
             if isinstance(name, str):
-                context.names[object_id] = name
+                context.names[object_id] = (name, record.tlp)
         now = now_micros()
         entries: list[FeedIndexEntry] = []
         for obj, rank in indicators:
@@ -308,8 +308,9 @@ class WritePath:
         later = sorted(set(context.campaigns) - in_write)
         if later:
             for entry in self.feed_index.get_feed_entries(collection_id, later):
-                campaign_id = context.campaigns[entry.indicator_id]
-                entries.append(with_campaign(entry, campaign_id, context.names.get(campaign_id)))
+                tied = with_campaign(entry, context)
+                if tied is not None:
+                    entries.append(tied)
         if entries:
             self.feed_index.put_feed_entries(entries)
 
