@@ -50,11 +50,36 @@ class Server:
         return json.loads(data)
 
     def peak_rss_mb(self) -> float:
-        """The server process's peak resident memory so far (VmHWM)."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmHWM")
+        """Peak resident memory so far (VmHWM) of the server and its worker processes, summed.
+
+        The sum of each process's own peak: at least what they ever held at once.
+        """
+        return sum(_peak_kib(pid) for pid in _process_tree(self.process.pid)) / 1024
+
+
+def _process_tree(pid: int) -> list[int]:
+    """pid and its living descendants (Linux /proc)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                pending += [int(child) for child in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    return found
+
+
+def _peak_kib(pid: int) -> int:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0
+    for line in lines:
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 @contextmanager

@@ -3,8 +3,9 @@
 create_app() is the WSGI application: for each request it finds the route
 template.yaml declares, runs that API's Lambda authorizer exactly as API
 Gateway would, builds the REST proxy event and calls the same handler the
-deployed function runs. serve() runs it on waitress next to the local worker
-that consumes the durable job queue.
+deployed function runs. serve() runs it on waitress next to the local
+workers (processes of their own: steppe.local.worker_processes) that consume
+the durable job queue.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from steppe.local.routes import (
 )
 from steppe.local.scheduled_events import ScheduledEvents
 from steppe.local.waitress_server import LocalServer, WSGIApp, body_too_large_message
+from steppe.local.worker_processes import WorkerProcesses, worker_count
 from steppe.runtime import Services, build_services, use_services
 from steppe.runtime import services as current_services
 
@@ -267,7 +269,7 @@ def _print_urls(base_url: str, settings: Settings) -> None:
     print("\n".join(lines), flush=True)
 
 
-def _configure_logging() -> None:
+def configure_logging() -> None:
     """The runtime's own log lines (access log, worker), plain text on stderr.
 
     Kept apart from the handlers' Powertools loggers, which take over the
@@ -298,19 +300,25 @@ def serve(
     is reused), else services built from `settings`. serve() closes them when
     it returns, after the local worker has finished its current job.
     """
+    # Services or routes made by the caller exist only in this process: the queue is
+    # then consumed by threads here; otherwise by worker processes of their own.
+    in_process = services is not None or routes is not None
     routes = RouteTable.from_template() if routes is None else routes
     apply_function_environment(routes.environment)
-    _configure_logging()
+    configure_logging()
     if services is None:
         services = current_services() if settings == Settings.from_env() else None
     use_services(build_services(settings) if services is None else services)
     services = current_services()
-    # Two worker threads: while one is inside SQLite (which releases the GIL),
-    # the other converts the next chunk. Lambda runs several workers too.
-    count = max(1, int(os.environ.get("STEPPE_WORKERS", "2")))
-    workers = (
-        [LocalWorker(services.queue, routes) for _ in range(count)] if routes.sqs_triggers else []
-    )
+    count = worker_count()
+    threads_here: list[LocalWorker] = []
+    processes: WorkerProcesses | None = None
+    if routes.sqs_triggers:
+        if in_process:
+            threads_here = [LocalWorker(services.queue, routes) for _ in range(count)]
+        else:
+            processes = WorkerProcesses(settings, count)
+            services.queue.wakeup = processes.wakeup  # type: ignore[attr-defined]
     server = create_server(routes, host, port, threads, settings.max_body_bytes)
     scheduled = ScheduledEvents(routes.schedules)
     previous: dict[int, Any] = {}
@@ -318,17 +326,24 @@ def serve(
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, lambda *_: server.stop())
     try:
-        if workers:
-            recover_on_start(services, workers[0].queue)
-        for number, worker in enumerate(workers):
-            worker.start(release_claimed=number == 0)
+        if routes.sqs_triggers:
+            recover_on_start(services, services.queue)  # type: ignore[arg-type]
+            released = services.queue.release_claimed()  # type: ignore[attr-defined]
+            if released:
+                logger.info("%d unfinished job(s) from a previous run are queued again", released)
+        for worker in threads_here:
+            worker.start(release_claimed=False)
+        if processes is not None:
+            processes.start()
         scheduled.start()
         _print_urls(server.base_url, settings)
         server.run()
     finally:
         scheduled.stop()
-        for worker in workers:
+        for worker in threads_here:
             worker.stop()
+        if processes is not None:
+            processes.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         use_services(None)

@@ -4,11 +4,16 @@ Every thread gets its own connection (sqlite3 connections must not be used by
 two threads at once). The file is in WAL mode, so readers never wait for the
 writer and see a consistent snapshot; writers take the write lock up front with
 BEGIN IMMEDIATE, so two writers queue on busy_timeout instead of failing on a
-lock upgrade half way through a transaction.
+lock upgrade half way through a transaction. Writers of different processes
+(the server, its worker processes, the CLI) first queue on an advisory lock
+on a file beside the database: the hand-over is then immediate, where
+SQLite's busy handler polls with sleeps of up to 100 ms.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -39,6 +44,9 @@ class Database:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._write_mutex = threading.Lock()
+        # Opened once per process; flock is per open file, and the mutex above
+        # already keeps this process's threads apart.
+        self._writer_lock = os.open(f"{self.path}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
         # Every connection opened, with the thread it belongs to.
         self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._closed = False
@@ -103,12 +111,11 @@ class Database:
     def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: BEGIN IMMEDIATE, COMMIT on success, ROLLBACK on any error.
 
-        Writers of this process queue on a mutex first: the hand-over is then
-        immediate, where SQLite's busy handler would poll with sleeps of up to
-        100 ms (it still arbitrates with other processes, such as the CLI).
+        Writers of this process queue on a mutex first, then on the writer lock
+        file with the other processes' (see the module's docstring).
         """
         conn = self.connection()
-        with self._write_mutex:
+        with self._write_mutex, self._other_processes_waiting():
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -118,6 +125,15 @@ class Database:
                     conn.execute("ROLLBACK")
                 raise
 
+    @contextmanager
+    def _other_processes_waiting(self) -> Iterator[None]:
+        """Hold the cross-process writer lock (released by the kernel if the process dies)."""
+        fcntl.flock(self._writer_lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._writer_lock, fcntl.LOCK_UN)
+
     def write_one(self, sql: str, params: Sequence[object] | dict[str, object] = ()) -> int:
         """One write statement in its own (implicit) transaction; returns its rowcount.
 
@@ -125,7 +141,7 @@ class Database:
         COMMIT): for small writes on a hot path, such as the audit trail.
         """
         conn = self.connection()
-        with self._write_mutex:
+        with self._write_mutex, self._other_processes_waiting():
             return conn.execute(sql, params).rowcount
 
     def close(self) -> None:
@@ -137,3 +153,6 @@ class Database:
         for _, conn in connections:
             conn.close()
         self._local = threading.local()
+        if self._writer_lock >= 0:
+            os.close(self._writer_lock)
+            self._writer_lock = -1
