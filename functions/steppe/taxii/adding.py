@@ -2,7 +2,9 @@
 
 A posted envelope is parsed once (it must be JSON with an `objects` list).
 Each object is then judged on its own: it must be a STIX 2.1 object that
-`stix2` accepts (custom objects and properties allowed). An object that fails
+`stix2` accepts (custom objects and properties allowed). The common shapes are
+judged by steppe.stix.surely_valid, which accepts only what stix2 surely
+accepts; anything else is parsed by stix2, whose message a refusal carries. An object that fails
 becomes a failure in the status, with the reason; the others go to the one
 write path (steppe.store.write_path), which stores them or refuses them under
 the rules every producer keeps: the TLP rank, revocation is final, and a
@@ -45,6 +47,7 @@ from steppe.jobs.runner import JobRunner, OpenBatch, PartDone, PartJob
 from steppe.jobs.tasks import TAXII_ADD, correlate_message
 from steppe.stix.bounds import check_envelope_size, object_problem
 from steppe.stix.identities import org_identity_id
+from steppe.stix.surely_valid import surely_valid
 from steppe.stix.timestamps import format_stix, now_micros
 from steppe.stix.versioning import version_of
 from steppe.store.port import (
@@ -420,6 +423,9 @@ def _identity(obj: dict[str, Any]) -> tuple[str, str]:
 
 
 def _validate(obj: dict[str, Any]) -> None:
+    """Refuse what stix2 refuses: the common shapes are judged fast, the rest by stix2 itself."""
+    if surely_valid(obj):
+        return
     import stix2  # here, not at the top: the read path never loads it
 
     stix2.parse(obj, allow_custom=True, version="2.1")
