@@ -9,7 +9,8 @@ stix2 3.0 applies to them:
 
 * ids are `<type>--<UUID>` of the RFC 4122 variant; references name the
   types stix2 allows there (created_by_ref an identity, object_marking_refs
-  marking definitions, a relationship's ends any common SDO or SCO);
+  marking definitions, a relationship's ends any type but the five stix2
+  refuses there);
 * timestamps are what stix2's strptime formats read, and real dates;
 * valid_until after valid_from, stop_time after start_time;
 * a STIX pattern is judged here only in its common forms, one bracket of
@@ -42,23 +43,17 @@ STIX2_TYPES = frozenset(
         "vulnerability", "artifact", "autonomous-system", "directory", "domain-name",
         "email-addr", "email-message", "file", "ipv4-addr", "ipv6-addr", "mac-addr",
         "mutex", "network-traffic", "process", "software", "url", "user-account",
-        "windows-registry-key", "x509-certificate", "bundle",
+        "windows-registry-key", "x509-certificate", "bundle", "extension-definition",
     }
 )  # fmt: skip
-# What a relationship's ends may surely name (stix2 refuses bundle, language-content,
-# marking-definition, relationship and sighting there).
-_END_TYPES = frozenset(
-    {
-        "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident",
-        "indicator", "infrastructure", "intrusion-set", "location", "malware",
-        "malware-analysis", "note", "observed-data", "opinion", "report", "threat-actor",
-        "tool", "vulnerability", "autonomous-system", "domain-name", "email-addr", "file",
-        "ipv4-addr", "ipv6-addr", "mac-addr", "url",
-    }
-)  # fmt: skip
+# What a relationship's ends may not name (stix2 refuses these there; any other type will do).
+_NOT_ENDS = frozenset(
+    {"bundle", "language-content", "marking-definition", "relationship", "sighting"}
+)
 
 _UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
-_REF = re.compile(rf"([a-z][a-z0-9-]*[a-z0-9])--{_UUID}")
+# A type without "--" in it: stix2 takes the id's type up to its first "--".
+_REF = re.compile(rf"([a-z][a-z0-9]*(?:-[a-z0-9]+)*)--{_UUID}")
 _TIMESTAMP = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?Z"
 )
@@ -148,12 +143,14 @@ def _strings(value: object) -> bool:
     return type(value) is list and bool(value) and all(type(item) is str for item in value)
 
 
-def _ref_to(types: frozenset[str]) -> Callable[[object], bool]:
+def _ref_to(types: frozenset[str], *, but: bool = False) -> Callable[[object], bool]:
+    """A reference to one of the types (any type but those when `but`)."""
+
     def check(value: object) -> bool:
         if type(value) is not str:
             return False
         match = _REF.fullmatch(value)
-        return match is not None and match.group(1) in types
+        return match is not None and (match.group(1) in types) is not but
 
     return check
 
@@ -212,7 +209,7 @@ _COMMON: dict[str, Check] = {
     "external_references": _external_references,
     "object_marking_refs": _refs_to(frozenset({"marking-definition"})),
 }
-_END = _ref_to(_END_TYPES)
+_END = _ref_to(_NOT_ENDS, but=True)
 _SHAPES: dict[str, tuple[dict[str, Check], frozenset[str]]] = {
     # type: (its own properties, the required ones besides type and id)
     "indicator": (
