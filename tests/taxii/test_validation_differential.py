@@ -26,6 +26,7 @@ from stix2 import registry
 from stix2.utils import parse_into_datetime
 from stix2patterns.validator import run_validator
 
+from steppe.stix.bounds import pattern_problem
 from steppe.stix.surely_valid import (
     STIX2_TYPES,
     stix_pattern_surely_valid,
@@ -328,6 +329,7 @@ def test_no_mutation_the_fast_path_accepts_is_refused_by_stix2(obj: dict) -> Non
 def test_no_pattern_the_fast_path_accepts_is_refused_by_stix2_patterns(pattern: str) -> None:
     if stix_pattern_surely_valid(pattern):
         assert run_validator(pattern, "2.1") == [], pattern
+        assert pattern_problem(pattern) is None, pattern  # so its bounds need no reading
 
 
 @settings(max_examples=200)

@@ -69,7 +69,8 @@ _COMPARISON = (
     rf"|(?:ipv4-addr|ipv6-addr):value ISSUBSET {_LITERAL}"
     rf"|file:hashes\.(?:{_HASH_NAME}) = {_LITERAL})"
 )
-_PATTERN = re.compile(rf"\[{_COMPARISON}(?: OR {_COMPARISON})*\]")
+# At most 32 comparisons: far within steppe.stix.bounds (200 operators, 8,192 characters).
+_PATTERN = re.compile(rf"\[{_COMPARISON}(?: OR {_COMPARISON}){{0,31}}\]")
 _HASH = re.compile(rf"hashes\.({_HASH_NAME}) = '([^']*)'")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _HASH_HEX = {"MD5": 32, "SHA1": 40, "SHA256": 64, "SHA512": 128}

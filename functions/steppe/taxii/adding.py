@@ -215,7 +215,7 @@ class EnvelopeAdding:
         if record is None:
             logger.warning("status %s is gone (expired?); part %d dropped", batch_id, part)
             return None
-        if any(done.part == part for done in store.status_parts(batch_id)):
+        if part in store.status_part_numbers(batch_id):
             return None  # a retried job whose first run got as far as recording
         data = self.blobs.get(part_key(batch_id, part))
         if data is None:
@@ -243,7 +243,7 @@ class EnvelopeAdding:
         store.record_status_part(batch_id, outcome)
         self.blobs.delete(part_key(batch_id, part))
         parts_total = int(record.meta.get("parts", 1))  # type: ignore[call-overload]
-        if len(store.status_parts(batch_id)) >= parts_total:
+        if len(store.status_part_numbers(batch_id)) >= parts_total:
             # The envelope is all stored: correlate it as one (its relationships may
             # span parts). Two parts finishing together both queue it: harmless.
             return PartDone(outcome, self._correlation(batch_id, True))
@@ -269,7 +269,7 @@ class EnvelopeAdding:
             return None
         return OpenBatch(
             parts=int(record.meta.get("parts", 1)),  # type: ignore[call-overload]
-            done=frozenset(part.part for part in self.statuses.status_parts(batch_id)),
+            done=self.statuses.status_part_numbers(batch_id),
         )
 
     def run_inline_again(self, batch_id: str) -> PartDone[StatusPart]:
@@ -399,11 +399,14 @@ def check_object(
     if not isinstance(obj, dict):
         return (f"objects[{index}]", fallback_version, "not a JSON object")
     body = orjson.dumps(obj)  # before anything else sees the dict: stored exactly as received
-    if (problem := object_problem(obj, len(body))) is not None:  # before stix2 reads it
-        return _failure(obj, index, fallback_version, problem)
+    # The common shapes are judged fast; stix2 reads the rest (and words every refusal).
+    surely = surely_valid(obj)
+    if (problem := object_problem(obj, len(body), simple_pattern=surely)) is not None:
+        return _failure(obj, index, fallback_version, problem)  # before stix2 reads it
     try:
         _identity(obj)
-        _validate(obj)
+        if not surely:
+            _validate(obj)
         version_of(obj)
     except Exception as error:  # stix2 signals invalid content with many exception types
         return _failure(obj, index, fallback_version, _reason(error))
@@ -423,9 +426,6 @@ def _identity(obj: dict[str, Any]) -> tuple[str, str]:
 
 
 def _validate(obj: dict[str, Any]) -> None:
-    """Refuse what stix2 refuses: the common shapes are judged fast, the rest by stix2 itself."""
-    if surely_valid(obj):
-        return
     import stix2  # here, not at the top: the read path never loads it
 
     stix2.parse(obj, allow_custom=True, version="2.1")

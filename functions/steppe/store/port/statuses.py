@@ -55,3 +55,7 @@ class StatusStore(ABC):
     @abstractmethod
     def status_parts(self, status_id: str) -> list[StatusPart]:
         """Every recorded part, ordered by part number ([] once the status has expired)."""
+
+    def status_part_numbers(self, status_id: str) -> frozenset[int]:
+        """The numbers of the recorded parts, their outcomes unread (empty once expired)."""
+        return frozenset(part.part for part in self.status_parts(status_id))

@@ -29,6 +29,12 @@ WHERE status_id = :id
   AND EXISTS (SELECT 1 FROM statuses WHERE id = :id AND expires >= :now)
 """
 
+_PART_NUMBERS = """
+SELECT part FROM status_parts
+WHERE status_id = :id
+  AND EXISTS (SELECT 1 FROM statuses WHERE id = :id AND expires >= :now)
+"""
+
 Outcomes = tuple[tuple[str, str | None, str | None], ...]
 
 
@@ -112,3 +118,7 @@ class SqliteStatuses(StatusStore):
         ]
         parts.sort(key=lambda part: part.part)
         return parts
+
+    def status_part_numbers(self, status_id: str) -> frozenset[int]:
+        rows = self._db.connection().execute(_PART_NUMBERS, {"id": status_id, "now": now_micros()})
+        return frozenset(number for (number,) in rows)
