@@ -40,6 +40,7 @@ def test_round_trip_with_meta(store):
     assert store.get_status(record.id) == record
     assert store.get_status(str(uuid.uuid4())) is None
     assert store.status_parts(record.id) == []
+    assert store.status_part_numbers(record.id) == frozenset()
 
 
 def test_creating_an_existing_id_conflicts(store):
@@ -55,6 +56,7 @@ def test_an_expired_status_is_gone(store):
     store.create_status(expired)
     assert store.get_status(expired.id) is None
     assert store.status_parts(expired.id) == []
+    assert store.status_part_numbers(expired.id) == frozenset()
     with pytest.raises(NotFound):
         store.record_status_part(expired.id, StatusPart(0, successes=((indicator(1), None, None),)))
     # A live one next to it is untouched (the embedded store purges on create).
@@ -85,6 +87,7 @@ def test_parts_are_recorded_once_and_listed_by_number(store):
     retried = StatusPart(part=1, failures=((indicator(3), v1, "retried"),))
     assert store.record_status_part(record.id, retried) is False
     assert store.status_parts(record.id) == [first, second, empty]
+    assert store.status_part_numbers(record.id) == {0, 1, 2}
 
 
 def test_parts_of_one_status_do_not_touch_another(store):
@@ -97,6 +100,7 @@ def test_parts_of_one_status_do_not_touch_another(store):
     assert store.record_status_part(other.id, StatusPart(0)) is True
     assert store.status_parts(one.id) == [part]
     assert store.status_parts(other.id) == [StatusPart(0)]
+    assert store.status_part_numbers(other.id) == {0}
 
 
 def test_an_unknown_status_is_not_found(store):
@@ -120,3 +124,4 @@ def test_a_part_holds_a_thousand_successes_and_a_thousand_failures(store):
     )
     assert store.record_status_part(record.id, part) is True
     assert store.status_parts(record.id) == [part]
+    assert store.status_part_numbers(record.id) == {7}
