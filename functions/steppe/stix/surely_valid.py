@@ -263,6 +263,17 @@ _SHAPES: dict[str, tuple[dict[str, Check], frozenset[str]]] = {
 _ID = re.compile(_UUID)
 
 
+def _checked_before(value: object) -> bool:
+    return True  # type and id: surely_valid reads them first
+
+
+# Each shape's every property, its own and the common ones, in one table.
+_PROPERTIES = {
+    stix_type: ({**_COMMON, **own, "type": _checked_before, "id": _checked_before}, required)
+    for stix_type, (own, required) in _SHAPES.items()
+}
+
+
 def surely_valid(obj: Mapping[str, Any]) -> bool:
     """True when stix2.parse(obj, allow_custom=True, version="2.1") surely accepts it."""
     stix_type = obj.get("type")
@@ -270,10 +281,10 @@ def surely_valid(obj: Mapping[str, Any]) -> bool:
         return False
     if stix_type not in STIX2_TYPES:
         return True  # stix2.parse returns an unknown type as it is, unchecked
-    shape = _SHAPES.get(stix_type)
+    shape = _PROPERTIES.get(stix_type)
     if shape is None:
         return False
-    own, required = shape
+    properties, required = shape
     object_id = obj.get("id")
     if (
         type(object_id) is not str
@@ -283,9 +294,7 @@ def surely_valid(obj: Mapping[str, Any]) -> bool:
     ):
         return False
     for name, value in obj.items():
-        if name in ("type", "id"):
-            continue
-        check = own.get(name) or _COMMON.get(name)
+        check = properties.get(name)
         if check is None:
             if _CUSTOM.fullmatch(name) is None:
                 return False

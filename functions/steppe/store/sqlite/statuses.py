@@ -39,7 +39,7 @@ Outcomes = tuple[tuple[str, str | None, str | None], ...]
 
 
 def _outcomes(entries: list[list[str | None]]) -> Outcomes:
-    return tuple((oid, version, message) for oid, version, message in entries)  # type: ignore[misc]
+    return tuple(map(tuple, entries))  # type: ignore[arg-type]  # each [id, version, message]
 
 
 class SqliteStatuses(StatusStore):
