@@ -27,7 +27,8 @@ and clearance travel in the status record, for the worker. The steps are the
 one job runner's (steppe.jobs.runner); `EnvelopeAdding` is its kind of batch
 for envelopes.
 
-stix2 is imported here only, on first use: it is not needed to read.
+stix2 is imported here only, on first use: it is not needed to read, nor to
+judge the common shapes.
 """
 
 from __future__ import annotations
