@@ -9,6 +9,7 @@ import pytest
 from steppe.errors import Conflict, NotFound
 from steppe.stix.timestamps import now_micros
 from steppe.store.port import StatusPart, StatusRecord
+from steppe.store.port.statuses import summarise
 
 COLLECTION = "7d1b3c0e-5c8a-4b7e-9a51-0f2e4d6c8b10"
 DAY = 86_400_000_000
@@ -125,3 +126,33 @@ def test_a_part_holds_a_thousand_successes_and_a_thousand_failures(store):
     assert store.record_status_part(record.id, part) is True
     assert store.status_parts(record.id) == [part]
     assert store.status_part_numbers(record.id) == {7}
+
+
+def test_a_summary_counts_every_outcome_and_shows_the_first_in_part_order(store):
+    record = status(total=9)
+    store.create_status(record)
+    v1 = "2009-01-18T06:00:00.000Z"
+    parts = [
+        StatusPart(2, successes=tuple((indicator(20 + i), v1, None) for i in range(3)),
+                   failures=((indicator(29), None, "refused"),)),
+        StatusPart(0, successes=((indicator(1), v1, None), (indicator(2), v1, "already stored"))),
+        StatusPart(1, failures=((indicator(10), v1, "TLP"), (indicator(11), None, "TLP"))),
+    ]  # fmt: skip
+    for part in parts:
+        store.record_status_part(record.id, part)
+    summary = store.status_summary(record.id, 3)
+    assert (summary.success_count, summary.failure_count) == (5, 3)
+    assert summary.successes == (
+        (indicator(1), v1, None),
+        (indicator(2), v1, "already stored"),
+        (indicator(20), v1, None),
+    )
+    assert summary.failures == (
+        (indicator(10), v1, "TLP"),
+        (indicator(11), None, "TLP"),
+        (indicator(29), None, "refused"),
+    )
+    assert store.status_summary(record.id, 100) == summarise(store.status_parts(record.id), 100)
+    assert store.status_summary(record.id, 0).successes == ()
+    empty = store.status_summary(str(uuid.uuid4()), 3)
+    assert (empty.success_count, empty.failure_count, empty.successes) == (0, 0, ())
