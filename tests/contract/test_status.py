@@ -9,6 +9,7 @@ import pytest
 from steppe.errors import Conflict, NotFound
 from steppe.stix.timestamps import now_micros
 from steppe.store.port import StatusPart, StatusRecord
+from steppe.store.port.statuses import summarise
 
 COLLECTION = "7d1b3c0e-5c8a-4b7e-9a51-0f2e4d6c8b10"
 DAY = 86_400_000_000
@@ -40,6 +41,7 @@ def test_round_trip_with_meta(store):
     assert store.get_status(record.id) == record
     assert store.get_status(str(uuid.uuid4())) is None
     assert store.status_parts(record.id) == []
+    assert store.status_part_numbers(record.id) == frozenset()
 
 
 def test_creating_an_existing_id_conflicts(store):
@@ -55,6 +57,7 @@ def test_an_expired_status_is_gone(store):
     store.create_status(expired)
     assert store.get_status(expired.id) is None
     assert store.status_parts(expired.id) == []
+    assert store.status_part_numbers(expired.id) == frozenset()
     with pytest.raises(NotFound):
         store.record_status_part(expired.id, StatusPart(0, successes=((indicator(1), None, None),)))
     # A live one next to it is untouched (the embedded store purges on create).
@@ -85,6 +88,7 @@ def test_parts_are_recorded_once_and_listed_by_number(store):
     retried = StatusPart(part=1, failures=((indicator(3), v1, "retried"),))
     assert store.record_status_part(record.id, retried) is False
     assert store.status_parts(record.id) == [first, second, empty]
+    assert store.status_part_numbers(record.id) == {0, 1, 2}
 
 
 def test_parts_of_one_status_do_not_touch_another(store):
@@ -97,6 +101,7 @@ def test_parts_of_one_status_do_not_touch_another(store):
     assert store.record_status_part(other.id, StatusPart(0)) is True
     assert store.status_parts(one.id) == [part]
     assert store.status_parts(other.id) == [StatusPart(0)]
+    assert store.status_part_numbers(other.id) == {0}
 
 
 def test_an_unknown_status_is_not_found(store):
@@ -120,3 +125,34 @@ def test_a_part_holds_a_thousand_successes_and_a_thousand_failures(store):
     )
     assert store.record_status_part(record.id, part) is True
     assert store.status_parts(record.id) == [part]
+    assert store.status_part_numbers(record.id) == {7}
+
+
+def test_a_summary_counts_every_outcome_and_shows_the_first_in_part_order(store):
+    record = status(total=9)
+    store.create_status(record)
+    v1 = "2009-01-18T06:00:00.000Z"
+    parts = [
+        StatusPart(2, successes=tuple((indicator(20 + i), v1, None) for i in range(3)),
+                   failures=((indicator(29), None, "refused"),)),
+        StatusPart(0, successes=((indicator(1), v1, None), (indicator(2), v1, "already stored"))),
+        StatusPart(1, failures=((indicator(10), v1, "TLP"), (indicator(11), None, "TLP"))),
+    ]  # fmt: skip
+    for part in parts:
+        store.record_status_part(record.id, part)
+    summary = store.status_summary(record.id, 3)
+    assert (summary.success_count, summary.failure_count) == (5, 3)
+    assert summary.successes == (
+        (indicator(1), v1, None),
+        (indicator(2), v1, "already stored"),
+        (indicator(20), v1, None),
+    )
+    assert summary.failures == (
+        (indicator(10), v1, "TLP"),
+        (indicator(11), None, "TLP"),
+        (indicator(29), None, "refused"),
+    )
+    assert store.status_summary(record.id, 100) == summarise(store.status_parts(record.id), 100)
+    assert store.status_summary(record.id, 0).successes == ()
+    empty = store.status_summary(str(uuid.uuid4()), 3)
+    assert (empty.success_count, empty.failure_count, empty.successes) == (0, 0, ())

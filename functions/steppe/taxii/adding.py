@@ -2,7 +2,9 @@
 
 A posted envelope is parsed once (it must be JSON with an `objects` list).
 Each object is then judged on its own: it must be a STIX 2.1 object that
-`stix2` accepts (custom objects and properties allowed). An object that fails
+`stix2` accepts (custom objects and properties allowed). The common shapes are
+judged by steppe.stix.surely_valid, which accepts only what stix2 surely
+accepts; anything else is parsed by stix2, whose message a refusal carries. An object that fails
 becomes a failure in the status, with the reason; the others go to the one
 write path (steppe.store.write_path), which stores them or refuses them under
 the rules every producer keeps: the TLP rank, revocation is final, and a
@@ -25,7 +27,8 @@ and clearance travel in the status record, for the worker. The steps are the
 one job runner's (steppe.jobs.runner); `EnvelopeAdding` is its kind of batch
 for envelopes.
 
-stix2 is imported here only, on first use: it is not needed to read.
+stix2 is imported here only, on first use: it is not needed to read, nor to
+judge the common shapes.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from steppe.jobs.runner import JobRunner, OpenBatch, PartDone, PartJob
 from steppe.jobs.tasks import TAXII_ADD, correlate_message
 from steppe.stix.bounds import check_envelope_size, object_problem
 from steppe.stix.identities import org_identity_id
+from steppe.stix.surely_valid import surely_valid
 from steppe.stix.timestamps import format_stix, now_micros
 from steppe.stix.versioning import version_of
 from steppe.store.port import (
@@ -212,7 +216,7 @@ class EnvelopeAdding:
         if record is None:
             logger.warning("status %s is gone (expired?); part %d dropped", batch_id, part)
             return None
-        if any(done.part == part for done in store.status_parts(batch_id)):
+        if part in store.status_part_numbers(batch_id):
             return None  # a retried job whose first run got as far as recording
         data = self.blobs.get(part_key(batch_id, part))
         if data is None:
@@ -240,7 +244,7 @@ class EnvelopeAdding:
         store.record_status_part(batch_id, outcome)
         self.blobs.delete(part_key(batch_id, part))
         parts_total = int(record.meta.get("parts", 1))  # type: ignore[call-overload]
-        if len(store.status_parts(batch_id)) >= parts_total:
+        if len(store.status_part_numbers(batch_id)) >= parts_total:
             # The envelope is all stored: correlate it as one (its relationships may
             # span parts). Two parts finishing together both queue it: harmless.
             return PartDone(outcome, self._correlation(batch_id, True))
@@ -266,7 +270,7 @@ class EnvelopeAdding:
             return None
         return OpenBatch(
             parts=int(record.meta.get("parts", 1)),  # type: ignore[call-overload]
-            done=frozenset(part.part for part in self.statuses.status_parts(batch_id)),
+            done=self.statuses.status_part_numbers(batch_id),
         )
 
     def run_inline_again(self, batch_id: str) -> PartDone[StatusPart]:
@@ -396,11 +400,14 @@ def check_object(
     if not isinstance(obj, dict):
         return (f"objects[{index}]", fallback_version, "not a JSON object")
     body = orjson.dumps(obj)  # before anything else sees the dict: stored exactly as received
-    if (problem := object_problem(obj, len(body))) is not None:  # before stix2 reads it
-        return _failure(obj, index, fallback_version, problem)
+    # The common shapes are judged fast; stix2 reads the rest (and words every refusal).
+    surely = surely_valid(obj)
+    if (problem := object_problem(obj, len(body), simple_pattern=surely)) is not None:
+        return _failure(obj, index, fallback_version, problem)  # before stix2 reads it
     try:
         _identity(obj)
-        _validate(obj)
+        if not surely:
+            _validate(obj)
         version_of(obj)
     except Exception as error:  # stix2 signals invalid content with many exception types
         return _failure(obj, index, fallback_version, _reason(error))

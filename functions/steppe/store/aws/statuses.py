@@ -142,6 +142,18 @@ class DynamoStatuses(StatusStore):
                 parts.append(item)
         return [self._part(item) for item in parts] if live else []
 
+    def status_part_numbers(self, status_id: str) -> frozenset[int]:
+        # The same Query, without decoding the outcomes (nor reading those kept in S3).
+        numbers: set[int] = set()
+        live = False
+        for item in self._table.query_all(keys.status(status_id)):
+            sk = item["sk"]["S"]
+            if sk == keys.STATUS_SK:
+                live = not _expired(item)
+            elif sk.startswith(keys.STATUS_PART_PREFIX):
+                numbers.add(int(sk[len(keys.STATUS_PART_PREFIX) :]))
+        return frozenset(numbers) if live else frozenset()
+
     def _part(self, item: Item) -> StatusPart:
         if "outcomes" in item:
             packed = item["outcomes"]["B"]

@@ -119,6 +119,7 @@ from steppe.store.port.statuses import (
     StatusPart,
     StatusRecord,
     StatusStore,
+    StatusSummary,
 )
 from steppe.store.port.store import (
     Store,
@@ -187,6 +188,7 @@ __all__ = [
     "StatusPart",
     "StatusRecord",
     "StatusStore",
+    "StatusSummary",
     "Store",
     "StoredObject",
     "Strength",

@@ -36,6 +36,28 @@ class StatusPart:
     failures: tuple[tuple[str, str | None, str | None], ...] = ()
 
 
+Outcome = tuple[str, str | None, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusSummary:
+    """What a status resource shows: exact counts, the first outcomes of each kind."""
+
+    success_count: int
+    failure_count: int
+    successes: tuple[Outcome, ...]  # the first ones, in part order
+    failures: tuple[Outcome, ...]
+
+
+def summarise(parts: list[StatusPart], details: int) -> StatusSummary:
+    """The summary of recorded parts, at most `details` outcomes of each kind shown."""
+    successes = [entry for part in parts for entry in part.successes]
+    failures = [entry for part in parts for entry in part.failures]
+    return StatusSummary(
+        len(successes), len(failures), tuple(successes[:details]), tuple(failures[:details])
+    )
+
+
 class StatusStore(ABC):
     @abstractmethod
     def create_status(self, record: StatusRecord, dispatch_pending: bool = False) -> None:
@@ -55,3 +77,14 @@ class StatusStore(ABC):
     @abstractmethod
     def status_parts(self, status_id: str) -> list[StatusPart]:
         """Every recorded part, ordered by part number ([] once the status has expired)."""
+
+    def status_summary(self, status_id: str, details: int) -> StatusSummary:
+        """The counts of the recorded outcomes and the first `details` of each kind.
+
+        An adapter may answer without decoding every outcome (a status is polled).
+        """
+        return summarise(self.status_parts(status_id), details)
+
+    def status_part_numbers(self, status_id: str) -> frozenset[int]:
+        """The numbers of the recorded parts, their outcomes unread (empty once expired)."""
+        return frozenset(part.part for part in self.status_parts(status_id))

@@ -15,7 +15,7 @@ import orjson
 
 from steppe.errors import Conflict, NotFound
 from steppe.stix.timestamps import now_micros
-from steppe.store.port.statuses import StatusPart, StatusRecord, StatusStore
+from steppe.store.port.statuses import StatusPart, StatusRecord, StatusStore, StatusSummary
 from steppe.store.sqlite.database import Database
 from steppe.store.sqlite.recovery import open_work
 
@@ -29,11 +29,27 @@ WHERE status_id = :id
   AND EXISTS (SELECT 1 FROM statuses WHERE id = :id AND expires >= :now)
 """
 
+_PART_NUMBERS = """
+SELECT part FROM status_parts
+WHERE status_id = :id
+  AND EXISTS (SELECT 1 FROM statuses WHERE id = :id AND expires >= :now)
+"""
+
+# The counts come from SQLite's JSON functions; only the parts shown are decoded.
+_COUNTS = """
+SELECT coalesce(sum(json_array_length(successes)), 0),
+       coalesce(sum(json_array_length(failures)), 0)
+FROM status_parts
+WHERE status_id = :id
+  AND EXISTS (SELECT 1 FROM statuses WHERE id = :id AND expires >= :now)
+"""
+_IN_ORDER = "SELECT successes, failures FROM status_parts WHERE status_id = :id ORDER BY part"
+
 Outcomes = tuple[tuple[str, str | None, str | None], ...]
 
 
 def _outcomes(entries: list[list[str | None]]) -> Outcomes:
-    return tuple((oid, version, message) for oid, version, message in entries)  # type: ignore[misc]
+    return tuple(map(tuple, entries))  # type: ignore[arg-type]  # each [id, version, message]
 
 
 class SqliteStatuses(StatusStore):
@@ -112,3 +128,25 @@ class SqliteStatuses(StatusStore):
         ]
         parts.sort(key=lambda part: part.part)
         return parts
+
+    def status_part_numbers(self, status_id: str) -> frozenset[int]:
+        rows = self._db.connection().execute(_PART_NUMBERS, {"id": status_id, "now": now_micros()})
+        return frozenset(number for (number,) in rows)
+
+    def status_summary(self, status_id: str, details: int) -> StatusSummary:
+        params = {"id": status_id, "now": now_micros()}
+        conn = self._db.connection()
+        success_count, failure_count = conn.execute(_COUNTS, params).fetchone()
+        successes: list[tuple[str, str | None, str | None]] = []
+        failures: list[tuple[str, str | None, str | None]] = []
+        if success_count or failure_count:
+            for shown_successes, shown_failures in conn.execute(_IN_ORDER, params):
+                if len(successes) < details:
+                    successes.extend(_outcomes(orjson.loads(shown_successes)))
+                if len(failures) < details:
+                    failures.extend(_outcomes(orjson.loads(shown_failures)))
+                if len(successes) >= details and len(failures) >= details:
+                    break
+        return StatusSummary(
+            success_count, failure_count, tuple(successes[:details]), tuple(failures[:details])
+        )

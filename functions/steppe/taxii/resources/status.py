@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from steppe.errors import NotFound
 from steppe.stix.timestamps import format_taxii
-from steppe.store.port import StatusPart, StatusRecord
+from steppe.store.port import StatusPart, StatusRecord, StatusSummary
+from steppe.store.port.statuses import Outcome, summarise
 from steppe.taxii import permissions as access
 from steppe.taxii.request import Reply, TaxiiRequest
 from steppe.taxii.serving import TaxiiService, json_reply
@@ -17,7 +18,7 @@ from steppe.taxii.serving import TaxiiService, json_reply
 MAX_DETAILS = 1000
 
 
-def _details(entries: list[tuple[str, str | None, str | None]]) -> list[dict[str, str]]:
+def _details(entries: tuple[Outcome, ...]) -> list[dict[str, str]]:
     shown = []
     for object_id, version, message in entries[:MAX_DETAILS]:
         detail = {"id": object_id}
@@ -30,21 +31,23 @@ def _details(entries: list[tuple[str, str | None, str | None]]) -> list[dict[str
 
 
 def describe(record: StatusRecord, parts: list[StatusPart]) -> dict[str, object]:
-    successes = [entry for part in parts for entry in part.successes]
-    failures = [entry for part in parts for entry in part.failures]
-    pending = max(0, record.total - len(successes) - len(failures))
+    return describe_summary(record, summarise(parts, MAX_DETAILS))
+
+
+def describe_summary(record: StatusRecord, summary: StatusSummary) -> dict[str, object]:
+    pending = max(0, record.total - summary.success_count - summary.failure_count)
     resource: dict[str, object] = {
         "id": record.id,
         "status": "pending" if pending else "complete",
         "request_timestamp": format_taxii(record.created),
         "total_count": record.total,
-        "success_count": len(successes),
+        "success_count": summary.success_count,
     }
-    if successes:
-        resource["successes"] = _details(successes)
-    resource["failure_count"] = len(failures)
-    if failures:
-        resource["failures"] = _details(failures)
+    if summary.successes:
+        resource["successes"] = _details(summary.successes)
+    resource["failure_count"] = summary.failure_count
+    if summary.failures:
+        resource["failures"] = _details(summary.failures)
     resource["pending_count"] = pending
     return resource
 
@@ -63,4 +66,5 @@ def get(taxii: TaxiiService, request: TaxiiRequest, api_root: str, status_id: st
             "(statuses are kept for three days, for the partner that posted)",
             where="path",
         )
-    return json_reply(200, describe(record, taxii.statuses.status_parts(status_id)))
+    summary = taxii.statuses.status_summary(status_id, MAX_DETAILS)
+    return json_reply(200, describe_summary(record, summary))
