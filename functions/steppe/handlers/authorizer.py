@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from steppe.access.auth import identify
 from steppe.handlers.http import header
-from steppe.runtime import services
+from steppe.runtime import credential_lookup
 
 logger = Logger()
 
@@ -29,7 +29,7 @@ def _any_route_of(method_arn: str) -> str:
 
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    caller = identify(services().store, header(event, "authorization"))
+    caller = identify(credential_lookup(), header(event, "authorization"))
     if not caller.authenticated:
         logger.info("unauthenticated request", extra={"problem": caller.problem})
     return {
