@@ -43,6 +43,12 @@ clean:
 LAMBDA_PLATFORM ?= aarch64-manylinux2014
 LAMBDA_PYTHON   ?= 3.12
 LAYER_UV        ?= $(shell command -v uv 2>/dev/null || echo $(UV))
+# Both ship bytecode compiled by Lambda's Python: a cold start then loads it
+# instead of compiling every module. unchecked-hash .pyc files carry no source
+# timestamp, so they stay valid whatever copies SAM makes, and cost no check.
+# The first interpreter of that version that runs (a pyenv shim may not), else uv's.
+LAMBDA_COMPILER ?= $(shell for c in python$(LAMBDA_PYTHON) $$HOME/.pyenv/versions/$(LAMBDA_PYTHON)*/bin/python$(LAMBDA_PYTHON); do "$$c" -c pass >/dev/null 2>&1 && { echo "$$c"; exit 0; }; done; echo "$(abspath $(UV)) run --no-project --python $(LAMBDA_PYTHON) python")
+COMPILE_BYTECODE = $(LAMBDA_COMPILER) -m compileall -q -j 0 --invalidation-mode unchecked-hash
 
 .PHONY: build-ApiFunction build-WorkerFunction build-AuthorizerFunction build-TaxiiFunction build-DependenciesLayer
 
@@ -53,6 +59,7 @@ build-ApiFunction build-WorkerFunction build-AuthorizerFunction build-TaxiiFunct
 	find "$(ARTIFACTS_DIR)/steppe" -name __pycache__ -type d -prune -exec rm -rf {} +
 	mkdir -p "$(ARTIFACTS_DIR)/steppe/stix_templates"
 	cp stix_templates/*.yaml "$(ARTIFACTS_DIR)/steppe/stix_templates/"
+	$(COMPILE_BYTECODE) "$(ARTIFACTS_DIR)/steppe"
 
 build-DependenciesLayer:
 	mkdir -p "$(ARTIFACTS_DIR)/python"
@@ -62,3 +69,4 @@ build-DependenciesLayer:
 		--target "$(ARTIFACTS_DIR)/python" --python-platform $(LAMBDA_PLATFORM) \
 		--python-version $(LAMBDA_PYTHON) --only-binary :all:
 	rm -f "$(ARTIFACTS_DIR)/requirements.txt"
+	$(COMPILE_BYTECODE) "$(ARTIFACTS_DIR)/python"
