@@ -7,6 +7,10 @@ BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 STAMP  := $(VENV)/.synced-$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 PYTEST_WORKERS ?= auto
+# checkov runs in a tool environment of its own: locking it with the project
+# would pull urllib3 back to 1.26 for the Lambda layer too (uv.lock is one
+# resolution for runtime and dev).
+CHECKOV_VERSION ?= 3.2.459
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: run test bench lint env clean
@@ -32,6 +36,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check functions tests bench
 	$(BIN)/ruff format --check functions tests bench
 	$(BIN)/cfn-lint template.yaml
+	$(UV) tool run --from checkov==$(CHECKOV_VERSION) checkov --quiet --compact --skip-download \
+		--framework cloudformation --file template.yaml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -26,7 +26,6 @@ import platform
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import uuid
 from pathlib import Path
