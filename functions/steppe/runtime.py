@@ -17,6 +17,7 @@ from steppe.store.port.backend import Backend
 from steppe.store.port.blobs import BlobStore
 from steppe.store.port.queue import JobQueue
 from steppe.store.port.store import Store
+from steppe.store.port.usage_plans import UsagePlans
 
 if TYPE_CHECKING:
     from steppe.access.administration import Administration
@@ -269,7 +270,17 @@ def administration_service(services: Services) -> Administration:
         destinations=services.store,
         org_name=settings.org_name,
         api_root=settings.api_root,
+        usage_plans=usage_plans(settings),
     )
+
+
+def usage_plans(settings: Settings) -> UsagePlans | None:
+    """The AWS shape's partner usage plan, when the settings name one (the template does)."""
+    if settings.backend != "aws" or not settings.usage_plan_name:
+        return None
+    from steppe.store.aws import open_usage_plans
+
+    return open_usage_plans(settings)
 
 
 # --- TAXII serving, correlation and lookups ---

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from steppe.store.aws.credential_lookup import DynamoCredentialLookup
     from steppe.store.aws.queue import SqsJobQueue
     from steppe.store.aws.store import DynamoStore
+    from steppe.store.aws.usage_plan_keys import ApiGatewayUsagePlans
 
 __all__ = [
     "DynamoStore",
@@ -30,6 +31,7 @@ __all__ = [
     "client_config",
     "open_aws",
     "open_credential_lookup",
+    "open_usage_plans",
 ]
 
 # Loaded when first named: the authorizer imports this package for its
@@ -119,3 +121,11 @@ def open_credential_lookup(settings: Settings) -> DynamoCredentialLookup:
 
     dynamodb = boto3.session.Session().client("dynamodb", config=client_config())
     return DynamoCredentialLookup(dynamodb, settings.table_name)
+
+
+def open_usage_plans(settings: Settings) -> ApiGatewayUsagePlans:
+    """The partner usage plan the settings name, on API Gateway."""
+    from steppe.store.aws.usage_plan_keys import ApiGatewayUsagePlans
+
+    apigateway = boto3.session.Session().client("apigateway", config=client_config())
+    return ApiGatewayUsagePlans(apigateway, settings.usage_plan_name)
