@@ -7,6 +7,10 @@ BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 STAMP  := $(VENV)/.synced-$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 PYTEST_WORKERS ?= auto
+# checkov runs in a tool environment of its own: locking it with the project
+# would pull urllib3 back to 1.26 for the Lambda layer too (uv.lock is one
+# resolution for runtime and dev).
+CHECKOV_VERSION ?= 3.2.459
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: run test bench lint env clean
@@ -32,6 +36,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check functions tests bench
 	$(BIN)/ruff format --check functions tests bench
 	$(BIN)/cfn-lint template.yaml
+	$(UV) tool run --from checkov==$(CHECKOV_VERSION) checkov --quiet --compact --skip-download \
+		--framework cloudformation --file template.yaml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
@@ -43,6 +49,12 @@ clean:
 LAMBDA_PLATFORM ?= aarch64-manylinux2014
 LAMBDA_PYTHON   ?= 3.12
 LAYER_UV        ?= $(shell command -v uv 2>/dev/null || echo $(UV))
+# Both ship bytecode compiled by Lambda's Python: a cold start then loads it
+# instead of compiling every module. unchecked-hash .pyc files carry no source
+# timestamp, so they stay valid whatever copies SAM makes, and cost no check.
+# The first interpreter of that version that runs (a pyenv shim may not), else uv's.
+LAMBDA_COMPILER ?= $(shell for c in python$(LAMBDA_PYTHON) $$HOME/.pyenv/versions/$(LAMBDA_PYTHON)*/bin/python$(LAMBDA_PYTHON); do "$$c" -c pass >/dev/null 2>&1 && { echo "$$c"; exit 0; }; done; echo "$(abspath $(UV)) run --no-project --python $(LAMBDA_PYTHON) python")
+COMPILE_BYTECODE = $(LAMBDA_COMPILER) -m compileall -q -j 0 --invalidation-mode unchecked-hash
 
 .PHONY: build-ApiFunction build-WorkerFunction build-AuthorizerFunction build-TaxiiFunction build-DependenciesLayer
 
@@ -53,6 +65,7 @@ build-ApiFunction build-WorkerFunction build-AuthorizerFunction build-TaxiiFunct
 	find "$(ARTIFACTS_DIR)/steppe" -name __pycache__ -type d -prune -exec rm -rf {} +
 	mkdir -p "$(ARTIFACTS_DIR)/steppe/stix_templates"
 	cp stix_templates/*.yaml "$(ARTIFACTS_DIR)/steppe/stix_templates/"
+	$(COMPILE_BYTECODE) "$(ARTIFACTS_DIR)/steppe"
 
 build-DependenciesLayer:
 	mkdir -p "$(ARTIFACTS_DIR)/python"
@@ -62,3 +75,4 @@ build-DependenciesLayer:
 		--target "$(ARTIFACTS_DIR)/python" --python-platform $(LAMBDA_PLATFORM) \
 		--python-version $(LAMBDA_PYTHON) --only-binary :all:
 	rm -f "$(ARTIFACTS_DIR)/requirements.txt"
+	$(COMPILE_BYTECODE) "$(ARTIFACTS_DIR)/python"

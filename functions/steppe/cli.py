@@ -246,6 +246,9 @@ def cmd_partner(args: argparse.Namespace) -> int:
     elif args.action == "delete":
         deleted = admin.delete_partner(args.name)
         print(f"deleted {deleted.name} ({deleted.id}) and its keys")
+    elif args.action == "sync-usage-plan":
+        synced = admin.sync_usage_plans()
+        print(f"{len(synced)} partner(s) in the usage plan" if synced else "no usage plan here")
     return 0
 
 
@@ -587,6 +590,9 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("--read", nargs="*", metavar="COLLECTION")
         action.add_argument("--write", nargs="*", metavar="COLLECTION")
     actions.add_parser("list")
+    actions.add_parser(
+        "sync-usage-plan", help="AWS: put every partner's usage key in the partner usage plan"
+    )
     for name in ("show", "rotate", "revoke", "delete"):
         actions.add_parser(name).add_argument("name")
     partner.set_defaults(func=cmd_partner)

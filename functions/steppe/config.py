@@ -42,6 +42,11 @@ class Settings:
     # A value this many false-positive sightings were reported for (any indicator,
     # any organisation) is declared a false positive (steppe.distribution.sightings).
     false_positive_sightings: int = 3
+    # The AWS shape's per-partner throttling (README, "Per-partner throttling"): the
+    # API Gateway usage plan a new partner's usage key joins, and the key the
+    # authorizer names for callers without valid credentials. Empty: none.
+    usage_plan_name: str = ""
+    anonymous_usage_key: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -67,4 +72,6 @@ class Settings:
             correlate=env.get("STEPPE_CORRELATE", "1").strip().lower() not in _OFF,
             feed_stale_seconds=max(0, int(env.get("STEPPE_FEED_STALE_SECONDS", "60"))),
             false_positive_sightings=max(1, int(env.get("STEPPE_FALSE_POSITIVE_SIGHTINGS", "3"))),
+            usage_plan_name=env.get("STEPPE_USAGE_PLAN", ""),
+            anonymous_usage_key=env.get("STEPPE_ANONYMOUS_USAGE_KEY", ""),
         )

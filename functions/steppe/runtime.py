@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from steppe.config import Settings
+from steppe.store.port.access import AccessStore
 from steppe.store.port.backend import Backend
 from steppe.store.port.blobs import BlobStore
 from steppe.store.port.queue import JobQueue
 from steppe.store.port.store import Store
+from steppe.store.port.usage_plans import UsagePlans
 
 if TYPE_CHECKING:
     from steppe.access.administration import Administration
@@ -88,6 +90,32 @@ def services() -> Services:
             if _services is None:
                 _services = build_services(Settings.from_env())
     return _services
+
+
+_credentials: AccessStore | None = None
+
+
+def credential_lookup() -> AccessStore:
+    """The partners and credentials the authorizer reads, and nothing else of the store.
+
+    Installed services (the embedded server, tests, a warm process that built
+    them) answer from their store. Otherwise the AWS shape opens the table's
+    credential lookup alone: a cold authorizer loads neither the rest of the
+    store nor S3, SQS or the idempotency layer.
+    """
+    global _credentials
+    if _services is not None:
+        return _services.store
+    if _credentials is None:
+        settings = Settings.from_env()
+        if settings.backend != "aws":
+            return services().store
+        from steppe.store.aws import open_credential_lookup
+
+        with _lock:
+            if _credentials is None:
+                _credentials = open_credential_lookup(settings)
+    return _credentials
 
 
 def use_services(value: Services | None) -> None:
@@ -242,7 +270,17 @@ def administration_service(services: Services) -> Administration:
         destinations=services.store,
         org_name=settings.org_name,
         api_root=settings.api_root,
+        usage_plans=usage_plans(settings),
     )
+
+
+def usage_plans(settings: Settings) -> UsagePlans | None:
+    """The AWS shape's partner usage plan, when the settings name one (the template does)."""
+    if settings.backend != "aws" or not settings.usage_plan_name:
+        return None
+    from steppe.store.aws import open_usage_plans
+
+    return open_usage_plans(settings)
 
 
 # --- TAXII serving, correlation and lookups ---

@@ -333,7 +333,16 @@ def test_build_targets_ship_the_package_with_its_stix_templates(tmp_path):
     shipped = sorted(p.name for p in (artifacts / "steppe" / "stix_templates").glob("*.yaml"))
     assert shipped == sorted(p.name for p in (ROOT / "stix_templates").glob("*.yaml"))
     assert shipped  # at least one attack kind
-    assert not list(artifacts.rglob("__pycache__"))
+    # Bytecode for Lambda's Python only, one per module, valid whatever copies SAM makes
+    # (PEP 552 flags 0b01: hash-based, source never checked); no stray bytecode of the build's.
+    sources = {p.relative_to(artifacts).with_suffix("") for p in artifacts.rglob("*.py")}
+    compiled = list(artifacts.rglob("*.pyc"))
+    assert {p.parent.parent.relative_to(artifacts) / p.name.split(".")[0] for p in compiled} == (
+        sources
+    )
+    for pyc in compiled:
+        assert pyc.name.endswith(".cpython-312.pyc"), pyc
+        assert int.from_bytes(pyc.read_bytes()[4:8], "little") == 0b01, pyc
 
 
 # ---------------------------------------------------------------------------

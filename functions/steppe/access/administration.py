@@ -31,6 +31,7 @@ from steppe.access.feed_definitions import IssuedFeed
 from steppe.access.partners import IssuedKey
 from steppe.access.push_destinations import IssuedDestination
 from steppe.access.push_models import PushCreate, PushPath, PushRotate
+from steppe.access.usage_keys import partner_usage_key
 from steppe.errors import InvalidInput, NotFound
 from steppe.store.port import (
     AccessStore,
@@ -44,6 +45,7 @@ from steppe.store.port import (
     FeedStore,
     Partner,
 )
+from steppe.store.port.usage_plans import UsagePlans
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,8 @@ class Administration:
     destinations: DestinationStore
     org_name: str
     api_root: str
+    # The AWS shape's per-partner throttling: each partner's usage key in the plan.
+    usage_plans: UsagePlans | None = None
 
     # -- partners ----------------------------------------------------------------------
 
@@ -68,7 +72,7 @@ class Administration:
 
     def add_partner(self, spec: PartnerCreate, *, key: str | None = None) -> IssuedKey:
         """A new partner with a new stable id and its first key (shown once)."""
-        return partners.add_partner(
+        issued = partners.add_partner(
             self.access,
             spec.name,
             spec.role,
@@ -78,6 +82,24 @@ class Administration:
             can_write=self.collection_ids(spec.write, "write"),
             key=key,
         )
+        if self.usage_plans is not None:
+            try:
+                self.usage_plans.register(issued.partner.name, partner_usage_key(issued.partner.id))
+            except Exception:
+                # A partner the gateway would refuse (no usage key) is not left behind.
+                self.access.delete_partner(issued.partner.name)
+                raise
+        return issued
+
+    def sync_usage_plans(self) -> list[str]:
+        """Every partner's usage key into the plan (after bootstrap or a restore); their names."""
+        if self.usage_plans is None:
+            return []
+        synced = []
+        for partner in self.access.list_partners():
+            self.usage_plans.register(partner.name, partner_usage_key(partner.id))
+            synced.append(partner.name)
+        return synced
 
     def update_partner(self, name: str, changes: PartnerUpdate) -> Partner:
         partner = self.partner(name)
@@ -104,6 +126,8 @@ class Administration:
         if by is not None and by.partner_id == partner.id:
             raise InvalidInput("an admin cannot delete itself", where="name")
         self.access.delete_partner(partner.name)
+        if self.usage_plans is not None:
+            self.usage_plans.unregister(partner_usage_key(partner.id))
         return partner
 
     def rotate_key(self, name: str) -> IssuedKey:

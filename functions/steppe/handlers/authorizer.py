@@ -15,8 +15,10 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from steppe.access.auth import identify
+from steppe.access.usage_keys import usage_key_of
+from steppe.config import Settings
 from steppe.handlers.http import header
-from steppe.runtime import services
+from steppe.runtime import credential_lookup
 
 logger = Logger()
 
@@ -29,10 +31,10 @@ def _any_route_of(method_arn: str) -> str:
 
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    caller = identify(services().store, header(event, "authorization"))
+    caller = identify(credential_lookup(), header(event, "authorization"))
     if not caller.authenticated:
         logger.info("unauthenticated request", extra={"problem": caller.problem})
-    return {
+    answer: dict[str, Any] = {
         "principalId": caller.partner or "anonymous",
         "policyDocument": {
             "Version": "2012-10-17",
@@ -46,3 +48,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         },
         "context": caller.to_context(),
     }
+    # API Gateway throttles by the usage plan of the key named here (ApiKeySourceType
+    # AUTHORIZER); callers without valid credentials share the anonymous plan's key.
+    usage_key = usage_key_of(caller, Settings.from_env().anonymous_usage_key)
+    if usage_key is not None:
+        answer["usageIdentifierKey"] = usage_key
+    return answer

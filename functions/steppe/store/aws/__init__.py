@@ -6,20 +6,48 @@ once per process (a Lambda cold start) and reused by every invocation.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
 from steppe.config import Settings
-from steppe.store.aws.blobs import S3BlobStore
-from steppe.store.aws.queue import SqsJobQueue
-from steppe.store.aws.store import DynamoStore
 from steppe.store.port.backend import Backend
 
-__all__ = ["DynamoStore", "S3BlobStore", "SqsJobQueue", "client_config", "open_aws"]
+if TYPE_CHECKING:
+    from steppe.store.aws.blobs import S3BlobStore
+    from steppe.store.aws.credential_lookup import DynamoCredentialLookup
+    from steppe.store.aws.queue import SqsJobQueue
+    from steppe.store.aws.store import DynamoStore
+    from steppe.store.aws.usage_plan_keys import ApiGatewayUsagePlans
+
+__all__ = [
+    "DynamoStore",
+    "S3BlobStore",
+    "SqsJobQueue",
+    "client_config",
+    "open_aws",
+    "open_credential_lookup",
+    "open_usage_plans",
+]
+
+# Loaded when first named: the authorizer imports this package for its
+# credential lookup alone, and must not load the whole store to do it.
+_LAZY = {
+    "DynamoStore": "steppe.store.aws.store",
+    "S3BlobStore": "steppe.store.aws.blobs",
+    "SqsJobQueue": "steppe.store.aws.queue",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 IDEMPOTENCY_PK = "IDEMPOTENCY"
 
@@ -62,6 +90,10 @@ def open_aws(settings: Settings) -> Backend:
     """The AWS shape's store (one table plus S3), blobs, SQS job queue and idempotency."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+    from steppe.store.aws.blobs import S3BlobStore
+    from steppe.store.aws.queue import SqsJobQueue
+    from steppe.store.aws.store import DynamoStore
+
     session = boto3.session.Session()
     config = client_config()
     dynamodb = session.client("dynamodb", config=config)
@@ -81,3 +113,19 @@ def open_aws(settings: Settings) -> Backend:
         queue=SqsJobQueue(sqs, settings.queue_url),
         idempotency=idempotency,
     )
+
+
+def open_credential_lookup(settings: Settings) -> DynamoCredentialLookup:
+    """Partners and credentials on the table, with one DynamoDB client: the authorizer's store."""
+    from steppe.store.aws.credential_lookup import DynamoCredentialLookup
+
+    dynamodb = boto3.session.Session().client("dynamodb", config=client_config())
+    return DynamoCredentialLookup(dynamodb, settings.table_name)
+
+
+def open_usage_plans(settings: Settings) -> ApiGatewayUsagePlans:
+    """The partner usage plan the settings name, on API Gateway."""
+    from steppe.store.aws.usage_plan_keys import ApiGatewayUsagePlans
+
+    apigateway = boto3.session.Session().client("apigateway", config=client_config())
+    return ApiGatewayUsagePlans(apigateway, settings.usage_plan_name)
