@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import boto3
 from aws_stack import TAXII, Stack
 
 from steppe.stix import tlp
@@ -232,3 +233,42 @@ def test_a_revoked_indicator_reaches_taxii_as_a_new_revoked_version(stack: Stack
     assert note["object_refs"] == [original["id"]] and note["content"] == reason
     others = [o for o in pull(stack, collection, type="indicator") if o["id"] != original["id"]]
     assert len(others) == 2 and not any(o.get("revoked") for o in others)
+
+
+def test_a_dead_lettered_chunk_is_stored_once_redriven_and_reprocess_completes_it(stack: Stack):
+    addresses = [f"203.0.113.{n}" for n in range(1, 61)]  # 2 chunks: 40 and 20
+    body = report(FOLLOW_UP, addresses, "2009-02-03T00:00:00Z")
+    accepted = stack.request("POST", "/api/v1/observations", json_body=body)
+    assert accepted.status == 202, accepted.body
+    submission = accepted.json()["id"]
+    s3, bucket = boto3.client("s3"), stack.settings.bucket_name
+    chunk = f"submissions/{submission}/chunks/00002"
+    kept = s3.get_object(Bucket=bucket, Key=chunk)["Body"].read()
+    s3.delete_object(Bucket=bucket, Key=chunk)  # the job of chunk 2 cannot run
+
+    stack.drain(failures_retry_at_once=True)
+    assert stack.dead_letters() == 1
+    failed = stack.request("GET", f"/api/v1/submissions/{submission}").json()
+    assert failed["status"] == "failed", failed
+    collection = default_collection(stack)
+    pulled = indicator_values(pull(stack, collection, type="indicator"))
+    assert len(pulled) == 40 and pulled < set(addresses)
+
+    s3.put_object(Bucket=bucket, Key=chunk, Body=kept)  # the cause fixed
+    assert stack.redrive() == 1
+    stack.drain()
+    assert stack.dead_letters() == 0
+    objects = pull(stack, collection, type="indicator")
+    assert len(objects) == 60 and indicator_values(objects) == set(addresses)
+
+    # The status keeps the failure its chunk recorded first; reprocessing settles it
+    # and writes nothing twice.
+    reprocessed = stack.request("POST", f"/api/v1/submissions/{submission}/reprocess")
+    assert reprocessed.status in (200, 202), reprocessed.body
+    stack.drain()
+    done = stack.request("GET", f"/api/v1/submissions/{submission}").json()
+    assert done["status"] == "complete", done
+    again = pull(stack, collection, type="indicator")
+    assert sorted(o["id"] for o in again) == sorted(o["id"] for o in objects)
+    versions = pull(stack, collection, type="indicator", version="all")
+    assert len(versions) == 60
