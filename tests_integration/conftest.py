@@ -37,10 +37,15 @@ from aws_stack import RunningStack, Stack  # noqa: E402
 
 @pytest.fixture
 def stack() -> Iterator[Stack]:
-    """A fresh stack (its own table, bucket and queues on the server), chunks of 40 observables."""
+    """A fresh stack (its own table, bucket and queues on the server), chunks of 20 observables.
+
+    Small thresholds so that the queued paths run on a few dozen objects: moto
+    answers a DynamoDB Query by reading the whole table, and ingest makes one
+    per object.
+    """
     running = RunningStack(
-        STEPPE_SYNC_OBSERVABLES="40",
-        STEPPE_CHUNK_OBSERVABLES="40",
+        STEPPE_SYNC_OBSERVABLES="20",
+        STEPPE_CHUNK_OBSERVABLES="20",
         STEPPE_TAXII_SYNC_OBJECTS="20",
         STEPPE_TAXII_PART_OBJECTS="20",
     )

@@ -2,10 +2,10 @@
 
 Submissions inline and in chunks through the queue, correlation jobs linking
 two reports, a partner pulling over TAXII page by page and posting envelopes
-(inline and in queued parts), and a revocation reaching TAXII as a new
-version. Thresholds are lowered by the `stack` fixture (40 observables a
-chunk, 20 objects an inline envelope) so that the queued paths run on a few
-dozen objects.
+(inline and in queued parts), a revocation reaching TAXII as a new version,
+and a dead-lettered job redriven. Thresholds are lowered by the `stack`
+fixture (20 observables a chunk, 20 objects an inline envelope) so that the
+queued paths run on a few dozen objects.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def test_a_small_submission_completes_inline_and_a_partner_pulls_it(stack: Stack
 
 
 def test_a_chunked_submission_goes_through_the_queue_and_pages_over_taxii(stack: Stack):
-    addresses = [f"198.51.100.{n}" for n in range(1, 101)]  # 100 observables: 3 chunks of <= 40
+    addresses = [f"198.51.100.{n}" for n in range(1, 51)]  # 50 observables: chunks of 20, 20, 10
     accepted = stack.request(
         "POST",
         "/api/v1/observations",
@@ -112,7 +112,7 @@ def test_a_chunked_submission_goes_through_the_queue_and_pages_over_taxii(stack:
     done = stack.request("GET", f"/api/v1/submissions/{submission}")
     assert done.status == 200 and done.json()["status"] == "complete", done.body
     objects = pull(stack, default_collection(stack), type="indicator")
-    assert len(objects) == 100 and indicator_values(objects) == set(addresses)
+    assert len(objects) == 50 and indicator_values(objects) == set(addresses)
     assert stack.dead_letters() == 0
 
 
@@ -236,7 +236,7 @@ def test_a_revoked_indicator_reaches_taxii_as_a_new_revoked_version(stack: Stack
 
 
 def test_a_dead_lettered_chunk_is_stored_once_redriven_and_reprocess_completes_it(stack: Stack):
-    addresses = [f"203.0.113.{n}" for n in range(1, 61)]  # 2 chunks: 40 and 20
+    addresses = [f"203.0.113.{n}" for n in range(1, 31)]  # 2 chunks: 20 and 10
     body = report(FOLLOW_UP, addresses, "2009-02-03T00:00:00Z")
     accepted = stack.request("POST", "/api/v1/observations", json_body=body)
     assert accepted.status == 202, accepted.body
@@ -252,14 +252,14 @@ def test_a_dead_lettered_chunk_is_stored_once_redriven_and_reprocess_completes_i
     assert failed["status"] == "failed", failed
     collection = default_collection(stack)
     pulled = indicator_values(pull(stack, collection, type="indicator"))
-    assert len(pulled) == 40 and pulled < set(addresses)
+    assert len(pulled) == 20 and pulled < set(addresses)
 
     s3.put_object(Bucket=bucket, Key=chunk, Body=kept)  # the cause fixed
     assert stack.redrive() == 1
     stack.drain()
     assert stack.dead_letters() == 0
     objects = pull(stack, collection, type="indicator")
-    assert len(objects) == 60 and indicator_values(objects) == set(addresses)
+    assert len(objects) == 30 and indicator_values(objects) == set(addresses)
 
     # The status keeps the failure its chunk recorded first; reprocessing settles it
     # and writes nothing twice.
@@ -271,4 +271,4 @@ def test_a_dead_lettered_chunk_is_stored_once_redriven_and_reprocess_completes_i
     again = pull(stack, collection, type="indicator")
     assert sorted(o["id"] for o in again) == sorted(o["id"] for o in objects)
     versions = pull(stack, collection, type="indicator", version="all")
-    assert len(versions) == 60
+    assert len(versions) == 30
