@@ -260,6 +260,8 @@ def test_a_dead_lettered_chunk_is_stored_once_redriven_and_reprocess_completes_i
     assert stack.dead_letters() == 0
     objects = pull(stack, collection, type="indicator")
     assert len(objects) == 30 and indicator_values(objects) == set(addresses)
+    redriven = stack.request("GET", f"/api/v1/submissions/{submission}").json()
+    assert redriven["status"] == "failed", redriven  # as the README's redrive section says
 
     # The status keeps the failure its chunk recorded first; reprocessing settles it
     # and writes nothing twice.
