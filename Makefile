@@ -1,4 +1,5 @@
-# steppe: `make run` serves the embedded shape, `make test` runs the whole suite.
+# steppe: `make run` serves the embedded shape, `make test` runs the whole suite,
+# `make integration` runs the AWS shape against a standalone moto server.
 # Both create the environment first when it is missing or stale.
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ PYTEST_WORKERS ?= auto
 CHECKOV_VERSION ?= 3.2.459
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test bench lint env clean
+.PHONY: run test integration bench lint env clean
 
 $(STAMP): pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,12 +30,17 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
 
+# The AWS shape end to end over HTTP: tests_integration/run_moto.py starts moto_server
+# on a free port, runs tests_integration/ against it and stops it, pass or fail.
+integration: $(STAMP)
+	$(BIN)/python tests_integration/run_moto.py -q
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
-	$(BIN)/ruff check functions tests bench
-	$(BIN)/ruff format --check functions tests bench
+	$(BIN)/ruff check functions tests tests_integration bench
+	$(BIN)/ruff format --check functions tests tests_integration bench
 	$(BIN)/cfn-lint template.yaml
 	$(UV) tool run --from checkov==$(CHECKOV_VERSION) checkov --quiet --compact --skip-download \
 		--framework cloudformation --file template.yaml

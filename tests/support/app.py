@@ -22,6 +22,7 @@ from steppe.local.job_thread import LocalWorker
 from steppe.local.routes import RouteTable
 from steppe.local.server import create_app
 from steppe.runtime import Services, build_services, use_services
+from support.sqs_lambda import poll_once
 
 ROUTES = RouteTable.from_template()
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -166,6 +167,7 @@ class MotoAws:
     """
 
     MAX_RECEIVES = 5
+    QUEUE_ARN = "arn:aws:sqs:eu-central-1:123456789012:steppe-work"
 
     def __init__(self) -> None:
         import boto3
@@ -227,51 +229,19 @@ class MotoAws:
         }
 
     def drain(self, max_jobs: int) -> int:
-        from steppe.local.invoke import invoke
-
-        worker = ROUTES.sqs_trigger().function
         ran = 0
         while ran < max_jobs:
-            received = self.sqs.receive_message(
-                QueueUrl=self.queue_url,
-                MaxNumberOfMessages=1,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
-            if not received:
+            poll = poll_once(self.sqs, self.queue_url, self.QUEUE_ARN, ROUTES)
+            if not poll.received:
                 return ran
-            records = [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": m["Attributes"],
-                    "messageAttributes": {},
-                    "md5OfBody": m["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:steppe-work",
-                    "awsRegion": "eu-central-1",
-                }
-                for m in received
-            ]
-            try:
-                response = invoke(worker, {"Records": records})
-                failures = response.get("batchItemFailures", [])
-                failed = {item["itemIdentifier"] for item in failures}
-            except Exception:  # Lambda: a failed invocation returns the whole batch
-                failed = {m["MessageId"] for m in received}
-            for message in received:
-                if message["MessageId"] in failed:
+            for message in poll.received:
+                if message["MessageId"] in poll.failed:
                     self.sqs.change_message_visibility(
                         QueueUrl=self.queue_url,
                         ReceiptHandle=message["ReceiptHandle"],
                         VisibilityTimeout=0,
                     )
-                else:
-                    self.sqs.delete_message(
-                        QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
-                    )
-            ran += len(received)
+            ran += len(poll.received)
         raise AssertionError("the queue did not drain")
 
     def pending(self) -> int:

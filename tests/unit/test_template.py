@@ -107,6 +107,13 @@ EXPECTED_DATA_GRANTS = {
 }
 
 
+TABLE_NAME = {"Fn::If": ["UsesRestoredTable", {"Ref": "RestoredTableName"}, {"Ref": "SteppeTable"}]}
+TABLE_ARN = {"Fn::GetAtt": ["SteppeTable", "Arn"]}
+RESTORED_TABLE_ARN = (
+    "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${RestoredTableName}"
+)
+
+
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
@@ -119,6 +126,11 @@ def _target(resource: Any) -> str:
     """A statement's Resource as '<LogicalId>' or '<LogicalId>/*' (or '*')."""
     if resource == "*":
         return "*"
+    if isinstance(resource, dict) and "Fn::If" in resource:  # the table, or its restored copy
+        condition, restored, own = resource["Fn::If"]
+        assert condition == "UsesRestoredTable", resource
+        assert restored == {"Fn::Sub": RESTORED_TABLE_ARN} and own == TABLE_ARN, resource
+        return _target(own)
     if isinstance(resource, dict) and "Fn::GetAtt" in resource:
         name, attribute = resource["Fn::GetAtt"]
         assert attribute == "Arn", resource
@@ -259,7 +271,7 @@ def test_globals_run_python_312_on_arm64_with_tracing():
     assert function["Layers"] == [{"Ref": "DependenciesLayer"}]
     variables = function["Environment"]["Variables"]
     assert variables["STEPPE_BACKEND"] == "aws"
-    assert variables["STEPPE_TABLE"] == {"Ref": "SteppeTable"}
+    assert variables["STEPPE_TABLE"] == TABLE_NAME
     assert variables["STEPPE_BUCKET"] == {"Ref": "SteppeBucket"}
     assert variables["STEPPE_QUEUE_URL"] == {"Ref": "WorkQueue"}
 
@@ -570,3 +582,34 @@ def test_the_authorizer_role_allows_exactly_what_identify_reads(aws):
     assert operations.partitions
     for partition in operations.partitions:
         assert any(fnmatch.fnmatchcase(partition, p) for p in patterns), partition
+
+
+def _table_references(node: Any) -> list[Any]:
+    """Every use of SteppeTable: a Ref, a GetAtt, a Sub naming it, or the restore's Fn::If."""
+    if isinstance(node, dict):
+        if node.get("Fn::If", [None])[0] == "UsesRestoredTable":
+            return [node]
+        if node == {"Ref": "SteppeTable"} or node.get("Fn::GetAtt", [None])[0] == "SteppeTable":
+            return [node]
+        if "${SteppeTable" in str(node.get("Fn::Sub", "")):
+            return [node]
+        return [found for value in node.values() for found in _table_references(value)]
+    if isinstance(node, list):
+        return [found for value in node for found in _table_references(value)]
+    return []
+
+
+def test_a_restored_table_replaces_the_stacks_own_everywhere_it_is_used():
+    """RestoredTableName switches every use of the table at once: functions, roles, alarms."""
+    assert TEMPLATE["Parameters"]["RestoredTableName"]["Default"] == ""
+    used = _table_references({k: v for k, v in TEMPLATE.items() if k != "Resources"})
+    used += _table_references({k: v for k, v in RESOURCES.items() if k != "SteppeTable"})
+    assert used, "the template uses its table somewhere"
+    for reference in used:
+        assert "Fn::If" in reference, f"{reference} ignores RestoredTableName"
+        condition, restored, own = reference["Fn::If"]
+        assert (condition, own) in (
+            ("UsesRestoredTable", {"Ref": "SteppeTable"}),
+            ("UsesRestoredTable", TABLE_ARN),
+        )
+        assert restored in ({"Ref": "RestoredTableName"}, {"Fn::Sub": RESTORED_TABLE_ARN})
