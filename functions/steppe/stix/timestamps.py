@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # RFC 3339 in UTC with a "Z", any sub-second precision (STIX allows any).
@@ -56,13 +57,18 @@ def parse_micros(value: str) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + micros
 
 
+# The objects of one submission or envelope share a handful of timestamps (their
+# created, modified, valid_from...): bulk paths parse each distinct one once.
+cached_micros = lru_cache(maxsize=8192)(parse_micros)
+
+
 def micros_or_none(value: object) -> int | None:
     """A stored object's timestamp property in epoch microseconds; None when it is absent
     or not a timestamp (what a reader of content it did not write tolerates)."""
     if not isinstance(value, str):
         return None
     try:
-        return parse_micros(value)
+        return cached_micros(value)
     except TimestampError:
         return None
 

@@ -19,13 +19,9 @@ first instant at which it is no longer valid).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
-from steppe.stix.timestamps import parse_micros
-
-# The indicators of one submission share a handful of valid_until values: parse each once.
-_micros = lru_cache(maxsize=4096)(parse_micros)
+from steppe.stix.timestamps import cached_micros as _micros
 
 
 def lifecycle_of(obj: Mapping[str, Any]) -> tuple[int | None, bool]:

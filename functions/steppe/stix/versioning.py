@@ -28,12 +28,12 @@ as it is whatever is desired (a desired object may itself be the revocation:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
 
 from steppe.stix.score_extension import EXTENSION_ID
+from steppe.stix.timestamps import cached_micros as _micros
 from steppe.stix.timestamps import format_stix, parse_micros
 from steppe.stix.tlp import RANK_BY_MARKING_ID
 
@@ -55,10 +55,6 @@ def version_of(obj: Mapping[str, Any]) -> int | None:
     """The object's version in epoch microseconds: modified, else created, else None."""
     stamp = obj.get("modified") or obj.get("created")
     return None if stamp is None else _micros(stamp)
-
-
-# The objects of one submission share a handful of timestamps: parse each once.
-_micros = lru_cache(maxsize=4096)(parse_micros)
 
 
 def reconcile(

@@ -157,11 +157,15 @@ def candidate(
     unmarked_tlp: int,
     body: bytes | None = None,
     spec_version: str | None = None,
+    *,
+    body_is_obj: bool = False,
 ) -> Candidate:
     """The version to store for a STIX object dict (its body: `body`, else its JSON).
 
     unmarked_tlp: the rank of an object without TLP markings (the collection's
     for partner content, the submission's for an analyst's).
+    body_is_obj: `body` is the JSON of this very dict, unchanged since (the
+    feed index may then read the dict instead of parsing the body again).
     """
     lifecycle = lifecycle_of(obj) if "valid_until" in obj or "revoked" in obj else _NO_LIFECYCLE
     creator = obj.get("created_by_ref")
@@ -179,7 +183,7 @@ def candidate(
         creator if isinstance(creator, str) else None,
         # A body given separately may be other bytes than this dict (stored as received):
         # only a body made here from the dict lets the dict stand for it.
-        obj if body is None and obj.get("type") == "indicator" else None,
+        obj if (body is None or body_is_obj) and obj.get("type") == "indicator" else None,
     )
 
 

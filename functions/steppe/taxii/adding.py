@@ -411,7 +411,8 @@ def check_object(
         version_of(obj)
     except Exception as error:  # stix2 signals invalid content with many exception types
         return _failure(obj, index, fallback_version, _reason(error))
-    return candidate(obj, unmarked_tlp, body)
+    # stix2 never read a surely valid dict: it still is what `body` was made from.
+    return candidate(obj, unmarked_tlp, body, body_is_obj=surely)
 
 
 def _identity(obj: dict[str, Any]) -> tuple[str, str]:

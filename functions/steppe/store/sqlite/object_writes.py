@@ -52,6 +52,33 @@ class BatchPlan:
     clear_first: list[int] = field(default_factory=list)  # date_added of rows losing is_first
     clear_last: list[int] = field(default_factory=list)  # date_added of rows losing is_last
     last_added: int = 0  # the highest date_added handed out (the new clock value)
+    # Per outcome, what of it counts from the plan's first date_added: nothing (a
+    # duplicate of a stored version), its date_added (a new version, or a duplicate
+    # of one), or its version too (an unversioned object's version is its date_added).
+    planned: list[int] = field(default_factory=list)
+    # A new unversioned row for an id stored with versions: its version is its
+    # date_added, which must be final to be ordered against theirs.
+    needs_final_dates: bool = False
+
+    def outcomes_from(self, offset: int) -> list[PutOutcome]:
+        """The outcomes, with `offset` added to what the plan counted (0 when the plan
+        counted from the final first date_added)."""
+        if not offset:
+            return self.outcomes
+        return [
+            out
+            if counted == STORED_VALUES
+            else PutOutcome(
+                out.id,
+                out.version + offset if counted == DATE_AND_VERSION else out.version,
+                out.date_added + offset,
+                out.outcome,
+            )
+            for out, counted in zip(self.outcomes, self.planned, strict=True)
+        ]
+
+
+STORED_VALUES, DATE_ONLY, DATE_AND_VERSION = 0, 1, 2
 
 
 ROW_FIELDS = (
@@ -92,14 +119,16 @@ def plan_batch(
     """
     # (id, version) -> (version, date_added) of what is stored or planned; an
     # unversioned object is keyed (id, None) and its version is its date_added.
-    known: dict[tuple[str, int | None], tuple[int, int]] = {}
+    known: dict[tuple[str, int | None], tuple[int, int, int]] = {}
     for oid, versions in stored.items():
         for row in versions:
-            known[(oid, row.version)] = (row.version, row.date_added)
+            known[(oid, row.version)] = (row.version, row.date_added, STORED_VALUES)
             if row.unversioned:
-                known[(oid, None)] = (row.version, row.date_added)
+                known[(oid, None)] = (row.version, row.date_added, STORED_VALUES)
 
     outcomes: list[PutOutcome] = []
+    planned: list[int] = []
+    needs_final_dates = False
     rows: list[list] = []
     bodies: list[bytes] = []
     body_start = 1
@@ -111,14 +140,18 @@ def plan_batch(
         hit = known.get(key)
         if hit is not None:
             outcomes.append(PutOutcome(oid, hit[0], hit[1], "duplicate"))
+            planned.append(hit[2])
             continue
         added = next_added
         next_added += 1
         unversioned = obj.version is None
         version = added if unversioned else obj.version
-        known[key] = (version, added)
+        counted = DATE_AND_VERSION if unversioned else DATE_ONLY
+        known[key] = (version, added, counted)
+        planned.append(counted)
         if oid in added_ids or oid in stored:
             revisited.add(oid)
+            needs_final_dates = needs_final_dates or (unversioned and oid in stored)
             outcomes.append(PutOutcome(oid, version, added, "updated"))
         else:
             outcomes.append(PutOutcome(oid, version, added, "created"))
@@ -145,7 +178,14 @@ def plan_batch(
         )
         bodies.append(body)
         body_start += size
-    plan = BatchPlan(outcomes, rows, bodies, last_added=next_added - 1)
+    plan = BatchPlan(
+        outcomes,
+        rows,
+        bodies,
+        last_added=next_added - 1,
+        planned=planned,
+        needs_final_dates=needs_final_dates,
+    )
     if revisited:
         _settle_ends(plan, revisited, stored)
     return plan

@@ -142,13 +142,19 @@ class SqliteObjects(ObjectStore):
         if not objects:
             return []
         keys = id_keys(obj.id for obj in objects)
-        # Planned first as if the collection held none of these ids, with
-        # date_added counted from 0: a bulk batch almost always is all new, and
-        # then only SQL runs while the write lock is held (the other writers,
-        # and on a shared GIL the other threads, wait for it).
-        fresh = plan_batch(objects, keys, {}, 0)
-        fresh_rows = orjson.dumps(fresh.rows).decode()
-        fresh_bodies = b"".join(fresh.bodies)
+        # Planned before the write lock, against the versions stored now, with
+        # date_added counted from 0: only SQL runs while the lock is held (the
+        # other writers, of this process and of the worker processes, wait for
+        # it). Inside the lock the stored versions are read again; only if a
+        # concurrent writer changed them is the batch planned again. A batch of
+        # duplicates only is answered from the read alone, as of that read.
+        conn = self._db.connection()
+        known_cid = self._cid(conn, collection_id)
+        seen = _stored_versions(conn, known_cid, keys) if known_cid is not None else {}
+        plan = plan_batch(objects, keys, seen, 0)
+        if not plan.rows:  # duplicates of what the read saw, all of them: nothing to write
+            return plan.outcomes
+        rows, bodies = orjson.dumps(plan.rows).decode(), b"".join(plan.bodies)
         with self._db.write() as conn:
             cid = self._cid(conn, collection_id)
             if cid is None:
@@ -158,13 +164,12 @@ class SqliteObjects(ObjectStore):
                 ).fetchone()[0]
             clock, stored = _clock_and_stored_versions(conn, cid, keys)
             base = max(now_micros(), clock + 1)
-            if stored:  # plan again against what is there, inside the lock
-                plan = plan_batch(objects, keys, stored, base)
-                rows, bodies, offset = orjson.dumps(plan.rows).decode(), plan.bodies, 0
-                last_added = plan.last_added
-            else:
-                plan, rows, bodies, offset = fresh, fresh_rows, None, base
-                last_added = base + fresh.last_added
+            offset = base  # what the plan's dates count from
+            if stored != seen or plan.needs_final_dates:
+                plan = plan_batch(objects, keys, stored, 0)
+                if plan.needs_final_dates:
+                    plan, offset = plan_batch(objects, keys, stored, base), 0
+                rows, bodies = orjson.dumps(plan.rows).decode(), b"".join(plan.bodies)
             if plan.rows:
                 if plan.clear_first or plan.clear_last:
                     conn.execute(
@@ -173,31 +178,19 @@ class SqliteObjects(ObjectStore):
                     )
                 conn.execute(
                     _INSERT,
-                    {
-                        "cid": cid,
-                        "base": offset,
-                        "rows": rows,
-                        "bodies": fresh_bodies if bodies is None else b"".join(bodies),
-                    },
+                    {"cid": cid, "base": offset, "rows": rows, "bodies": bodies},
                 )
-                conn.execute("UPDATE clock SET value = ? WHERE name = 'date_added'", (last_added,))
+                conn.execute(
+                    "UPDATE clock SET value = ? WHERE name = 'date_added'",
+                    (offset + plan.last_added,),
+                )
                 conn.execute(
                     "UPDATE object_collections SET versions = versions + ? WHERE cid = ?",
                     (len(plan.rows), cid),
                 )
         # Cached only once committed: a rolled-back first write leaves no collection key.
         self._cids.setdefault(collection_id, cid)
-        if plan is not fresh:
-            return plan.outcomes
-        return [
-            PutOutcome(
-                out.id,
-                out.version + base if obj.version is None else out.version,
-                out.date_added + base,
-                out.outcome,
-            )
-            for out, obj in zip(fresh.outcomes, objects, strict=True)
-        ]
+        return plan.outcomes_from(offset)
 
     def delete_object(
         self,
@@ -279,6 +272,13 @@ def _position(query: ObjectQuery, more: bool, last: int | None, newest: int | No
     if newest is None or (start is not None and newest <= start):
         return last
     return newest
+
+
+def _stored_versions(
+    conn: sqlite3.Connection, cid: int, keys: dict[str, int]
+) -> dict[str, list[StoredRow]]:
+    """The collection's stored versions of the batch's ids, as of now."""
+    return _clock_and_stored_versions(conn, cid, keys)[1]
 
 
 def _clock_and_stored_versions(
