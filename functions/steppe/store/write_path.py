@@ -65,7 +65,7 @@ class Candidate(NamedTuple):
     """A version about to be written, with its creator (what ownership is judged on).
 
     obj: the object itself when the producer has it parsed (the feed index reads
-    indicators; without it their bodies are parsed again).
+    indicators and what names them; without it their bodies are parsed again).
     """
 
     version: ObjectVersion
@@ -183,7 +183,7 @@ def candidate(
         creator if isinstance(creator, str) else None,
         # A body given separately may be other bytes than this dict (stored as received):
         # only a body made here from the dict lets the dict stand for it.
-        obj if (body is None or body_is_obj) and obj.get("type") == "indicator" else None,
+        obj if (body is None or body_is_obj) and obj.get("type") in _FEED_TYPES else None,
     )
 
 
