@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from steppe.store.aws import table_keys as keys
 from steppe.store.aws.access import DynamoAccess
 from steppe.store.aws.audit import DynamoAudit
 from steppe.store.aws.blobs import S3BlobStore
@@ -58,7 +59,11 @@ class DynamoStore(
         bucket: str,
         *,
         lease_seconds: float = LEASE_SECONDS,
+        listing_shards: int = keys.LISTING_SHARDS,
     ) -> None:
+        if listing_shards < 1:
+            raise ValueError("a store needs at least one listing shard")
+        self._listing_shards = listing_shards
         self._pool = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="steppe-ddb")
         self._table = Table(dynamodb, table_name, self._pool)
         self._blobs = S3BlobStore(s3, bucket)
