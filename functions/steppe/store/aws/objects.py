@@ -68,7 +68,7 @@ _FIRST_READ_MIN = 16
 _READ_GROWTH = 4
 _READ_MAX = 10_000
 
-_HEADS_FROM = 2  # match[id] with more ids than this reads HEADs in batches, not one Query each
+HEADS_FROM = 2  # match[id] with more ids than this reads HEADs in batches, not one Query each
 _META = "o, t, v, s, l, d, z, u, e, r"
 _BODY = "b, x"
 
@@ -208,6 +208,7 @@ class DynamoObjects(ObjectStore):
     _table: Table
     _leases: Leases
     _listing_shards: int
+    _heads_from: int
     _put_blob: Callable[[str, bytes], None]
     _get_blob: Callable[[str], bytes | None]
 
@@ -520,13 +521,13 @@ class DynamoObjects(ObjectStore):
         Without match[version]=all the versions wanted are known from the HEAD
         items (first, last) and the exact ones asked for, so they are read with
         BatchGetItem (100 keys a call) instead of one Query per object (for
-        more than _HEADS_FROM ids: below that the Queries are fewer); an
+        more than HEADS_FROM ids: below that the Queries are fewer); an
         object whose HEAD names a version above the watermark (a writer is at
         work on it) or one that is gone falls back to its partition.
         """
         projection = None if query.with_body else _META
         ids = sorted(query.ids or ())
-        if not query.versions.all and len(ids) > _HEADS_FROM:
+        if not query.versions.all and len(ids) > self._heads_from:
             candidates, ids = self._select_by_heads(collection_id, query, ids, floor, watermark)
         else:
             candidates = []
