@@ -37,6 +37,9 @@ from steppe.templates.registry import TemplateRegistry
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
 OBSERVABLES = 1_000
+# Ids read back by id: moto answers a Query by reading the whole table, so the
+# baseline's one Query per id is read for a sample (the count is per id either way).
+READ_BACK = 300
 NOW = 1_767_225_600_000_000
 
 
@@ -76,13 +79,13 @@ def measure(versions: list[ObjectVersion], **options: Any) -> dict[str, Counter[
     )
     client = store.table.client
     collection = str(uuid.uuid4())
-    ids = [v.id for v in versions]
+    ids = [v.id for v in versions][:READ_BACK]
     try:
         return {
             "write the chunk's objects": counted(
                 client, lambda: store.put_objects(collection, versions)
             ),
-            "read their latest versions by id": counted(
+            f"read {READ_BACK} of their latest versions by id": counted(
                 client, lambda: latest_versions(store, collection, ids)
             ),
             "a 1,000-object TAXII page": counted(
