@@ -6,7 +6,7 @@ import os
 import platform
 import time
 
-from bench import correlation, dynamo_requests, feeds, imports, ingest, scoring, taxii, trust
+from bench import correlation, feeds, imports, ingest, scoring, taxii, trust
 
 
 def settle() -> None:
@@ -21,16 +21,7 @@ def main() -> None:
         f"steppe benchmarks on {platform.node()}: {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"
     )
-    for benchmark in (
-        imports,
-        ingest,
-        taxii,
-        correlation,
-        trust,
-        scoring,
-        feeds,
-        dynamo_requests,
-    ):
+    for benchmark in (imports, ingest, taxii, correlation, trust, scoring, feeds):
         settle()
         benchmark.run()
 
