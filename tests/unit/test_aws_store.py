@@ -109,15 +109,19 @@ def fill(store: DynamoStore, collection_id: str, size: int) -> list[str]:
 
 
 def listing_count(client: Any, collection_id: str, view: str) -> int:
-    """Entries in a listing partition, read raw (watermark or not)."""
-    response = client.query(
-        TableName=TABLE,
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": keys.listing(collection_id, view)}},
-        Select="COUNT",
-        ConsistentRead=True,
+    """Entries in a listing (all its shards), read raw (watermark or not)."""
+    return sum(
+        client.query(
+            TableName=TABLE,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={
+                ":pk": {"S": keys.listing(collection_id, view, shard=shard)}
+            },
+            Select="COUNT",
+            ConsistentRead=True,
+        )["Count"]
+        for shard in range(keys.LISTING_SHARDS)
     )
-    return response["Count"]
 
 
 # ---------------------------------------------------------------------------
@@ -180,28 +184,71 @@ def test_requests_per_page_are_the_same_for_100_and_1500_objects(sized, page):
     assert "Scan" not in seen[LARGE]
 
 
-def test_a_page_is_one_getitem_one_query_and_one_batchget_per_100_bodies(sized):
+def test_a_page_is_one_getitem_one_query_per_shard_and_one_batchget_per_100_bodies(sized):
     store, collections = sized
     collection_id, ids, _ = collections[LARGE]
     requests = Requests(store.table.client)
+    shards = ["Query"] * keys.LISTING_SHARDS
     assert requests.during(lambda: store.list_objects(collection_id, ObjectQuery(limit=100))) == [
         "GetItem",
-        "Query",
+        *shards,
         "BatchGetItem",
     ]
     assert requests.during(lambda: store.list_objects(collection_id, ObjectQuery(limit=250))) == [
         "GetItem",
-        "Query",
+        *shards,
         "BatchGetItem",
         "BatchGetItem",
         "BatchGetItem",
     ]
     assert requests.during(
         lambda: store.list_objects(collection_id, ObjectQuery(limit=100, with_body=False))
-    ) == ["GetItem", "Query"]
+    ) == ["GetItem", *shards]
     assert requests.during(
         lambda: store.list_objects(collection_id, ObjectQuery(ids=frozenset({ids[0]})))
     ) == ["GetItem", "Query"]
+
+
+def test_the_latest_versions_of_many_ids_are_two_batchgets_per_100_ids(sized):
+    store, collections = sized
+    collection_id, ids, _ = collections[LARGE]
+    wanted = frozenset(ids[:300])
+    requests = Requests(store.table.client)
+    names: list[str] = []
+    pages = []
+    names = requests.during(
+        lambda: pages.append(store.list_objects(collection_id, ObjectQuery(ids=wanted, limit=300)))
+    )
+    assert names == ["GetItem"] + ["BatchGetItem"] * 6
+    by_query = {
+        oid: store.list_objects(collection_id, ObjectQuery(ids=frozenset({oid}))).records
+        for oid in sorted(wanted)[:20]
+    }
+    assert {r.id for r in pages[0].records} == wanted
+    for record in pages[0].records:
+        if record.id in by_query:
+            assert [record] == by_query[record.id]
+    # Every tenth object has a second version: the batched read returns that one.
+    assert {r.version for r in pages[0].records if r.id in set(ids[:300:10])} == {2000}
+
+
+def test_a_collection_s_listing_is_spread_over_its_shards(sized):
+    store, collections = sized
+    collection_id, _, _ = collections[LARGE]
+    per_shard = [
+        store.table.client.query(
+            TableName=TABLE,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={
+                ":pk": {"S": keys.listing(collection_id, "all", shard=shard)}
+            },
+            Select="COUNT",
+            ConsistentRead=True,
+        )["Count"]
+        for shard in range(keys.LISTING_SHARDS)
+    ]
+    assert sum(per_shard) == LARGE + LARGE // 10
+    assert min(per_shard) > (LARGE // keys.LISTING_SHARDS) // 2
 
 
 def test_type_filter_reads_only_that_type(sized):

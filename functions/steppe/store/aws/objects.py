@@ -68,6 +68,7 @@ _FIRST_READ_MIN = 16
 _READ_GROWTH = 4
 _READ_MAX = 10_000
 
+HEADS_FROM = 2  # match[id] with more ids than this reads HEADs in batches, not one Query each
 _META = "o, t, v, s, l, d, z, u, e, r"
 _BODY = "b, x"
 
@@ -128,7 +129,7 @@ class _Meta:
             attributes["r"] = boolean(True)
         return attributes
 
-    def listing_items(self, collection_id: str, view: str) -> list[Item]:
+    def listing_items(self, collection_id: str, view: str, shard: int) -> list[Item]:
         attributes = {
             "o": s(self.id),
             "t": s(self.type),
@@ -140,7 +141,7 @@ class _Meta:
         }
         return [
             {"pk": s(pk), "sk": s(sk), **attributes}
-            for pk, sk in keys.listing_keys(collection_id, view, self.type, self.date_added)
+            for pk, sk in keys.listing_keys(collection_id, view, self.type, self.date_added, shard)
         ]
 
     def stored(self, body: bytes | None) -> StoredObject:
@@ -159,6 +160,7 @@ class _Head:
     last: int
     last_added: int
     unversioned: int | None  # the version (= date_added) of its unversioned copy, if any
+    shard: int = 0  # its listing shard (absent on objects written before sharding: 0)
 
     @classmethod
     def from_item(cls, item: Item) -> _Head:
@@ -169,6 +171,7 @@ class _Head:
             last=int(item["l"]["N"]),
             last_added=int(item["ld"]["N"]),
             unversioned=get_n(item, "u"),
+            shard=get_n(item, "h", 0) or 0,
         )
 
     def item(self, collection_id: str, object_id: str) -> Item:
@@ -183,6 +186,8 @@ class _Head:
         }
         if self.unversioned is not None:
             item["u"] = n(self.unversioned)
+        if self.shard:
+            item["h"] = n(self.shard)
         return item
 
 
@@ -202,6 +207,8 @@ class DynamoObjects(ObjectStore):
 
     _table: Table
     _leases: Leases
+    _listing_shards: int
+    _heads_from: int
     _put_blob: Callable[[str, bytes], None]
     _get_blob: Callable[[str], bytes | None]
 
@@ -307,6 +314,8 @@ class DynamoObjects(ObjectStore):
         spills: list[tuple[str, bytes]] = []
         count = 0
         for oid, versions in new.items():
+            prior = heads.get(oid)
+            shard = prior.shard if prior else keys.listing_shard(oid, self._listing_shards)
             for obj, meta in versions:
                 item = _version_item(collection_id, obj, meta)
                 phase1.puts.append(item)
@@ -314,12 +323,12 @@ class DynamoObjects(ObjectStore):
                 if "x" in item:
                     spills.append((item["x"]["S"], obj.body))
                     undo.blob_deletes.append(item["x"]["S"])
-                phase1.puts.extend(meta.listing_items(collection_id, "all"))
+                phase1.puts.extend(meta.listing_items(collection_id, "all", shard))
                 undo.deletes.extend(
-                    keys.listing_keys(collection_id, "all", meta.type, meta.date_added)
+                    keys.listing_keys(collection_id, "all", meta.type, meta.date_added, shard)
                 )
                 count += 1
-            self._plan_ends(collection_id, oid, heads.get(oid), versions, phase1, undo, redo)
+            self._plan_ends(collection_id, oid, prior, shard, versions, phase1, undo, redo)
         return _PutPlan(
             outcomes, count, next_added - 1 if count else None, phase1, spills, undo, redo
         )
@@ -329,6 +338,7 @@ class DynamoObjects(ObjectStore):
         collection_id: str,
         object_id: str,
         prior: _Head | None,
+        shard: int,
         versions: list[tuple[ObjectVersion, _Meta]],
         phase1: Ops,
         undo: Ops,
@@ -346,13 +356,13 @@ class DynamoObjects(ObjectStore):
             ("last", highest, last, highest.version > last[0]),
         ):
             if prior is None or better:
-                phase1.puts.extend(candidate.listing_items(collection_id, view))
+                phase1.puts.extend(candidate.listing_items(collection_id, view, shard))
                 undo.deletes.extend(
-                    keys.listing_keys(collection_id, view, kind, candidate.date_added)
+                    keys.listing_keys(collection_id, view, kind, candidate.date_added, shard)
                 )
                 if prior is not None:
                     redo.deletes.extend(
-                        keys.listing_keys(collection_id, view, prior.type, current[1])
+                        keys.listing_keys(collection_id, view, prior.type, current[1], shard)
                     )
                 if view == "first":
                     first = (candidate.version, candidate.date_added)
@@ -362,7 +372,7 @@ class DynamoObjects(ObjectStore):
         for obj, meta in versions:
             if obj.version is None:
                 unversioned = meta.version
-        head = _Head(kind, first[0], first[1], last[0], last[1], unversioned)
+        head = _Head(kind, first[0], first[1], last[0], last[1], unversioned, shard)
         phase1.puts.append(head.item(collection_id, object_id))
         if prior is None:
             undo.deletes.append((keys.obj(collection_id, object_id), keys.HEAD))
@@ -380,12 +390,15 @@ class DynamoObjects(ObjectStore):
     ) -> int:
         lease = self._leases.acquire(collection_id, reserve=0)
         try:
-            items = list(
+            # The whole partition: its HEAD (which names the listing shard) sorts before V#.
+            partition = list(
                 self._table.query_all(
-                    keys.obj(collection_id, object_id),
-                    prefix=keys.VERSION_PREFIX,
-                    projection=f"pk, sk, {_META}, x",
+                    keys.obj(collection_id, object_id), projection=f"pk, sk, {_META}, x, h"
                 )
+            )
+            items = [item for item in partition if item["sk"]["S"].startswith(keys.VERSION_PREFIX)]
+            shard = next(
+                (get_n(item, "h", 0) or 0 for item in partition if item["sk"]["S"] == keys.HEAD), 0
             )
             metas = [_Meta.from_version_item(item) for item in items]
             doomed_items = []
@@ -401,7 +414,7 @@ class DynamoObjects(ObjectStore):
             if not doomed_items:
                 self._leases.release(lease)
                 return 0
-            redo = self._plan_delete(collection_id, object_id, items, doomed_items)
+            redo = self._plan_delete(collection_id, object_id, shard, items, doomed_items)
             self._leases.write_journal(lease, encode_journal(Ops(), redo))
             self._leases.commit(lease, delta=-len(doomed_items), newest=None, release=False)
             self._leases.apply(lease, redo)
@@ -412,7 +425,7 @@ class DynamoObjects(ObjectStore):
         return len(doomed_items)
 
     def _plan_delete(
-        self, collection_id: str, object_id: str, items: list[Item], doomed: list[Item]
+        self, collection_id: str, object_id: str, shard: int, items: list[Item], doomed: list[Item]
     ) -> Ops:
         ops = Ops()
         doomed_keys = {(item["pk"]["S"], item["sk"]["S"]) for item in doomed}
@@ -426,15 +439,11 @@ class DynamoObjects(ObjectStore):
                 remaining.append((item, meta))
                 continue
             ops.deletes.append(item_key)
-            ops.deletes.extend(keys.listing_keys(collection_id, "all", meta.type, meta.date_added))
-            if meta is first:
-                ops.deletes.extend(
-                    keys.listing_keys(collection_id, "first", meta.type, meta.date_added)
-                )
-            if meta is last:
-                ops.deletes.extend(
-                    keys.listing_keys(collection_id, "last", meta.type, meta.date_added)
-                )
+            for view, applies in (("all", True), ("first", meta is first), ("last", meta is last)):
+                if applies:
+                    ops.deletes.extend(
+                        keys.listing_keys(collection_id, view, meta.type, meta.date_added, shard)
+                    )
             if "x" in item:
                 ops.blob_deletes.append(item["x"]["S"])
         if not remaining:
@@ -443,9 +452,9 @@ class DynamoObjects(ObjectStore):
         new_first = min((m for _, m in remaining), key=lambda m: m.version)
         new_last = max((m for _, m in remaining), key=lambda m: m.version)
         if new_first is not first:
-            ops.puts.extend(new_first.listing_items(collection_id, "first"))
+            ops.puts.extend(new_first.listing_items(collection_id, "first", shard))
         if new_last is not last:
-            ops.puts.extend(new_last.listing_items(collection_id, "last"))
+            ops.puts.extend(new_last.listing_items(collection_id, "last", shard))
         unversioned = next((m.version for item, m in remaining if "u" in item), None)
         head = _Head(
             new_first.type,
@@ -454,6 +463,7 @@ class DynamoObjects(ObjectStore):
             new_last.version,
             new_last.date_added,
             unversioned,
+            shard,
         )
         ops.puts.append(head.item(collection_id, object_id))
         return ops
@@ -506,16 +516,28 @@ class DynamoObjects(ObjectStore):
     def _select_by_ids(
         self, collection_id: str, query: ObjectQuery, floor: int, watermark: int
     ) -> tuple[list[tuple[_Meta, Item]], bool, int | None]:
-        """match[id]: each object's own partition, then the filters in memory."""
+        """match[id]: each object's own partition, then the filters in memory.
+
+        Without match[version]=all the versions wanted are known from the HEAD
+        items (first, last) and the exact ones asked for, so they are read with
+        BatchGetItem (100 keys a call) instead of one Query per object (for
+        more than HEADS_FROM ids: below that the Queries are fewer); an
+        object whose HEAD names a version above the watermark (a writer is at
+        work on it) or one that is gone falls back to its partition.
+        """
         projection = None if query.with_body else _META
-        partitions = [keys.obj(collection_id, oid) for oid in sorted(query.ids or ())]
+        ids = sorted(query.ids or ())
+        if not query.versions.all and len(ids) > self._heads_from:
+            candidates, ids = self._select_by_heads(collection_id, query, ids, floor, watermark)
+        else:
+            candidates = []
+        partitions = [keys.obj(collection_id, oid) for oid in ids]
 
         def read(pk: str) -> list[Item]:
             return list(
                 self._table.query_all(pk, prefix=keys.VERSION_PREFIX, projection=projection)
             )
 
-        candidates: list[tuple[_Meta, Item]] = []
         for items in self._map(read, partitions):
             metas = [
                 (meta, item)
@@ -537,6 +559,62 @@ class DynamoObjects(ObjectStore):
         selected, more = _cut(candidates, query)
         return selected, more, None
 
+    def _select_by_heads(
+        self, collection_id: str, query: ObjectQuery, ids: list[str], floor: int, watermark: int
+    ) -> tuple[list[tuple[_Meta, Item]], list[str]]:
+        """The wanted versions of `ids` read through their HEADs; returns them and the ids left."""
+        projection = None if query.with_body else _META
+        head_items = self._table.batch_get((keys.obj(collection_id, oid), keys.HEAD) for oid in ids)
+        heads: dict[str, _Head] = {}
+        unsettled: list[str] = []
+        for oid in ids:
+            item = head_items.get((keys.obj(collection_id, oid), keys.HEAD))
+            if item is None:
+                continue
+            head = _Head.from_item(item)
+            if head.first_added > watermark or head.last_added > watermark:
+                unsettled.append(oid)
+            else:
+                heads[oid] = head
+        versions = query.versions
+        wanted = {
+            (oid, version)
+            for oid, head in heads.items()
+            for version in (
+                *((head.first,) if versions.first else ()),
+                *((head.last,) if versions.last else ()),
+                *versions.exact,
+            )
+        }
+        found = self._table.batch_get(
+            ((keys.obj(collection_id, oid), keys.version_sk(v)) for oid, v in wanted),
+            projection=projection,
+        )
+        candidates: list[tuple[_Meta, Item]] = []
+        for oid, head in heads.items():
+            items = [
+                item
+                for v in sorted({head.first, head.last} | versions.exact)
+                if (item := found.get((keys.obj(collection_id, oid), keys.version_sk(v))))
+            ]
+            if not all(
+                (keys.obj(collection_id, oid), keys.version_sk(v)) in found
+                for v in (head.first, head.last)
+                if (v == head.first and versions.first) or (v == head.last and versions.last)
+            ):
+                unsettled.append(oid)  # deleted since its HEAD was read: its partition knows
+                continue
+            for item in items:
+                meta = _Meta.from_version_item(item)
+                if (
+                    meta.date_added <= watermark
+                    and meta.date_added > floor
+                    and _version_matches(versions, meta.version, head.first, head.last)
+                    and _attributes_match(query, meta, check_type=True)
+                ):
+                    candidates.append((meta, item))
+        return candidates, sorted(unsettled)
+
     def _select_from_listings(
         self, collection_id: str, query: ObjectQuery, floor: int, watermark: int
     ) -> tuple[list[tuple[_Meta, Item]], bool, int | None]:
@@ -555,13 +633,20 @@ class DynamoObjects(ObjectStore):
             if versions.exact:
                 views.append(("all", versions.exact))
         between = (keys.pad(floor + 1), keys.pad(watermark))
-        first_read = max(_FIRST_READ_MIN, query.limit + 1)
+        shards = self._listing_shards
+        # Each shard holds about 1/shards of a page; a shard that holds more reads on.
+        first_read = max(_FIRST_READ_MIN, 2 * (query.limit + 1) // shards + 1)
         streams = [
             _Stream(
-                self._table, keys.listing(collection_id, view, kind), between, first_read, exact
+                self._table,
+                keys.listing(collection_id, view, kind, shard),
+                between,
+                first_read,
+                exact,
             )
             for view, exact in views
             for kind in types
+            for shard in range(shards)
         ]
         budget = QUERIES_PER_PARTITION * len(streams)
         check_type = not per_type

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from steppe.store.aws import table_keys as keys
 from steppe.store.aws.access import DynamoAccess
 from steppe.store.aws.audit import DynamoAudit
 from steppe.store.aws.blobs import S3BlobStore
@@ -15,7 +17,7 @@ from steppe.store.aws.feed_index import DynamoFeedIndex
 from steppe.store.aws.feeds import DynamoFeeds
 from steppe.store.aws.index import DynamoIndex
 from steppe.store.aws.lease import LEASE_SECONDS, Leases
-from steppe.store.aws.objects import DynamoObjects
+from steppe.store.aws.objects import HEADS_FROM, DynamoObjects
 from steppe.store.aws.recovery import DynamoRecovery
 from steppe.store.aws.server_secrets import DynamoSecrets
 from steppe.store.aws.sighting_tallies import DynamoSightingTallies
@@ -58,7 +60,15 @@ class DynamoStore(
         bucket: str,
         *,
         lease_seconds: float = LEASE_SECONDS,
+        listing_shards: int = keys.LISTING_SHARDS,
+        batched_heads: bool = True,
     ) -> None:
+        """listing_shards and batched_heads=False (one Query per id read) are the layout
+        and read path before issue 11, for bench/dynamo_requests.py's baseline."""
+        if listing_shards < 1:
+            raise ValueError("a store needs at least one listing shard")
+        self._listing_shards = listing_shards
+        self._heads_from = HEADS_FROM if batched_heads else sys.maxsize
         self._pool = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="steppe-ddb")
         self._table = Table(dynamodb, table_name, self._pool)
         self._blobs = S3BlobStore(s3, bucket)

@@ -7,9 +7,10 @@ One place names them all, so the layout can be read (and changed) at once:
     C#<collection>                       JOURNAL                 the current writer's undo/redo log
     C#<collection>#O#<object id>         HEAD                    first/last version of the object
     C#<collection>#O#<object id>         V#<version>             one version: metadata and body
-    C#<collection>#<view>                <date_added>            listing: every version (all), the
-    C#<collection>#<view>#T#<type>       <date_added>              latest (last) or earliest (first)
-                                                                   of each object, per type too
+    C#<collection>#<view>[#S<n>]         <date_added>            listing: every version (all), the
+    C#<collection>#<view>#T#<type>[#S<n>] <date_added>             latest (last) or earliest (first)
+                                                                   of each object, per type too,
+                                                                   in LISTING_SHARDS shards
     ROOTS                                <api root id>           API root
     COLL#<collection>                    COLL                    collection
     ROOT#<api root>#COLLS                <created>#<collection>  collection, listed per API root
@@ -80,6 +81,9 @@ PUSH_SK = "PUSH"
 PUSH_CURSOR_PREFIX = "CURSOR#"
 FEED_COLLECTIONS = "FEEDCOLLS"
 FEED_SHARDS = 8  # partitions of the due and purge listings, to spread their writes
+# Partitions of each object listing (README, "The AWS shape": the write ceiling). A
+# collection's readers merge them all, so the number may grow but never shrink.
+LISTING_SHARDS = 8
 
 DAY_MICROS = 86_400_000_000
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -118,19 +122,28 @@ def version_sk(version: int) -> str:
     return VERSION_PREFIX + pad(version)
 
 
-def listing(collection_id: str, view: str, object_type: str | None = None) -> str:
+def listing(collection_id: str, view: str, object_type: str | None = None, shard: int = 0) -> str:
+    """A listing partition; shard 0 has no suffix (the one partition of tables written before
+    listings were sharded, read as shard 0)."""
     base = f"C#{collection_id}#{view}"
-    return base if object_type is None else f"{base}#T#{object_type}"
+    if object_type is not None:
+        base = f"{base}#T#{object_type}"
+    return f"{base}#S{shard}" if shard else base
+
+
+def listing_shard(object_id: str, shards: int) -> int:
+    """The listing shard of a new object: its entries in every view stay in this one."""
+    return hashlib.sha256(object_id.encode()).digest()[0] % shards
 
 
 def listing_keys(
-    collection_id: str, view: str, object_type: str, date_added: int
+    collection_id: str, view: str, object_type: str, date_added: int, shard: int = 0
 ) -> list[tuple[str, str]]:
     """The two listing entries of one version in one view: untyped and typed."""
     sk = pad(date_added)
     return [
-        (listing(collection_id, view), sk),
-        (listing(collection_id, view, object_type), sk),
+        (listing(collection_id, view, shard=shard), sk),
+        (listing(collection_id, view, object_type, shard), sk),
     ]
 
 
