@@ -318,7 +318,6 @@ def serve(
             threads_here = [LocalWorker(services.queue, routes) for _ in range(count)]
         else:
             processes = WorkerProcesses(settings, count)
-            services.queue.wakeup = processes.wakeup  # type: ignore[attr-defined]
     server = create_server(routes, host, port, threads, settings.max_body_bytes)
     scheduled = ScheduledEvents(routes.schedules)
     previous: dict[int, Any] = {}

@@ -8,11 +8,16 @@ their own runtime. What they share is only what is stored: the job queue,
 the objects and the records, so nothing a process keeps in memory can go
 stale for another (the AWS shape relies on that already).
 
-A child stops after its current batch when the server asks, and on its own
-when the server process is gone (it then dies as a Lambda runtime would: the
-queue's claim expires and the job runs again, which every task is written to
-survive). Sends made in any process wake the consumers of every process
-through one shared event.
+No lock, event or pipe is shared between the processes: any of them may be
+killed at any instant, and a shared lock its holder took with it would stall
+the others for good. A child polls the queue with a read (claiming takes the
+write lock only when a job is due); the jobs it queues itself wake it at once.
+It stops after its current batch on SIGTERM, which the server sends when it
+stops. When the server dies (`kill -9` included) the kernel kills its
+children with it, as a crash of the one machine would: what they held comes
+back through the queue and crash recovery, and no orphan finishes a job
+behind the next server's back. A child that dies alone is replaced; the job
+it held comes back when its claim expires, as a Lambda's would.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ import multiprocessing
 import os
 import signal
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from steppe.config import Settings
@@ -33,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
 _STOP_GRACE_SECONDS = 60.0
+_SUPERVISE_SECONDS = 1.0
+# How often an idle child looks for jobs queued by another process.
+POLL_SECONDS = 0.05
 
 
 def worker_count() -> int:
@@ -43,12 +50,6 @@ def worker_count() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-@dataclass
-class _Signals:
-    stop: Any  # multiprocessing.Event: the server asks the children to stop
-    wakeup: Any  # multiprocessing.Event: a job was sent (by any process)
-
-
 class WorkerProcesses:
     """`count` child processes, each running one LocalWorker over the shared SQLite queue."""
 
@@ -56,52 +57,70 @@ class WorkerProcesses:
         self.settings = settings
         self.count = count
         self._context = multiprocessing.get_context("spawn")
-        self.signals = _Signals(self._context.Event(), self._context.Event())
         self._processes: list[Any] = []
-
-    @property
-    def wakeup(self) -> Any:
-        """The event to hand the server's own queue, so that its sends wake the children."""
-        return self.signals.wakeup
+        self._stopping = threading.Event()
+        # The kernel's parent-death signal follows the thread that started a child:
+        # the supervisor (which starts replacements) outlives the children it started.
+        self._children_stopped = threading.Event()
+        self._supervisor: threading.Thread | None = None
 
     def start(self) -> None:
-        for number in range(self.count):
-            process = self._context.Process(
-                target=run_child,
-                args=(self.settings, self.signals.stop, self.signals.wakeup, os.getpid()),
-                name=f"steppe-worker-{number + 1}",
-                daemon=False,
-            )
-            process.start()
-            self._processes.append(process)
-
-    def alive(self) -> int:
-        return sum(1 for process in self._processes if process.is_alive())
+        self._processes = [self._spawn(number) for number in range(self.count)]
+        self._supervisor = threading.Thread(
+            target=self._supervise, name="steppe-worker-supervisor", daemon=True
+        )
+        self._supervisor.start()
 
     def pids(self) -> list[int]:
         return [process.pid for process in self._processes if process.pid is not None]
 
+    def _spawn(self, number: int) -> Any:
+        process = self._context.Process(
+            target=run_child,
+            args=(self.settings, os.getpid()),
+            name=f"steppe-worker-{number + 1}",
+            daemon=False,
+        )
+        process.start()
+        return process
+
+    def _supervise(self) -> None:
+        """A child that died (a crash, the OOM killer) is replaced."""
+        while not self._stopping.wait(_SUPERVISE_SECONDS):
+            for number, process in enumerate(list(self._processes)):
+                if not process.is_alive() and not self._stopping.is_set():
+                    logger.warning(
+                        "worker %s exited (code %s); starting another",
+                        process.name,
+                        process.exitcode,
+                    )
+                    self._processes[number] = self._spawn(number)
+        self._children_stopped.wait()
+
     def stop(self, timeout: float = _STOP_GRACE_SECONDS) -> None:
         """Ask every child to stop after its current batch; kill those that do not in time."""
-        self.signals.stop.set()
-        self.signals.wakeup.set()
+        self._stopping.set()
+        for process in self._processes:
+            process.terminate()  # SIGTERM: the child finishes its batch, then exits
         for process in self._processes:
             process.join(timeout)
             if process.is_alive():
                 logger.warning("worker %s did not stop in %.0f s; killed", process.name, timeout)
                 process.kill()
                 process.join()
+        self._children_stopped.set()
+        if self._supervisor is not None:
+            self._supervisor.join()
         self._processes = []
 
 
-def run_child(settings: Settings, stop: Any, wakeup: Any, parent_pid: int) -> None:
+def run_child(settings: Settings, parent_pid: int) -> None:
     """A child's life: open the store, consume the queue until told to stop or orphaned."""
-    _die_with(parent_pid)
-    # The handler only flips a flag: taking the shared event's lock inside a signal
-    # handler could deadlock against this very thread holding it.
+    # The handler only appends to a list: nothing it could block on.
     terminated: list[bool] = []
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the server, which stops us
     signal.signal(signal.SIGTERM, lambda *_: terminated.append(True))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the server, which stops us
+    _die_with(parent_pid)
 
     from steppe.local.job_thread import LocalWorker
     from steppe.local.routes import RouteTable
@@ -111,43 +130,30 @@ def run_child(settings: Settings, stop: Any, wakeup: Any, parent_pid: int) -> No
     routes = RouteTable.from_template()
     apply_function_environment(routes.environment)
     configure_logging()
-    services = build_services(settings)
-    services.queue.wakeup = wakeup  # type: ignore[attr-defined]
-    use_services(services)
-    worker = LocalWorker(services.queue, routes)
-    orphaned = threading.Event()
+    use_services(build_services(settings))
+    from steppe.runtime import services
 
-    def watch_parent() -> None:
-        while not stop.wait(1.0):
-            if os.getppid() != parent_pid:
-                orphaned.set()
-                stop.set()
-                wakeup.set()
-                return
-
-    threading.Thread(target=watch_parent, name="steppe-parent-watch", daemon=True).start()
+    queue = services().queue
+    worker = LocalWorker(queue, routes)  # type: ignore[arg-type]
     try:
-        while not terminated and not stop.is_set():
+        while not terminated and os.getppid() == parent_pid:
             try:
                 handled = worker.run_once()
             except Exception:
                 logger.exception("local worker: the job queue failed; trying again shortly")
-                stop.wait(worker.idle_wait)
-                continue
+                handled = 0
             if not handled:
-                wakeup.wait(worker.idle_wait)
+                queue.wakeup.wait(POLL_SECONDS)  # type: ignore[attr-defined]
     finally:
         use_services(None)
-        with contextlib.suppress(Exception):
-            services.close()
-    if orphaned.is_set():
+    if not terminated:
         logger.warning("local worker: the server process is gone; this worker stopped")
 
 
 def _die_with(parent_pid: int) -> None:
-    """Linux: be sent SIGTERM when the server process dies (kill -9 included)."""
+    """Linux: be killed when the server process dies (kill -9 included)."""
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent_pid:  # it died before prctl took effect
         os._exit(0)
