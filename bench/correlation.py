@@ -4,7 +4,7 @@
   submission over HTTP to a real `steppe serve`, each on a fresh data dir. With
   correlation on, the clock runs until the submission is complete AND every
   correlation job has run (the job table is empty), so the figure is the whole
-  cost. Target: on >= 0.7 x off.
+  cost. Target (issue 11): on >= 0.8 x off.
 * Lookup latency: `GET /api/v1/observables?value=` against indexes of 10,000 and
   1,000,000 values (filled through the store port, as correlation fills it:
   occurrences plus their /24 and AS group members). Target: 1M within 1.5x of 10k.
@@ -176,7 +176,7 @@ def run() -> None:
         f"ingest {INGEST_SIZE:,} observables, correlation on",
         f"{on_rate:,.0f} obs/s",
         f"correlation off: {off_rate:,.0f} obs/s",
-        f"ratio {ratio:.2f}; {'meets' if ratio >= 0.7 else 'BELOW'} 0.7",
+        f"ratio {ratio:.2f}; {'meets' if ratio >= 0.8 else 'BELOW'} 0.8",
     )
     row(
         "  (on: until the submission read complete)",
