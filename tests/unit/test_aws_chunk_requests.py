@@ -17,23 +17,29 @@ met yet: the floor is the 8 items per version written in batches of 25 (see
 the README's write ceiling); this test holds the count where it is and keeps
 the per-object Query out.
 
-A re-sighting chunk (the same 1,000 observables reported again: every object
-of the chunk already stored, all 927 outcomes `unchanged`, nothing written)
-is where the per-object Query was, and where the batched reads by id pay.
-Measured in one run on the same moto table, the old layout and read path
-(DynamoStore(listing_shards=1, batched_heads=False)) against today's:
+The issue's 3,008 Queries were a chunk into a collection that already holds
+objects: the latest version of each of the chunk's objects is read by id
+before writing, and on the old read path that is one Query per id, found or
+not (a collection with no versions at all is answered from its STATE item,
+which is why the empty-collection chunk above shows 1 Query). The second test
+measures, in one run on the same moto table, the old layout and read path
+(DynamoStore(listing_shards=1, batched_heads=False)) against today's, each on
+a collection that already holds a chunk:
 
-    re-sighting, old: 3,465 = Query 3,432, BatchGetItem 21, UpdateItem 6, GetItem 5,
-                              TransactWriteItems 1
-    re-sighting, new:   104 = BatchGetItem 91, UpdateItem 6, GetItem 5, Query 1,
-                              TransactWriteItems 1 (33x fewer)
-    fresh, old:       1,613 (as above)
-    fresh, new:       1,636 = BatchWriteItem 1,409, BatchGetItem 139, TransactWriteItems 49,
-                              UpdateItem 20, PutItem 9, GetItem 7, Query 3 (its AS and
-                              country objects were already stored by the old half: fewer
-                              writes, more reads; a chunk into an empty collection is 1,613)
+    fresh chunk, old:  5,029 = Query 3,434, BatchWriteItem 1,409, BatchGetItem 103,
+                               TransactWriteItems 49, UpdateItem 19, PutItem 9, GetItem 6
+    fresh chunk, new:  1,636 = BatchWriteItem 1,409, BatchGetItem 139, TransactWriteItems 49,
+                               UpdateItem 20, PutItem 9, GetItem 7, Query 3 (3.1x fewer)
+    re-sighting, old:  3,465 = Query 3,432, BatchGetItem 21, UpdateItem 6, GetItem 5,
+                               TransactWriteItems 1
+    re-sighting, new:    104 = BatchGetItem 91, UpdateItem 6, GetItem 5, Query 1,
+                               TransactWriteItems 1 (33x fewer)
 
-So the 5x target holds for a re-sighting chunk and not for a fresh one.
+A re-sighting is the same 1,000 observables reported again: every object
+already stored, all 927 outcomes `unchanged`, nothing written. The 5x target
+holds for it; for a fresh chunk it does NOT (3.1x: the Queries are gone, the
+1,409 BatchWriteItem of 8 items per version remain), and the test asserts the
+3x that holds.
 """
 
 from __future__ import annotations
@@ -105,10 +111,12 @@ def app(tmp_path: Path) -> Iterator[App]:
     opened.close()
 
 
-def chunk_requests(app: App, services: Services | None = None, first: int = 0) -> Counter[str]:
-    """Submit one 1,000-observable chunk and count what the worker's task sends."""
+def chunk_requests(
+    app: App, services: Services | None = None, first: int = 0, size: int = OBSERVABLES
+) -> Counter[str]:
+    """Submit one chunk of `size` observables and count what the worker's task sends."""
     services = services or app.services
-    accepted = app.submit(chunk_report(OBSERVABLES, first))
+    accepted = app.submit(chunk_report(size, first))
     assert accepted.status == 202, accepted.body
     submission_id = accepted.json()["id"]
     requests = Requests(app.services.store._table.client)
@@ -116,7 +124,7 @@ def chunk_requests(app: App, services: Services | None = None, first: int = 0) -
         result = ingest_service(services).process_chunk(submission_id, 1)
     finally:
         requests.stop()
-    assert result.error is None and sum(result.counts.values()) >= OBSERVABLES, result.counts
+    assert result.error is None and sum(result.counts.values()) >= size, result.counts
     return requests.counts
 
 
@@ -144,18 +152,22 @@ def test_a_chunk_costs_no_more_requests_than_it_did_and_no_query_per_object(app:
     assert counts["Query"] <= 10, counts
 
 
-def test_a_re_sighting_chunk_costs_fewer_requests_than_on_the_old_read_path(app: App):
+def test_a_chunk_of_known_ids_costs_5x_fewer_requests_than_on_the_old_read_path(app: App):
     old = old_layout(app)
     try:
+        chunk_requests(app, old, first=3 * OBSERVABLES, size=50)  # the collection is not empty
         fresh_before = chunk_requests(app, old, first=0)
-        before = chunk_requests(app, old, first=0)  # the same observables reported again
+        before = chunk_requests(app, old, first=0)  # the same observables again
     finally:
         old.store.close()
     fresh_after = chunk_requests(app, first=OBSERVABLES)
     after = chunk_requests(app, first=OBSERVABLES)
     figures = (
         f"re-sighting: old {show(before)}, new {show(after)}; "
-        f"fresh: old {show(fresh_before)}, new {show(fresh_after)}"
+        f"fresh into a collection already holding a chunk: "
+        f"old {show(fresh_before)}, new {show(fresh_after)}"
     )
     assert sum(after.values()) * 5 <= sum(before.values()), figures
-    assert after["Query"] <= 10, figures
+    # A fresh chunk: the per-object Query is gone, its writes remain (see the docstring).
+    assert sum(fresh_after.values()) * 3 <= sum(fresh_before.values()), figures
+    assert after["Query"] <= 10 and fresh_after["Query"] <= 10, figures
