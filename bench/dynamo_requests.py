@@ -2,9 +2,11 @@
 
 The STIX objects the converter makes of a 1,000-observable chunk are handled
 as the write path handles them: their latest versions read by id
-(steppe.store.latest), then the versions written with put_objects; once into
-an empty collection (a fresh chunk), then again (a re-sighting: every object
-already stored, nothing new written); then one 1,000-object TAXII page is
+(steppe.store.latest), then the versions written with put_objects; once into a
+collection that already holds a small chunk of the same report (a fresh
+chunk: an empty collection would answer the reads by id from its STATE item
+alone), then again (a re-sighting: every object already stored, nothing new
+written); then one 1,000-object TAXII page is
 read. Each figure is a count of requests by operation (botocore event hook on
 the store's client), next to the same work on a store with the layout and
 read path of before issue 11 (one listing partition per view, one Query per id
@@ -41,12 +43,14 @@ from steppe.templates.registry import TemplateRegistry
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
 OBSERVABLES = 1_000
+SEED = 50  # observables of the chunk already in the collection
 NOW = 1_767_225_600_000_000
 
 
-def chunk_versions() -> list[ObjectVersion]:
-    """The versions one 1,000-observable chunk stores (header objects included)."""
-    request = parse_json(json.dumps(submission(OBSERVABLES)).encode())
+def chunk_versions(first: int, size: int) -> list[ObjectVersion]:
+    """The versions a chunk of a report's observables first..first+size stores (header
+    objects included: every chunk of a report carries them)."""
+    request = parse_json(json.dumps(submission(first + size)).encode())
     converter = Converter(TemplateRegistry.load())
     ctx = ConversionContext(
         submission_id="bench",
@@ -56,7 +60,7 @@ def chunk_versions() -> list[ObjectVersion]:
         id_secret=bytes(32),
     )
     objects = converter.header_objects(request.report, ctx)
-    objects += converter.chunk_objects(request.report, request.observables, 1, ctx)
+    objects += converter.chunk_objects(request.report, request.observables[first:], 1, ctx)
     return [candidate(obj, 2).version for obj in objects]
 
 
@@ -81,13 +85,16 @@ def chunk_work(store: DynamoStore, collection: str, versions: list[ObjectVersion
     store.put_objects(collection, versions)
 
 
-def measure(versions: list[ObjectVersion], **options: Any) -> dict[str, Counter[str]]:
+def measure(
+    seed: list[ObjectVersion], versions: list[ObjectVersion], **options: Any
+) -> dict[str, Counter[str]]:
     store = DynamoStore(
         boto3.client("dynamodb"), "steppe-bench", boto3.client("s3"), "steppe-bench", **options
     )
     client = store.table.client
     collection = str(uuid.uuid4())
     try:
+        chunk_work(store, collection, seed)  # the collection is not empty
         return {
             "a fresh chunk": counted(client, lambda: chunk_work(store, collection, versions)),
             "the same chunk again (re-sighting)": counted(
@@ -129,13 +136,16 @@ def run() -> None:
         os.environ.setdefault(name, value)
     _fast_moto()
     heading("DynamoDB requests of a 1,000-observable chunk (target: 5x fewer), moto in process")
-    versions = chunk_versions()
+    seed, versions = chunk_versions(0, SEED), chunk_versions(SEED, OBSERVABLES)
     with mock_aws():
         create_table(boto3.client("dynamodb"), "steppe-bench", TEMPLATE)
         create_bucket(boto3.client("s3"), "steppe-bench")
-        now = measure(versions)
-        before = measure(versions, listing_shards=1, batched_heads=False)
-    print(f"  {len(versions):,} STIX objects; listing shards {keys.LISTING_SHARDS} (before: 1)")
+        now = measure(seed, versions)
+        before = measure(seed, versions, listing_shards=1, batched_heads=False)
+    print(
+        f"  {len(versions):,} STIX objects, into a collection holding a {SEED}-observable chunk;"
+        f" listing shards {keys.LISTING_SHARDS} (before: 1)"
+    )
     for label in now:
         after, base = now[label], before[label]
         ratio = sum(base.values()) / max(1, sum(after.values()))
