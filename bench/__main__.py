@@ -6,7 +6,17 @@ import os
 import platform
 import time
 
-from bench import correlation, feeds, imports, ingest, scoring, taxii, taxii_post, trust
+from bench import (
+    correlation,
+    dynamo_requests,
+    feeds,
+    imports,
+    ingest,
+    scoring,
+    taxii,
+    taxii_post,
+    trust,
+)
 
 
 def settle() -> None:
@@ -21,7 +31,17 @@ def main() -> None:
         f"steppe benchmarks on {platform.node()}: {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"
     )
-    for benchmark in (imports, ingest, taxii, taxii_post, correlation, trust, scoring, feeds):
+    for benchmark in (
+        imports,
+        ingest,
+        taxii,
+        taxii_post,
+        correlation,
+        trust,
+        scoring,
+        feeds,
+        dynamo_requests,
+    ):
         settle()
         benchmark.run()
 

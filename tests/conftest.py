@@ -32,3 +32,7 @@ settings.load_profile("steppe")
 from support import moto_transactions  # noqa: E402
 
 moto_transactions.install()
+# moto: a Query on the table's key reads its partition, not the whole table (see the module).
+from support import moto_queries  # noqa: E402
+
+moto_queries.install()
