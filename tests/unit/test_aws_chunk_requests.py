@@ -14,9 +14,8 @@ TransactWriteItems, 19 UpdateItem, 10 PutItem, 7 GetItem and 1 Query (into an
 empty collection the latest-version reads cost nothing: see below). Sharding
 the listings leaves the count unchanged (it moves items, it does not add any).
 For this chunk the 5x target is NOT met: the floor is the 8 items per version
-written in batches of 25 (see the README's write ceiling); this test holds the
-count where it is and keeps the per-object Query out.
-(That count is printed by `make bench`, bench/dynamo_requests.py.)
+written in batches of 25 (see the README's write ceiling); `make bench`
+(bench/dynamo_requests.py) prints the count.
 
 The issue's 3,008 Queries were a chunk into a collection that already holds
 objects: the latest version of each of the chunk's objects is read by id
