@@ -361,8 +361,11 @@ def _raw_entries_above_watermark(store: DynamoStore, collection_id: str) -> int:
     state = store.table.get(keys.collection(collection_id), keys.STATE)
     assert state is not None
     watermark = int(state["watermark"]["N"])
-    items, _ = store.table.query_page(keys.listing(collection_id, "all"))
-    return sum(1 for item in items if keys.unpad(item["sk"]["S"]) > watermark)
+    above = 0
+    for shard in range(keys.LISTING_SHARDS):
+        items, _ = store.table.query_page(keys.listing(collection_id, "all", shard=shard))
+        above += sum(1 for item in items if keys.unpad(item["sk"]["S"]) > watermark)
+    return above
 
 
 def test_a_writer_that_dies_before_its_commit_is_undone_by_the_next(aws, collection):
