@@ -40,6 +40,8 @@ _STOP_GRACE_SECONDS = 60.0
 _SUPERVISE_SECONDS = 1.0
 # How often an idle child looks for jobs queued by another process.
 POLL_SECONDS = 0.05
+_READY_SECONDS = 60.0
+WORKER_CACHE_KIB = 16384
 
 
 def worker_count() -> int:
@@ -64,8 +66,20 @@ class WorkerProcesses:
         self._children_stopped = threading.Event()
         self._supervisor: threading.Thread | None = None
 
-    def start(self) -> None:
-        self._processes = [self._spawn(number) for number in range(self.count)]
+    def start(self, ready_within: float = _READY_SECONDS) -> None:
+        """Start the children; return once each has opened the store (or died trying),
+        so that the server listens only when its workers no longer compete for the CPU
+        with their own start-up."""
+        started = [self._spawn(number) for number in range(self.count)]
+        self._processes = [process for process, _ in started]
+        for process, ready in started:
+            try:
+                if ready.poll(ready_within):
+                    ready.recv()
+            except EOFError:  # it died before it was ready: the supervisor replaces it
+                logger.warning("worker %s exited while starting", process.name)
+            finally:
+                ready.close()
         self._supervisor = threading.Thread(
             target=self._supervise, name="steppe-worker-supervisor", daemon=True
         )
@@ -74,15 +88,19 @@ class WorkerProcesses:
     def pids(self) -> list[int]:
         return [process.pid for process in self._processes if process.pid is not None]
 
-    def _spawn(self, number: int) -> Any:
+    def _spawn(self, number: int) -> tuple[Any, Any]:
+        """The child, and the end of a pipe it writes once when it is ready (a pipe, not a
+        lock: a child that dies closes its end, and the reader sees EOF)."""
+        ready, tell_ready = self._context.Pipe(duplex=False)
         process = self._context.Process(
             target=run_child,
-            args=(self.settings, os.getpid()),
+            args=(self.settings, os.getpid(), tell_ready),
             name=f"steppe-worker-{number + 1}",
             daemon=False,
         )
         process.start()
-        return process
+        tell_ready.close()
+        return process, ready
 
     def _supervise(self) -> None:
         """A child that died (a crash, the OOM killer) is replaced."""
@@ -94,7 +112,9 @@ class WorkerProcesses:
                         process.name,
                         process.exitcode,
                     )
-                    self._processes[number] = self._spawn(number)
+                    replacement, ready = self._spawn(number)
+                    ready.close()
+                    self._processes[number] = replacement
         self._children_stopped.wait()
 
     def stop(self, timeout: float = _STOP_GRACE_SECONDS) -> None:
@@ -114,7 +134,7 @@ class WorkerProcesses:
         self._processes = []
 
 
-def run_child(settings: Settings, parent_pid: int) -> None:
+def run_child(settings: Settings, parent_pid: int, tell_ready: Any = None) -> None:
     """A child's life: open the store, consume the queue until told to stop or orphaned."""
     # The handler only appends to a list: nothing it could block on.
     terminated: list[bool] = []
@@ -130,11 +150,18 @@ def run_child(settings: Settings, parent_pid: int) -> None:
     routes = RouteTable.from_template()
     apply_function_environment(routes.environment)
     configure_logging()
+    # Each child has its own SQLite page cache: a smaller one than the server's
+    # keeps the processes together within the memory of one.
+    os.environ.setdefault("STEPPE_SQLITE_CACHE_KIB", str(WORKER_CACHE_KIB))
     use_services(build_services(settings))
     from steppe.runtime import services
 
     queue = services().queue
     worker = LocalWorker(queue, routes)  # type: ignore[arg-type]
+    if tell_ready is not None:
+        with contextlib.suppress(OSError):  # the server may be gone already
+            tell_ready.send(True)
+        tell_ready.close()
     try:
         while not terminated and os.getppid() == parent_pid:
             try:

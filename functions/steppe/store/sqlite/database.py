@@ -26,6 +26,7 @@ BUSY_TIMEOUT_SECONDS = 30.0
 # Page cache per connection, in KiB (negative cache_size); pages are allocated
 # only as they are used. Enough for the id index of a few million versions; a
 # larger cache measured no faster at 400,000, and every thread has one.
+# STEPPE_SQLITE_CACHE_KIB overrides it (the embedded worker processes use less).
 CACHE_KIB = 32768
 # The WAL is copied into the database by a background thread (PASSIVE
 # checkpoints: they never block readers or writers), not inside the COMMIT of
@@ -90,7 +91,8 @@ class Database:
         conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        cache_kib = int(os.environ.get("STEPPE_SQLITE_CACHE_KIB") or CACHE_KIB)
+        conn.execute(f"PRAGMA cache_size=-{cache_kib}")
         conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         conn.execute(f"PRAGMA journal_size_limit={64 << 20}")
