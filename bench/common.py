@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +58,37 @@ class Server:
         return sum(_peak_kib(pid) for pid in _process_tree(self.process.pid)) / 1024
 
 
+class TotalMemorySampler:
+    """The largest total resident memory of a process and its descendants, sampled every
+    `interval` seconds while the block runs (the peak the machine actually held, where
+    Server.peak_rss_mb's sum of each process's own peak is an upper bound)."""
+
+    def __init__(self, pid: int, interval: float = 0.02) -> None:
+        self.pid = pid
+        self.interval = interval
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TotalMemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak_kib / 1024
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = sum(_field_kib(pid, "VmRSS:") for pid in _process_tree(self.pid))
+            self.peak_kib = max(self.peak_kib, total)
+            self._stop.wait(self.interval)
+
+
 def _process_tree(pid: int) -> list[int]:
     """pid and its living descendants (Linux /proc)."""
     found, pending = [], [pid]
@@ -72,12 +104,16 @@ def _process_tree(pid: int) -> list[int]:
 
 
 def _peak_kib(pid: int) -> int:
+    return _field_kib(pid, "VmHWM:")
+
+
+def _field_kib(pid: int, name: str) -> int:
     try:
         lines = Path(f"/proc/{pid}/status").read_text().splitlines()
     except OSError:
         return 0
     for line in lines:
-        if line.startswith("VmHWM:"):
+        if line.startswith(name):
             return int(line.split()[1])
     return 0
 
