@@ -32,6 +32,7 @@ from steppe.local.routes import RouteTable
 from steppe.local.server import apply_function_environment, create_server
 from steppe.runtime import build_services, use_services
 from steppe.store.aws.provision import create_bucket, create_table
+from support.app import Reply
 from support.sqs_lambda import poll_once, queue_depth
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,16 +40,6 @@ TEMPLATE = ROOT / "template.yaml"
 ROUTES = RouteTable.from_template(TEMPLATE)
 MAX_RECEIVES = 5  # the template's redrive policy
 TAXII = {"Accept": "application/taxii+json;version=2.1"}
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 @dataclass

@@ -15,7 +15,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from steppe.jobs import crash_recovery
@@ -188,13 +188,17 @@ class LocalWorker:
         return retry_delay(attempts, self.retry_base, self.retry_max)
 
     def _run(self) -> None:
-        while not self._stopping.is_set():
+        self.consume_until(self._stopping.is_set)
+
+    def consume_until(self, stopped: Callable[[], bool]) -> None:
+        """Claim and settle batches until stopped() is true; idle, wait for a send (or
+        idle_wait); a failing queue is tried again after idle_wait."""
+        while not stopped():
             try:
                 handled = self.run_once()
             except Exception:
                 logger.exception("local worker: the job queue failed; trying again shortly")
-                self._stopping.wait(self.idle_wait)
-                continue
+                handled = 0
             if not handled:
                 self.queue.wakeup.wait(self.idle_wait)
 

@@ -85,9 +85,6 @@ class WorkerProcesses:
         )
         self._supervisor.start()
 
-    def pids(self) -> list[int]:
-        return [process.pid for process in self._processes if process.pid is not None]
-
     def _spawn(self, number: int) -> tuple[Any, Any]:
         """The child, and the end of a pipe it writes once when it is ready (a pipe, not a
         lock: a child that dies closes its end, and the reader sees EOF)."""
@@ -153,24 +150,16 @@ def run_child(settings: Settings, parent_pid: int, tell_ready: Any = None) -> No
     # Each child has its own SQLite page cache: a smaller one than the server's
     # keeps the processes together within the memory of one.
     os.environ.setdefault("STEPPE_SQLITE_CACHE_KIB", str(WORKER_CACHE_KIB))
-    use_services(build_services(settings))
-    from steppe.runtime import services
-
-    queue = services().queue
-    worker = LocalWorker(queue, routes)  # type: ignore[arg-type]
+    built = build_services(settings)
+    use_services(built)
+    # Polled this often: a send from another process does not wake this one.
+    worker = LocalWorker(built.queue, routes, idle_wait=POLL_SECONDS)  # type: ignore[arg-type]
     if tell_ready is not None:
         with contextlib.suppress(OSError):  # the server may be gone already
             tell_ready.send(True)
         tell_ready.close()
     try:
-        while not terminated and os.getppid() == parent_pid:
-            try:
-                handled = worker.run_once()
-            except Exception:
-                logger.exception("local worker: the job queue failed; trying again shortly")
-                handled = 0
-            if not handled:
-                queue.wakeup.wait(POLL_SECONDS)  # type: ignore[attr-defined]
+        worker.consume_until(lambda: bool(terminated) or os.getppid() != parent_pid)
     finally:
         use_services(None)
     if not terminated:

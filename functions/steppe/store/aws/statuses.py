@@ -131,7 +131,16 @@ class DynamoStatuses(StatusStore):
         return True
 
     def status_parts(self, status_id: str) -> list[StatusPart]:
-        # One Query reads the parts and, last, the status itself.
+        return [self._part(item) for item in self._live_part_items(status_id)]
+
+    def status_part_numbers(self, status_id: str) -> frozenset[int]:
+        # Without decoding the outcomes (nor reading those kept in S3).
+        prefix = len(keys.STATUS_PART_PREFIX)
+        return frozenset(int(item["sk"]["S"][prefix:]) for item in self._live_part_items(status_id))
+
+    def _live_part_items(self, status_id: str) -> list[Item]:
+        """The status's part items, none if it expired: one Query reads the parts and,
+        last, the status itself."""
         parts: list[Item] = []
         live = False
         for item in self._table.query_all(keys.status(status_id)):
@@ -140,19 +149,7 @@ class DynamoStatuses(StatusStore):
                 live = not _expired(item)
             elif sk.startswith(keys.STATUS_PART_PREFIX):
                 parts.append(item)
-        return [self._part(item) for item in parts] if live else []
-
-    def status_part_numbers(self, status_id: str) -> frozenset[int]:
-        # The same Query, without decoding the outcomes (nor reading those kept in S3).
-        numbers: set[int] = set()
-        live = False
-        for item in self._table.query_all(keys.status(status_id)):
-            sk = item["sk"]["S"]
-            if sk == keys.STATUS_SK:
-                live = not _expired(item)
-            elif sk.startswith(keys.STATUS_PART_PREFIX):
-                numbers.add(int(sk[len(keys.STATUS_PART_PREFIX) :]))
-        return frozenset(numbers) if live else frozenset()
+        return parts if live else []
 
     def _part(self, item: Item) -> StatusPart:
         if "outcomes" in item:
