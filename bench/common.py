@@ -55,7 +55,7 @@ class Server:
 
         The sum of each process's own peak: at least what they ever held at once.
         """
-        return sum(_peak_kib(pid) for pid in _process_tree(self.process.pid)) / 1024
+        return sum(_peak_kib(pid) for pid in process_tree(self.process.pid)) / 1024
 
 
 class TotalMemorySampler:
@@ -84,12 +84,21 @@ class TotalMemorySampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            total = sum(_field_kib(pid, "VmRSS:") for pid in _process_tree(self.pid))
+            total = sum(_field_kib(pid, "VmRSS:") for pid in process_tree(self.pid))
             self.peak_kib = max(self.peak_kib, total)
             self._stop.wait(self.interval)
 
 
-def _process_tree(pid: int) -> list[int]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a living process has used so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
     """pid and its living descendants (Linux /proc)."""
     found, pending = [], [pid]
     while pending:
@@ -144,9 +153,16 @@ def embedded_server(data_dir: Path | None = None, **env: str) -> Iterator[Server
             while True:
                 if process.poll() is not None:
                     raise RuntimeError(process.stderr.read().decode() if process.stderr else "")
+                # An answer, not a connection: the socket listens before the worker
+                # processes are up, and a clock started then would time their start-up.
                 try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
+                    probe = http.client.HTTPConnection("127.0.0.1", port, timeout=0.5)
+                    try:
+                        probe.request("GET", "/taxii2/")
+                        probe.getresponse().read()
+                    finally:
+                        probe.close()
+                    break
                 except OSError:
                     if time.monotonic() > deadline:
                         raise
