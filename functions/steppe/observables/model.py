@@ -96,6 +96,29 @@ class Attribution:
 
 
 @dataclass(frozen=True, slots=True)
+class Tool:
+    """Malware or a tool the attack used, as the report names it.
+
+    category: "malware" or "tool" (the STIX type it becomes).
+    name: as submitted; steppe.observables.tool_names.family_key(name) identifies it.
+    family: for a malware instance (is_family False), the name of its family, if known.
+    types: STIX malware_types or tool_types (open vocabularies).
+    samples: each sample's hashes, (STIX hash name, lower-case hex) pairs sorted by name.
+    c2: (observable type, normalised value) of the servers it communicated with.
+    """
+
+    category: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    family: str | None = None
+    is_family: bool = True
+    types: tuple[str, ...] = ()
+    samples: tuple[tuple[tuple[str, str], ...], ...] = ()
+    c2: tuple[tuple[str, str], ...] = ()
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """Everything a submission says besides its observables.
 
@@ -123,6 +146,7 @@ class Report:
     observed_last: int | None = None
     # Publish indicators of values analysts declared false positives (the analyst's say).
     override_false_positives: bool = False
+    tools: tuple[Tool, ...] = ()  # malware and tools, in the order submitted
 
     def window(self) -> tuple[int | None, int | None]:
         """The earliest and latest instants the report knows of (attack and observables)."""
