@@ -332,6 +332,7 @@ class IngestService:
             parts_total=submission.chunks_total,
             collection_id=submission.collection_id,
             id_secret=self.id_secret,
+            organisation=Producer(org_identity_id(self.org_name), self.org_name),
         )
         produced = self.converter.header_objects(report, ctx)
         produced += self.converter.chunk_objects(report, observables, chunk, ctx)
