@@ -60,7 +60,11 @@ def test_a_ddos_file_without_a_role_is_a_sample_and_other_kinds_keep_their_defau
     doc = bot_example()
     doc["observables"] = [{"type": "file", "hashes": {"MD5": MD5}}]
     assert [o.role for o in parse(doc).observables] == ["sample"]
-    for kind, role in (("malware-c2", "payload"), ("phishing", "attachment"), ("scanning", "sample")):
+    for kind, role in (
+        ("malware-c2", "payload"),
+        ("phishing", "attachment"),
+        ("scanning", "sample"),
+    ):
         doc["attack"]["kind"] = kind
         assert [o.role for o in parse(doc).observables] == [role]
         doc["observables"][0]["role"] = "sample"  # every kind has the role
@@ -73,7 +77,11 @@ def test_instances_families_and_tools():
     doc["malware"] = [{"name": "flood-2009a", "family": "ExampleFlood", "types": ["Bot"]}]
     doc["tools"] = [{"name": "Example Pinger", "types": ["denial of service"]}]
     instance, tool = parse(doc).report.tools
-    assert (instance.is_family, instance.family, instance.types) == (False, "ExampleFlood", ("bot",))
+    assert (instance.is_family, instance.family, instance.types) == (
+        False,
+        "ExampleFlood",
+        ("bot",),
+    )
     # the sample observable belongs to the only malware, not the tool
     assert instance.samples == ((("MD5", MD5),),)
     assert (tool.category, tool.types, tool.samples) == ("tool", ("denial-of-service",), ())
@@ -93,21 +101,42 @@ def test_instances_families_and_tools():
         ({"name": "A", "aliases": ["ok", 7]}, "malware[0].aliases[1]", "non-empty string"),
         ({"name": "A", "aliases": ["a"] * (MAX_ALIASES + 1)}, "malware[0].aliases", "at most"),
         ({"name": "A", "types": ["bot", "toaster"]}, "malware[0].types[1]", "malware-type-ov"),
-        ({"name": "A", "samples": [{"MD5": MD5}, {"MD5": MD5}, {"SHA-256": "abc"}]},
-         "malware[0].samples[2].SHA-256", "64 hex digits"),
-        ({"name": "A", "samples": [{"CRC32": "abcd"}]}, "malware[0].samples[0].CRC32",
-         "not a supported hash"),
+        (
+            {"name": "A", "samples": [{"MD5": MD5}, {"MD5": MD5}, {"SHA-256": "abc"}]},
+            "malware[0].samples[2].SHA-256",
+            "64 hex digits",
+        ),
+        (
+            {"name": "A", "samples": [{"CRC32": "abcd"}]},
+            "malware[0].samples[0].CRC32",
+            "not a supported hash",
+        ),
         ({"name": "A", "samples": [MD5]}, "malware[0].samples[0]", "object of its hashes"),
-        ({"name": "A", "samples": [{"MD5": MD5}] * (MAX_SAMPLES + 1)}, "malware[0].samples",
-         "at most"),
-        ({"name": "A", "c2": [{"type": "email-addr", "value": "a@example.com"}]},
-         "malware[0].c2[0].type", "not a C2 type"),
-        ({"name": "A", "c2": [{"type": "ipv4-addr", "value": "198.51.100.300"}]},
-         "malware[0].c2[0].value", ""),
-        ({"name": "A", "c2": [{"type": "domain-name", "value": "x.example", "port": 1}]},
-         "malware[0].c2[0].port", "not a known field"),
-        ({"name": "A", "c2": [{"type": "url", "value": "http://x.example/"}] * (MAX_C2 + 1)},
-         "malware[0].c2", "at most"),
+        (
+            {"name": "A", "samples": [{"MD5": MD5}] * (MAX_SAMPLES + 1)},
+            "malware[0].samples",
+            "at most",
+        ),
+        (
+            {"name": "A", "c2": [{"type": "email-addr", "value": "a@example.com"}]},
+            "malware[0].c2[0].type",
+            "not a C2 type",
+        ),
+        (
+            {"name": "A", "c2": [{"type": "ipv4-addr", "value": "198.51.100.300"}]},
+            "malware[0].c2[0].value",
+            "",
+        ),
+        (
+            {"name": "A", "c2": [{"type": "domain-name", "value": "x.example", "port": 1}]},
+            "malware[0].c2[0].port",
+            "not a known field",
+        ),
+        (
+            {"name": "A", "c2": [{"type": "url", "value": "http://x.example/"}] * (MAX_C2 + 1)},
+            "malware[0].c2",
+            "at most",
+        ),
         ({"name": "A", "family": "B", "is_family": True}, "malware[0].family", "instance"),
         ({"name": "A", "is_family": "yes"}, "malware[0].is_family", "true or false"),
         ({"name": "A", "kind": "bot"}, "malware[0].kind", "not a known field"),
@@ -146,12 +175,7 @@ def test_too_many_samples_with_the_sample_observables_is_refused():
     assert error.where == "observables" and str(MAX_SAMPLES) in error.message
 
 
-CSV_BODY = (
-    "type,value,role\n"
-    "ipv4-addr,198.51.100.7,source\n"
-    f"file,{MD5},sample\n"
-    f"file,{SHA256},\n"
-)
+CSV_BODY = f"type,value,role\nipv4-addr,198.51.100.7,source\nfile,{MD5},sample\nfile,{SHA256},\n"
 
 
 def test_a_ddos_csv_names_its_malware_and_tool_and_sample_rows_are_the_malwares():
@@ -166,7 +190,11 @@ def test_a_ddos_csv_names_its_malware_and_tool_and_sample_rows_are_the_malwares(
     }
     request = parse_csv(CSV_BODY.encode(), params, REGISTRY)
     malware, tool = request.report.tools
-    assert (malware.name, malware.family, malware.is_family) == ("flood-2009a", "ExampleFlood", False)
+    assert (malware.name, malware.family, malware.is_family) == (
+        "flood-2009a",
+        "ExampleFlood",
+        False,
+    )
     assert malware.aliases == ("Flood 2009a", "flood2009a")
     assert malware.samples == ((("MD5", MD5),), (("SHA-256", SHA256),))
     assert (tool.name, tool.types, tool.samples) == ("Example Pinger", ("denial-of-service",), ())
@@ -178,7 +206,10 @@ def test_a_ddos_csv_names_its_malware_and_tool_and_sample_rows_are_the_malwares(
     [
         ({"malware_types": "bot"}, "query parameter malware"),
         ({"malware": "A", "malware_types": "bot,toaster"}, "query parameter malware_types"),
-        ({"malware": "A", "malware_aliases": ",".join("a" * 40)}, "query parameter malware_aliases"),
+        (
+            {"malware": "A", "malware_aliases": ",".join("a" * 40)},
+            "query parameter malware_aliases",
+        ),
         ({"tool": "!!"}, "query parameter tool"),
         ({"tool": "T", "tool_types": "bot"}, "query parameter tool_types"),
         ({"malware_size": "3"}, "query parameter malware_size"),
@@ -200,8 +231,14 @@ def test_a_bad_sample_row_is_named_by_its_row():
 
 def test_the_stored_submission_carries_the_tools():
     doc = bot_example()
-    doc["tools"] = [{"name": "Example Pinger", "aliases": ["pinger"], "types": ["unknown"],
-                     "c2": [{"type": "url", "value": "http://c2.example.org/x"}]}]
+    doc["tools"] = [
+        {
+            "name": "Example Pinger",
+            "aliases": ["pinger"],
+            "types": ["unknown"],
+            "c2": [{"type": "url", "value": "http://c2.example.org/x"}],
+        }
+    ]
     doc["malware"].append({"name": "flood-2009a", "family": "ExampleFlood"})
     doc["malware"][0]["name"] = "ExampleFlood2"  # two malware: the sample row is nobody's
     report = parse(doc).report

@@ -51,8 +51,8 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import replace
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from steppe.errors import InvalidInput
 from steppe.observables.model import SubmissionRequest
