@@ -30,7 +30,7 @@ from dataclasses import replace
 from typing import Any
 
 from steppe.errors import InvalidInput
-from steppe.observables.model import Observable, Report, Tool
+from steppe.observables.model import Observable, Report, Tool, make_observable
 from steppe.observables.normalize import NORMALIZERS
 from steppe.observables.observable_checks import FieldError, file_hashes
 from steppe.observables.report_fields import MAX_TEXT, Fields
@@ -186,6 +186,21 @@ def _c2(fields: Fields) -> tuple[tuple[str, str], ...]:
             raise entry.fail("value", "this field is required")
         values[(c2_type, value)] = None
     return tuple(values)
+
+
+def tool_observables(tools: Sequence[Tool]) -> list[Observable]:
+    """The samples and C2 values of the tools as observables (what false positives are
+    looked up by, like the report's own observables)."""
+    found: list[Observable] = []
+    for tool in tools:
+        for hashes in tool.samples:
+            found.append(make_observable("file", None, hashes, SAMPLE_ROLE, *_NOTHING))
+        for c2_type, value in tool.c2:
+            found.append(make_observable(c2_type, value, (), "c2", *_NOTHING))
+    return found
+
+
+_NOTHING = (None, None, None, None)
 
 
 def sample_owner(tools: Sequence[Tool]) -> int | None:
