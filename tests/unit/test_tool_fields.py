@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from steppe.errors import InvalidInput
 from steppe.observables.report_csv import parse_csv
@@ -249,3 +251,32 @@ def test_the_stored_submission_carries_the_tools():
     older = copy.deepcopy(stored)
     del older["tools"]
     assert report_from_dict(older).tools == ()
+
+
+@settings(max_examples=60)
+@given(
+    entry=st.dictionaries(
+        st.sampled_from(["name", "aliases", "family", "is_family", "types", "samples", "c2"]),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+            ),
+            max_leaves=6,
+        ),
+    )
+)
+def test_any_malware_entry_is_accepted_or_refused_with_its_path(entry):
+    doc = bot_example()
+    doc["malware"] = [entry]
+    try:
+        request = parse(doc)
+    except InvalidInput as error:
+        assert error.where.startswith("malware"), (error.where, error.message)
+    else:
+        [tool] = request.report.tools
+        assert tool.name == entry["name"].strip()
+        assert report_from_dict(json.loads(json.dumps(report_to_dict(request.report)))) == (
+            request.report
+        )
