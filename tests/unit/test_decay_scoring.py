@@ -229,8 +229,9 @@ def test_shipped_templates_declare_curves_by_type(registry):
     )
     phishing = registry.get("phishing")
     assert curve_for(phishing, "url").lifetime_days <= 14
+    assert curve_for(ddos, "file").lifetime_days == 365  # the bot's samples (issue 12)
     # a type the template does not take falls back to its default curve
-    assert curve_for(ddos, "file") == curve_for(ddos, "url")
+    assert curve_for(ddos, "email-addr") == curve_for(ddos, "url")
     with pytest.raises(InvalidInput, match="'ipv5-addr' is not an observable type"):
         curve_for(ddos, "ipv5-addr")
 
@@ -261,8 +262,8 @@ CURVE = {"lifetime_days": 30, "decay_speed": 1.0, "threshold": 20}
             "decay.types: 'ipv5-addr' is not an observable type; use one of: ipv4-addr",
         ),
         (
-            {"default": CURVE, "types": {"file": CURVE}},
-            "decay.types.file: file is not in observable_types",
+            {"default": CURVE, "types": {"email-addr": CURVE}},
+            "decay.types.email-addr: email-addr is not in observable_types",
         ),
         ({"default": {**CURVE, "lifetime_days": 0}}, "decay.default.lifetime_days: "),
         ({"default": {**CURVE, "decay_speed": -1}}, "decay.default.decay_speed: "),

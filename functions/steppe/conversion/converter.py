@@ -5,7 +5,8 @@ A submission becomes:
 * header objects, once per submission (`header_objects`): the TLP marking
   definition, the producer's identity, the kind's attack-pattern, the campaign,
   the targets (identity + country location) and the attribution
-  (intrusion-set + country location), and the relationships among them;
+  (intrusion-set + country location), the malware and tools the attack used
+  with their samples and C2 (malware_objects), and the relationships among them;
 * per chunk of observables (`chunk_objects`): each observable's SCO (with its
   autonomous-system SCO), an indicator with `based-on` and `indicates`
   relationships where the role calls for one, a `related-to` link for victims,
@@ -34,6 +35,7 @@ from steppe.conversion.identity_objects import producer_identity, target_identit
 from steppe.conversion.indicator_objects import Indicators
 from steppe.conversion.intrusion_set_objects import intrusion_set
 from steppe.conversion.location_objects import country_location, country_location_id
+from steppe.conversion.malware_objects import ToolContext, add_tool_objects, sample_owner_id
 from steppe.conversion.object_envelope import CLEAR_MARKING
 from steppe.conversion.object_ids import file_sco_id, id_scope
 from steppe.conversion.observable_objects import (
@@ -55,6 +57,7 @@ from steppe.stix.score_extension import (
 )
 from steppe.stix.timestamps import format_stix
 from steppe.templates.registry import TemplateRegistry
+from steppe.templates.template_schema import SAMPLE_ROLE
 
 # The store's server secret (SecretStore.server_secret) that scopes derived ids.
 DERIVED_IDS_SECRET = "derived-ids"
@@ -75,6 +78,8 @@ class ConversionContext:
     collection_id: the collection the objects go to (part of the id scope).
     id_secret: the installation's server secret DERIVED_IDS_SECRET (at least 16
     bytes; converting refuses to derive ids without it).
+    organisation: the organisation running steppe, creator of the objects every
+    producer shares (malware families, tools); None: the producer.
     """
 
     submission_id: str
@@ -83,6 +88,7 @@ class ConversionContext:
     parts_total: int
     collection_id: str = ""
     id_secret: bytes = b""
+    organisation: Producer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +100,7 @@ class _Plan:
     marking_id: str
     producer_id: str
     anchor_id: str  # what indicators indicate: the campaign, else the attack pattern
+    sample_owner_id: str | None  # what a sample's indicator indicates instead, if anything
     scope: str  # id_scope of the submission's collection and TLP
     header_ids: tuple[str, ...]
     # What a report's object_refs name of the header: all but the marking
@@ -165,13 +172,34 @@ class Converter:
             if target.country is not None:
                 relate(identity, "located-at", country(target.country))
         attribution = report.attribution
+        users = [anchor] if report.campaign is not None else []
+        users.append(pattern_id)
         if attribution is not None:
             set_id = add(intrusion_set(attribution, pid, scope, stamp, marking))
+            users.append(set_id)
             if report.campaign is not None:
                 relate(anchor, "attributed-to", set_id, confidence=attribution.confidence)
             relate(set_id, "uses", pattern_id)
             if attribution.country is not None:
                 relate(set_id, "originates-from", country(attribution.country))
+        if report.tools:
+            org = ctx.organisation or ctx.producer
+            if org.identity_id != pid:
+                add(producer_identity(org.identity_id, org.name, stamp))
+            first, last = report.window()
+            tools = ToolContext(
+                kind=kind,
+                producer_id=pid,
+                org_id=org.identity_id,
+                scope=scope,
+                stamp=stamp,
+                marking=marking,
+                first_seen=None if first is None else self._stamp(first),
+                last_seen=None if last is None else self._stamp(last),
+                users=tuple(users),
+            )
+            indicator = Indicators(kind, report, pid, stamp, marking, ctx.now, self._stamp).build
+            add_tool_objects(report.tools, tools, add, relate, indicator)
         return list(out.values())
 
     # ------------------------------------------------------------------ chunks
@@ -193,6 +221,8 @@ class Converter:
         stamp = plan.stamp
         marking = plan.marking_id
         anchor = plan.anchor_id
+        # a sample's indicator indicates the report's malware (or tool), not the campaign
+        indicates = {SAMPLE_ROLE: plan.sample_owner_id} if plan.sample_owner_id else {}
         scope = plan.scope
         locations = kind.template.locations
         now = ctx.now
@@ -260,7 +290,7 @@ class Converter:
                         indicator(indicator_ref, role, obs_type, shown, pattern, first, last)
                     )
                 relate(indicator_ref, "based-on", sco_ref)
-                relate(indicator_ref, "indicates", anchor)
+                relate(indicator_ref, "indicates", indicates.get(obs.role, anchor))
             elif role.link is not None:
                 relate(sco_ref, role.link, anchor, f"{display_value(obs)} {role.description}.")
 
@@ -336,6 +366,7 @@ class Converter:
                 marking_id=report.tlp.marking_id,
                 producer_id=pid,
                 anchor_id=anchor,
+                sample_owner_id=sample_owner_id(report.tools, scope, pid),
                 scope=scope,
                 header_ids=tuple(obj["id"] for obj in header),
                 header_refs=tuple(

@@ -51,6 +51,7 @@ from steppe.observables.submission_codecs import (
     report_from_dict,
     report_to_dict,
 )
+from steppe.observables.tool_fields import tool_observables
 from steppe.stix.identities import org_identity_id
 from steppe.stix.ids import derived_id
 from steppe.stix.timestamps import now_micros
@@ -332,6 +333,7 @@ class IngestService:
             parts_total=submission.chunks_total,
             collection_id=submission.collection_id,
             id_secret=self.id_secret,
+            organisation=Producer(org_identity_id(self.org_name), self.org_name),
         )
         produced = self.converter.header_objects(report, ctx)
         produced += self.converter.chunk_objects(report, observables, chunk, ctx)
@@ -340,7 +342,9 @@ class IngestService:
         # Values analysts declared false positives stay out unless the report overrides.
         skipped = 0
         if not report.override_false_positives:
-            false_positives = publishing.false_positives_among(self.index, observables)
+            false_positives = publishing.false_positives_among(
+                self.index, [*observables, *tool_observables(report.tools)]
+            )
             desired, skipped = publishing.drop_false_positives(desired, false_positives)
         existing = self._existing(submission.collection_id, desired)
         if revoked := publishing.revoked_indicators(existing):

@@ -30,7 +30,18 @@ description (the attack's), campaign (its name), objective, source_name,
 source_url, target (one target's name), target_kind, target_country,
 target_sector (comma-separated), attribution (the intrusion set's name),
 attribution_country, attribution_confidence, override_false_positives
-(true or false).
+(true or false); the malware and the tool the attack used (one of each, see
+steppe.observables.tool_fields): malware (its name), malware_family (the family
+of that malware instance), malware_aliases and malware_types (comma-separated),
+malware_description, tool, tool_aliases, tool_types, tool_description.
+
+A file row with the role `sample` (every kind has it; the default role of a
+file in most kinds) is a sample of the named malware, else of the named tool:
+
+    POST .../submissions?kind=ddos&malware=ExampleBot&malware_types=bot,ddos
+    type,value,role
+    ipv4-addr,198.51.100.7,source
+    file,<64 hex digits>,sample
 
 Where errors point: "header, column value", "row 14, column country", "row 9"
 (a row with too many cells) and "query parameter tlp".
@@ -41,12 +52,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from steppe.errors import InvalidInput
 from steppe.observables.model import SubmissionRequest
 from steppe.observables.observable_checks import ObservableParser, too_many
 from steppe.observables.report_fields import parse_report, with_observed
 from steppe.observables.report_query import parameter_name, report_document
+from steppe.observables.tool_fields import parse_tools, with_sample_observables
 from steppe.stix import bounds
 from steppe.templates.registry import TemplateRegistry
 
@@ -71,7 +84,9 @@ def parse_csv(
             f"({', '.join(registry.kinds())})",
             where="query parameter kind",
         )
-    report, template = parse_report(report_document(params), registry, parameter_name)
+    doc = report_document(params)
+    report, template = parse_report(doc, registry, parameter_name)
+    report = replace(report, tools=parse_tools(doc, parameter_name))
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -116,6 +131,7 @@ def parse_csv(
             f"The CSV is malformed at row {reader.line_num}: {exc}", where=f"row {reader.line_num}"
         ) from None
     observables = parser.finish("body", "the CSV needs at least one row after the header")
+    report = with_sample_observables(report, observables, "body")
     return SubmissionRequest(
         with_observed(report, parser, "query parameter valid_until"), observables
     )

@@ -177,6 +177,8 @@ _TOP_FIELDS = frozenset(
         "attribution",
         "observables",
         "override_false_positives",
+        "malware",
+        "tools",
     }
 )
 _ATTACK_FIELDS = frozenset({"kind", "first_seen", "last_seen", "description"})

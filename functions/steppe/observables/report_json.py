@@ -46,11 +46,27 @@ without a role gets the kind's default role for its type. `asn` (a number or
 code. Timestamps are RFC 3339 in UTC ("2009-01-18T00:00:00Z"), with an offset
 ("2009-01-18T06:00:00+06:00"), or a date alone ("2009-01-18", midnight UTC).
 
+Malware and tools the attack used (optional; see steppe.observables.tool_fields):
+
+      "malware": [{"name": "ExampleBot", "aliases": ["Example Bot"],
+                   "types": ["bot", "ddos"], "samples": [{"SHA-256": "<hex>"}],
+                   "c2": [{"type": "domain-name", "value": "c2.example.net"}],
+                   "description": "..."}],
+      "tools": [{"name": "...", "types": ["denial-of-service"]}]
+
+`family` (a malware instance's family; is_family then defaults to false) and
+`is_family` apply to malware only. A file observable with the role `sample`
+(every kind has it) is a sample of the report's only malware, else of its only
+tool.
+
 Where errors point: JSON paths ("observables[12].value", "attack.kind",
-"targets[0].sectors[1]", "body, line 3, column 7" for malformed JSON).
+"targets[0].sectors[1]", "malware[0].samples[2]", "body, line 3, column 7"
+for malformed JSON).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import orjson
 
@@ -58,6 +74,7 @@ from steppe.errors import InvalidInput
 from steppe.observables.model import SubmissionRequest
 from steppe.observables.observable_checks import OBSERVABLE_FIELDS, ObservableParser, too_many
 from steppe.observables.report_fields import parse_report, with_observed
+from steppe.observables.tool_fields import parse_tools, with_sample_observables
 from steppe.stix import bounds
 from steppe.templates.registry import TemplateRegistry
 
@@ -82,6 +99,7 @@ def parse_json(
             where=f"body, line {exc.lineno}, column {exc.colno}",
         ) from None
     report, template = parse_report(doc, registry, _json_path)
+    report = replace(report, tools=parse_tools(doc, _json_path))
     items = doc.get("observables")
     if items is None:
         raise InvalidInput(
@@ -109,6 +127,7 @@ def parse_json(
         else:
             parser.add(item, index)
     observables = parser.finish("observables", "give at least one in 'observables'")
+    report = with_sample_observables(report, observables, "observables")
     return SubmissionRequest(with_observed(report, parser, "valid_until"), observables)
 
 

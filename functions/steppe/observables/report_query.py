@@ -36,6 +36,15 @@ QUERY_PARAMETERS: dict[str, str] = {
     "attribution_country": "attribution.country",
     "attribution_confidence": "attribution.confidence",
     "override_false_positives": "override_false_positives",
+    "malware": "malware[0].name",
+    "malware_family": "malware[0].family",
+    "malware_aliases": "malware[0].aliases",
+    "malware_types": "malware[0].types",
+    "malware_description": "malware[0].description",
+    "tool": "tools[0].name",
+    "tool_aliases": "tools[0].aliases",
+    "tool_types": "tools[0].types",
+    "tool_description": "tools[0].description",
 }
 _PARAMETER_BY_PATH = {path: param for param, path in QUERY_PARAMETERS.items()}
 _INTEGER_PARAMETERS = frozenset({"confidence", "attribution_confidence"})
@@ -48,7 +57,13 @@ _PARENT_PARAMETER = {
     "source": "source_name",
     "targets[0]": "target",
     "attribution": "attribution",
+    "malware[0]": "malware",
+    "tools[0]": "tool",
 }
+# Comma-separated lists.
+_LIST_PARAMETERS = frozenset(
+    {"target_sector", "malware_aliases", "malware_types", "tool_aliases", "tool_types"}
+)
 
 
 def parameter_name(path: str) -> str:
@@ -91,7 +106,7 @@ def report_document(params: Mapping[str, str]) -> dict[str, Any]:
                     f"query parameter {param} must be true or false, not {raw!r}",
                     where=f"query parameter {param}",
                 )
-        elif param == "target_sector":
+        elif param in _LIST_PARAMETERS:
             value = [s for s in raw.split(",") if s.strip()]
         node = doc
         parts = path.replace("[0]", ".0").split(".")

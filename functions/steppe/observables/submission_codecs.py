@@ -18,6 +18,7 @@ from steppe.observables.model import (
     Report,
     Source,
     Target,
+    Tool,
     make_observable,
 )
 from steppe.stix import tlp as tlp_levels
@@ -67,6 +68,20 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "observed_first": report.observed_first,
         "observed_last": report.observed_last,
         "override_false_positives": report.override_false_positives,
+        "tools": [
+            {
+                "category": t.category,
+                "name": t.name,
+                "aliases": list(t.aliases),
+                "family": t.family,
+                "is_family": t.is_family,
+                "types": list(t.types),
+                "samples": [[list(pair) for pair in hashes] for hashes in t.samples],
+                "c2": [list(pair) for pair in t.c2],
+                "description": t.description,
+            }
+            for t in report.tools
+        ],
     }
 
 
@@ -95,6 +110,24 @@ def report_from_dict(data: Mapping[str, Any]) -> Report:
         observed_first=data.get("observed_first"),
         observed_last=data.get("observed_last"),
         override_false_positives=bool(data.get("override_false_positives", False)),
+        tools=tuple(_tool_from_dict(t) for t in data.get("tools") or ()),
+    )
+
+
+def _tool_from_dict(data: Mapping[str, Any]) -> Tool:
+    return Tool(
+        category=data["category"],
+        name=data["name"],
+        aliases=tuple(data.get("aliases") or ()),
+        family=data.get("family"),
+        is_family=bool(data.get("is_family", True)),
+        types=tuple(data.get("types") or ()),
+        samples=tuple(
+            tuple((name, hex_value) for name, hex_value in hashes)
+            for hashes in data.get("samples") or ()
+        ),
+        c2=tuple((c2_type, value) for c2_type, value in data.get("c2") or ()),
+        description=data.get("description"),
     )
 
 

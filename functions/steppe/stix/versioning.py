@@ -13,7 +13,9 @@ version. The rules go by property name, not by object type:
   of several TLP markings in object_marking_refs only the strictest is kept,
   so merging never loosens a marking;
 * properties only the existing object has are kept; every other property is
-  taken from the desired object;
+  taken from the desired object, except the name of a malware or tool (objects
+  every producer reporting the family shares): the first name stays, and a
+  later report's other spelling joins the aliases, so no name is ever lost;
 * if the result equals the existing object apart from `modified`, nothing is
   written (reprocessing a submission is a no-op); otherwise `modified` is the
   later of the desired one and the existing one plus a millisecond.
@@ -41,6 +43,8 @@ EARLIEST_WINS = frozenset({"first_seen", "first_observed", "valid_from"})
 LATEST_WINS = frozenset({"last_seen", "last_observed", "valid_until"})
 KEPT_FROM_EXISTING = frozenset({"id", "type", "created", "created_by_ref"})
 MARKINGS = "object_marking_refs"
+# Types whose first name stays and whose later names become aliases.
+NAME_KEEPING_TYPES = frozenset({"malware", "tool"})
 MILLISECOND = 1000
 
 
@@ -102,7 +106,25 @@ def merge(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
             merged[key] = _strictest_tlp(union) if key == MARKINGS else union
         else:
             merged[key] = value
+    if old.get("type") in NAME_KEEPING_TYPES:
+        _keep_name(merged, old, new)
     return merged
+
+
+def _keep_name(merged: dict[str, Any], old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    first, later = old.get("name"), new.get("name")
+    if not isinstance(first, str):
+        return
+    merged["name"] = first
+    aliases = merged.get("aliases")
+    names = list(aliases) if isinstance(aliases, list) else []
+    if isinstance(later, str):
+        names.append(later)
+    kept = [n for n in dict.fromkeys(names) if n != first]
+    if kept:
+        merged["aliases"] = kept
+    else:
+        merged.pop("aliases", None)
 
 
 def merge_extensions(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:

@@ -78,6 +78,46 @@ REPORT_TYPES: frozenset[str] = frozenset(
     }
 )
 
+MALWARE_TYPES: frozenset[str] = frozenset(
+    {
+        "adware",
+        "backdoor",
+        "bot",
+        "bootkit",
+        "ddos",
+        "downloader",
+        "dropper",
+        "exploit-kit",
+        "keylogger",
+        "ransomware",
+        "remote-access-trojan",
+        "resource-exploitation",
+        "rogue-security-software",
+        "rootkit",
+        "screen-capture",
+        "spyware",
+        "trojan",
+        "unknown",
+        "virus",
+        "webshell",
+        "wiper",
+        "worm",
+    }
+)
+
+TOOL_TYPES: frozenset[str] = frozenset(
+    {
+        "denial-of-service",
+        "exploitation",
+        "information-gathering",
+        "network-capture",
+        "credential-exploitation",
+        "remote-access",
+        "vulnerability-scanning",
+        "unknown",
+    }
+)
+
 # The kill chain name MITRE ATT&CK uses in STIX, and its Enterprise tactics'
 # short names (the phase_name values).
 MITRE_ATTACK_KILL_CHAIN = "mitre-attack"

@@ -24,6 +24,9 @@ OBSERVABLE_TYPES: tuple[str, ...] = (
     "file",
 )
 IP_TYPES: frozenset[str] = frozenset({"ipv4-addr", "ipv6-addr"})
+# The role every kind has for a file that is a sample of the attack's malware or tools
+# (steppe.observables.tool_fields: it belongs to the report's only malware, else tool).
+SAMPLE_ROLE = "sample"
 
 # Placeholders the text templates may use.
 INDICATOR_PLACEHOLDERS = frozenset({"label", "kind", "role", "role_description", "type", "value"})
@@ -259,6 +262,12 @@ class Template(_Strict):
                 if alias in names:
                     raise ValueError(f"roles.{name}.aliases: {alias!r} already names a role")
                 names.add(alias)
+        sample = self.roles.get(SAMPLE_ROLE)
+        if sample is None or sample.types != ["file"] or not sample.indicator:
+            raise ValueError(
+                f"roles.{SAMPLE_ROLE}: every kind has a role '{SAMPLE_ROLE}' taking files "
+                "(types: [file]) with indicator: true, for the samples of the attack's tools"
+            )
         covered = {t for role in self.roles.values() for t in role.types}
         missing = accepted - covered
         if missing:
