@@ -481,56 +481,68 @@ def _read_tooling(
     """The occurrences of the batch's tooling: family keys and sample hashes, per campaign.
 
     A malware or tool of the batch, or one a campaign of the batch `uses`, is
-    an occurrence of each of its family keys for each such campaign (none: not
-    tied to a campaign), at the strictest of what it rests on and the `uses`.
-    A sample is an occurrence (its object: the malware or tool) of its hash for
-    each campaign that `uses` the malware in this batch.
+    an occurrence of each of its family keys for each such campaign, at the
+    strictest of what it rests on and the `uses`. A sample is an occurrence (its
+    object: the malware or tool) of its hash for each campaign that `uses` the
+    malware in this batch. What no campaign of the batch uses is an occurrence
+    tied to no campaign, unless the same key and object are tied to one.
     """
     by_id = sorted_objects.by_id
     samples = _sample_keys(sorted_objects, ties, rank)
     tool_ids = dict.fromkeys([*sorted_objects.tool_ids, *ties.used_by, *samples])
-    occurrences = batch.occurrences
+    # (key, object, campaign) -> (rank, producer, first, last)
+    found: dict[tuple[str, str, str | None], tuple[int, str | None, int | None, int | None]] = {}
+
+    def add(
+        key: str,
+        object_id: str,
+        owner: str | None,
+        level: int,
+        about: tuple[str | None, int | None, int | None],
+    ) -> None:
+        known = found.get((key, object_id, owner))
+        if known is None or level < known[0]:
+            found[(key, object_id, owner)] = (level, *about)
+
     for tool_id in tool_ids:
-        users: list[tuple[str | None, int]] = []
-        for campaign_id, rel_rank in sorted(ties.used_by.get(tool_id, {}).items()):
-            if campaign(campaign_id) is not None:
-                users.append((campaign_id, rel_rank))
-        if not users:
-            users = [(None, 0)]
+        users: list[tuple[str | None, int]] = [
+            (campaign_id, rel_rank)
+            for campaign_id, rel_rank in sorted(ties.used_by.get(tool_id, {}).items())
+            if campaign(campaign_id) is not None
+        ] or [(None, 0)]
         tool = by_id.get(tool_id) or {}
         tool_rank = rank(tool) if tool else 0
         producer = _str(tool.get("created_by_ref"))
         names = _family_keys(tool_id, by_id, ties, rank, batch)
+        least: dict[str, int] = {}
+        for (key, _), level in samples.get(tool_id, {}).items():
+            least[key] = min(least.get(key, level), level)
         for owner, rel_rank in users:
             info = batch.campaigns.get(owner) if owner else None
-            first = info.first_seen if info else _micros(tool.get("first_seen"))
-            last = info.last_seen if info else _micros(tool.get("last_seen"))
-            for (key, object_id), level in sorted(names.items()):
-                occurrences.append(
-                    Occurrence(
-                        key=key,
-                        object_id=object_id,
-                        indicator=False,
-                        campaign_id=owner,
-                        producer=(info.producer if info else None) or producer,
-                        tlp=max(level, rel_rank),
-                        first_seen=first,
-                        last_seen=last,
-                    )
-                )
-            least: dict[str, int] = {}
-            for (key, _), level in samples.get(tool_id, {}).items():
-                least[key] = min(least.get(key, level), level)
-            for key, level in sorted(least.items()):
-                occurrences.append(
-                    Occurrence(
-                        key=key,
-                        object_id=tool_id,
-                        indicator=False,
-                        campaign_id=owner,
-                        producer=(info.producer if info else None) or producer,
-                        tlp=max(level, rel_rank, tool_rank),
-                        first_seen=first,
-                        last_seen=last,
-                    )
-                )
+            about = (
+                (info.producer if info else None) or producer,
+                info.first_seen if info else _micros(tool.get("first_seen")),
+                info.last_seen if info else _micros(tool.get("last_seen")),
+            )
+            for (key, object_id), level in names.items():
+                add(key, object_id, owner, max(level, rel_rank), about)
+            for key, level in least.items():
+                add(key, tool_id, owner, max(level, rel_rank, tool_rank), about)
+    tied = {(key, object_id) for key, object_id, owner in found if owner is not None}
+    for (key, object_id, owner), (level, producer, first, last) in sorted(
+        found.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] or "")
+    ):
+        if owner is None and (key, object_id) in tied:
+            continue
+        batch.occurrences.append(
+            Occurrence(
+                key=key,
+                object_id=object_id,
+                indicator=False,
+                campaign_id=owner,
+                producer=producer,
+                tlp=level,
+                first_seen=first,
+                last_seen=last,
+            )
+        )
