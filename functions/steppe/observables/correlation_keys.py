@@ -199,6 +199,8 @@ _ASN_TEXT = re.compile(r"(?i)^AS\s*(\d+)$")
 # A family name typed bare: one word of letters, digits, "-" and "_", starting with a letter
 # or digit ("BlackEnergy", "Black-Energy"); a name with spaces needs "malware:" or "tool:".
 _BARE_NAME = re.compile(r"[^\W_][\w-]*")
+# "AS-1", "AS_64496x": a mistyped autonomous system, never taken for a name.
+_ASN_LIKE = re.compile(r"(?i)AS[\d_-]")
 
 
 def parse_query(text: str) -> list[str]:
@@ -239,7 +241,7 @@ def parse_query(text: str) -> list[str]:
     key = value_key("domain-name", value)
     if key:
         return [key]
-    if not _BARE_NAME.fullmatch(value):
+    if not _BARE_NAME.fullmatch(value) or _ASN_LIKE.match(value):
         return []
     names = (tooling_key(category, value) for category in TOOLING_TYPES)
     return [key for key in names if key]
