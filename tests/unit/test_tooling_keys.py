@@ -124,7 +124,8 @@ def test_a_campaigns_tooling_is_its_families_and_samples_each_at_the_rank_it_res
         (f"file:SHA-256:{SHA256}", SAMPLE, None): green,
         (f"file:SHA-256:{OTHER}", FILE, None): green,  # the SCO, as any SCO
     }
-    assert batch.tool_names["malware:blackenergy"] == "BlackEnergy"
+    # The family object itself is GREEN: its name may be shown at GREEN.
+    assert batch.tool_names["malware:blackenergy"] == ("BlackEnergy", green)
 
 
 def test_a_stricter_uses_makes_the_tie_as_strict():

@@ -447,7 +447,7 @@ class Correlator:
                     rank,
                     now,
                     desired,
-                    batch.tool_names,
+                    {key: name for key, (name, at) in batch.tool_names.items() if at <= rank},
                 )
         links = []
         for (ids, level), (count, sample) in sorted(found.items()):

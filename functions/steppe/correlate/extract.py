@@ -76,8 +76,9 @@ class Batch:
     targets: dict[str, dict[str, int]] = field(default_factory=dict)
     # Ids referred to by the batch's relationships but not in it (resolved by the caller).
     missing_refs: set[str] = field(default_factory=set)
-    # family key -> the name it was given as in this batch (for descriptions)
-    tool_names: dict[str, str] = field(default_factory=dict)
+    # family key -> the name it was given as in this batch, and the least strict TLP rank
+    # it was given at (a description marked at a lower rank shows the key instead)
+    tool_names: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=4096)  # a batch's objects share a handful of timestamps
@@ -425,7 +426,9 @@ def _family_keys(
             key = values.tooling_key(obj["type"], name)
             if key is None:
                 continue
-            batch.tool_names.setdefault(key, name)
+            given = batch.tool_names.get(key)
+            if given is None or level < given[1]:
+                batch.tool_names[key] = (name, level)
             known = found.get((key, object_id))
             found[(key, object_id)] = level if known is None else min(known, level)
     return found
