@@ -206,3 +206,36 @@ def test_what_a_reader_may_not_see_neither_links_nor_answers(app: App):
     # The AMBER-cleared reader (here: the admin) sees the sample link.
     full = app.request("GET", f"/api/v1/campaigns/{b}").json()
     assert (c, "sample") in [(r["campaign"]["id"], r["strength"]) for r in full["related"]]
+
+
+def test_one_family_object_shared_by_two_reports_gives_the_family_but_not_the_samples(app: App):
+    """As the converter shares one family id per collection and TLP: B `uses` A's family object
+    (stored earlier, read back by id). The family links them; A's sample of it does not."""
+    story = three_campaigns()
+    family = story.malware["a"]
+    # Not in B's bundle: the correlator reads it back from the store by id.
+    story.bundles["b"].relate(story.campaigns["b"], "uses", family)
+    load_parts(app, story, ("a", "b"))
+    objects = pull(app)
+    [link] = links(objects, story.campaigns["a"], story.campaigns["b"])
+    assert "shared malware family" in link["description"]
+    result = lookup(app, SAMPLE_A)
+    assert [x["id"] for x in result["campaigns"]] == [story.campaigns["a"]]
+    view = app.request("GET", f"/api/v1/campaigns/{story.campaigns['b']}").json()
+    assert family in {item["id"] for item in view["tooling"]["items"]}
+    assert [r["strength"] for r in view["related"]] == ["family"]
+
+
+def load_parts(app: App, story: Story, parts: tuple[str, ...]) -> None:
+    key = add_partner(
+        app.services.store,
+        "cert-parts",
+        "partner",
+        org_name=app.settings.org_name,
+        clearance="red",
+        can_read=[app.default_collection],
+        can_write=[app.default_collection],
+    ).key
+    for part in parts:
+        post(app, key, story.bundles[part].envelope())
+    assert app.dead_letters() == []
