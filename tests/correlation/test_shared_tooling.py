@@ -18,6 +18,7 @@ from tooling_world import SAMPLE_A, SAMPLE_BC, SAMPLE_C_ONLY, Story, three_campa
 
 from steppe.access.partners import add_partner
 from steppe.correlate.evidence import confidence
+from steppe.correlate.text import lookup_block
 from steppe.stix import tlp
 from support.app import App
 
@@ -149,6 +150,11 @@ def test_a_family_name_or_alias_is_looked_up_like_an_address(app: App):
             story.malware["a"]: "BlackEnergy",
             story.malware["b_family"]: "BE",
         }
+    text = lookup_block(lookup(app, "BlackEnergy"))  # what `steppe lookup` prints
+    assert text.startswith("BlackEnergy  (malware)  SEEN: 2 occurrences")
+    assert "family:" in text and "BE" in text and story.malware["a"] in text
+    text = lookup_block(lookup(app, SAMPLE_BC))
+    assert "sample of:" in text and "Dirt Jumper" in text and "flood bot of B" in text
     assert lookup(app, "malware:BlackEnergy")["keys"] == ["malware:blackenergy"]
     assert lookup(app, "BlackEnergy")["keys"] == ["malware:blackenergy", "tool:blackenergy"]
     assert lookup(app, "tool:BlackEnergy")["found"] is False  # a malware, not a tool
