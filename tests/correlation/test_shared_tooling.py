@@ -14,7 +14,7 @@ from typing import Any
 
 import stix2
 from stix2validator import ValidationOptions, validate_instance
-from tooling_world import SAMPLE_A, SAMPLE_BC, SAMPLE_C_ONLY, Story, three_campaigns
+from tooling_world import SAMPLE_A, SAMPLE_BC, SAMPLE_C_ONLY, Bundle, Story, three_campaigns
 
 from steppe.access.partners import add_partner
 from steppe.correlate.evidence import confidence
@@ -245,3 +245,20 @@ def load_parts(app: App, story: Story, parts: tuple[str, ...]) -> None:
     for part in parts:
         post(app, key, story.bundles[part].envelope())
     assert app.dead_letters() == []
+
+
+def test_two_campaigns_of_one_envelope_using_one_family_are_both_indexed_and_linked(app: App):
+    bundle = Bundle("CERT-D (test)", tlp.GREEN)
+    first = bundle.campaign("Campaign D1", "2011-01-01T00:00:00Z", "2011-01-02T00:00:00Z")
+    second = bundle.campaign("Campaign D2", "2011-02-01T00:00:00Z", "2011-02-02T00:00:00Z")
+    family = bundle.tool("LOIC")
+    bundle.relate(first, "uses", family)
+    bundle.relate(second, "uses", family)
+    load_parts(app, Story({"d": bundle}, {}, {}), ("d",))
+
+    result = lookup(app, "tool:L.O.I.C.")
+    assert [x["id"] for x in result["campaigns"]] == [first, second]
+    assert [t["name"] for t in result["tools"]] == ["LOIC"]
+    assert lookup(app, "LOIC")["keys"] == ["malware:loic", "tool:loic"]
+    [link] = links(pull(app), first, second)
+    assert "shared tool family LOIC" in link["description"]
