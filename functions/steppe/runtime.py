@@ -357,4 +357,4 @@ def decay_job(services: Services) -> DecayJob:
 def lookup_service(services: Services) -> LookupService:
     from steppe.correlate.lookup import LookupService
 
-    return LookupService(index=services.store, feed_index=services.store)
+    return LookupService(index=services.store, feed_index=services.store, objects=services.store)

@@ -46,7 +46,8 @@ ALL = frozenset({0, 1})
 # campaign names; a GREEN partner and an AMBER analyst read only c1. Finding 2: a RED
 # campaign of its own name in c0, and the partner posts a campaign under its id into
 # c1. Finding 6: a false positive declared on a RED-only address. A RED submission
-# revoked, a partner's TAXII envelope, a victim address.
+# revoked, a partner's TAXII envelope, a victim address. Issue 12: that envelope's
+# campaign and a RED one in c0 use the same malware family and share a sample.
 STORY = WorldSpec(
     collections=2,
     callers=(
@@ -60,7 +61,8 @@ STORY = WorldSpec(
         P(False, 1, 1, 0, (1,), 1, 0, 1, False),
         P(False, 1, 1, 1, (1,), 1, 0, 1, False),
         P(False, 0, 4, 2, (), 1, 2, 1, False),
-        P(True, 1, 1, 0, (2,), 1, 1, 0, False),
+        P(True, 1, 1, 0, (2,), 1, 1, 0, False, 0),
+        P(True, 0, 4, 1, (), 1, 2, 1, False, 0),
     ),
     false_positives=(1,),
     revoke=1,

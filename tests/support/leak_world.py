@@ -3,7 +3,9 @@
 A world is a few collections, callers (partners and analysts) with random rights
 and TLP clearances, analyst reports and partner TAXII envelopes at every TLP
 level that share values, campaign names and /24 networks across collections
-and levels, false-positive declarations and a revocation. Every fact of it is a
+and levels, malware families and samples (TAXII envelopes whose campaign `uses`
+a family, shared by name and by one sample hash across posts), false-positive
+declarations and a revocation. Every fact of it is a
 recognisable token, and the oracle knows each token's occurrences: the
 (collection, TLP rank) pairs it was put in.
 
@@ -54,6 +56,7 @@ CAMPAIGN_NAMES = 3
 DRAWN_SHARED = (0, 1, 2, 4)
 DRAWN_CAMPAIGNS = 2
 ASNS = (64500, 64501)
+TOOL_FAMILIES = 2
 OCCURRENCE = "occurrence"
 ACCESS = "access"  # collection titles and ids: visible to whoever may read or write it
 
@@ -84,6 +87,9 @@ class PostSpec:
     network: int  # the /24 its own addresses come from
     author: int  # index of the caller who writes it (the admin if it may not)
     victim: bool  # a target address (a victim: an observable, no indicator)
+    # The malware family a TAXII envelope's campaign `uses` (-1: none), with a sample
+    # every envelope of that family shares and one of its own (issue 12: shared tooling).
+    tool: int = -1
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,7 @@ def worlds(draw: st.DrawFn) -> WorldSpec:
                 network=st.integers(0, len(NETWORKS) - 1),
                 author=st.integers(0, len(callers) - 1),
                 victim=st.booleans(),
+                tool=st.integers(-1, TOOL_FAMILIES - 1),
             ),
             min_size=3,
             max_size=6,
@@ -387,6 +394,16 @@ def build(app: App, spec: WorldSpec) -> Built:
         for value in values + ([victim] if victim else []):
             if value not in world.values:
                 world.values.append(value)
+        if post.taxii and post.tool >= 0:
+            family = f"Family {tok(marker('family', post.tool), 'malware family name')}"
+            samples = [tok(sample_hash("family", post.tool), "sample hash")]
+            samples.append(tok(sample_hash("post", n), "sample hash"))
+            tooling = (family, samples)
+            for value in [f"malware:{family}", *samples]:
+                if value not in world.values:
+                    world.values.append(value)
+        else:
+            tooling = None
         if post.taxii:
             status_id = _post_envelope(
                 app,
@@ -402,6 +419,7 @@ def build(app: App, spec: WorldSpec) -> Built:
                 tok,
                 identities.get(writer, org_identity),
                 n,
+                tooling,
             )
             tok(status_id, "status id")
             world.statuses[status_id] = writer
@@ -463,6 +481,68 @@ def build(app: App, spec: WorldSpec) -> Built:
     world.networks = sorted({t.text for t in world.tokens if t.kind == "network"})
     _read_admin_view(app, world, org_identity)
     return world
+
+
+def sample_hash(*parts: object) -> str:
+    """A made-up SHA-256 (a token: 64 hex digits no id or date contains)."""
+    return hashlib.sha256(repr(("sample", *parts)).encode()).hexdigest()
+
+
+def _tooling_objects(
+    common: dict[str, Any],
+    marking: list[str],
+    campaign_id: str,
+    oid: Callable[..., str],
+    tooling: tuple[str, list[str]],
+) -> list[dict[str, Any]]:
+    """The family the campaign `uses`, and its samples: indicators that `indicates` it."""
+    family, samples = tooling
+    malware_id = oid("malware", "family")
+    objects: list[dict[str, Any]] = [
+        {
+            **common,
+            "type": "malware",
+            "id": malware_id,
+            "name": family,
+            "is_family": True,
+            "malware_types": ["bot"],
+            "object_marking_refs": marking,
+        },
+        {
+            **common,
+            "type": "relationship",
+            "id": oid("relationship", "uses"),
+            "relationship_type": "uses",
+            "source_ref": campaign_id,
+            "target_ref": malware_id,
+            "object_marking_refs": marking,
+        },
+    ]
+    for sha256 in samples:
+        indicator_id = oid("indicator", sha256)
+        objects += [
+            {
+                **common,
+                "type": "indicator",
+                "id": indicator_id,
+                "name": "Bot sample",
+                "indicator_types": ["malicious-activity"],
+                "pattern": f"[file:hashes.'SHA-256' = '{sha256}']",
+                "pattern_type": "stix",
+                "valid_from": common["created"],
+                "object_marking_refs": marking,
+            },
+            {
+                **common,
+                "type": "relationship",
+                "id": oid("relationship", "sample", sha256),
+                "relationship_type": "indicates",
+                "source_ref": indicator_id,
+                "target_ref": malware_id,
+                "object_marking_refs": marking,
+            },
+        ]
+    return objects
 
 
 def _submit(
@@ -535,6 +615,7 @@ def _post_envelope(
     tok: Callable[..., str],
     identity: str,
     n: int,
+    tooling: tuple[str, list[str]] | None = None,
 ) -> str:
     stamp = stix_time(dates.next())
     tok(stamp[:19], "envelope timestamp")
@@ -614,6 +695,8 @@ def _post_envelope(
                 "object_marking_refs": marking,
             }
         )
+    if tooling is not None:
+        objects += _tooling_objects(common, marking, campaign_id, oid, tooling)
     reply = _ok(
         app.request(
             "POST",

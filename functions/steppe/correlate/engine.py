@@ -191,7 +191,9 @@ class Correlator:
         correlated = [
             o
             for o in batch.occurrences
-            if o.indicator and o.campaign_id is not None and o.key not in false_positives
+            if (o.indicator or values.is_tooling(o.object_id))
+            and o.campaign_id is not None
+            and o.key not in false_positives
         ]
         members = self._members(batch, correlated, collection.id)
         # Index first, look up after: of two batches sharing a value and correlated
@@ -228,23 +230,24 @@ class Correlator:
             for probe in probes[occurrence.key]:
                 for seen in prior.get(probe, ()):
                     theirs = seen.campaign_id
-                    # Only indicators on both sides: attacker infrastructure, not victims.
-                    if (
-                        theirs is None
-                        or theirs == mine
-                        or not seen.object_id.startswith("indicator--")
-                    ):
+                    # Indicators or tooling on both sides: the attacker's, not victims.
+                    if theirs is None or theirs == mine or not other(theirs):
                         continue
-                    if not other(theirs):
+                    kind = _match_strength(occurrence, seen)
+                    if kind is None:
                         continue
                     scope = EvidenceScope(
                         collections_of(collection.id, seen.collection_id),
                         max(occurrence.tlp, seen.tlp),
                     )
-                    evidence[(mine, theirs, "exact")][scope].add(occurrence.key)
+                    evidence[(mine, theirs, kind)][scope].add(occurrence.key)
                     outcome.matches += 1
                     # Sightings, like links, never cross collections (see _link).
-                    if seen.source != source and seen.collection_id == collection.id:
+                    if (
+                        kind == "exact"
+                        and seen.source != source
+                        and seen.collection_id == collection.id
+                    ):
                         sightings[seen.object_id].append((occurrence, seen))
         for member in members:
             for hit in group_hits.get(member.group, ()):
@@ -273,11 +276,17 @@ class Correlator:
 
     def _index(self, batch: Batch, collection_id: str, source: str, now: int) -> None:
         entries = []
-        seen: set[tuple[str, str]] = set()
+        seen: dict[tuple[str, str], str | None] = {}  # (key, object) -> its first campaign
         for o in batch.occurrences:
+            where = source
             if (o.key, o.object_id) in seen:
-                continue
-            seen.add((o.key, o.object_id))
+                if seen[(o.key, o.object_id)] == o.campaign_id or o.campaign_id is None:
+                    continue
+                # One malware object used by several campaigns of the batch: an occurrence
+                # is one per (key, collection, object, source), so the others get their own.
+                where = f"{source}|{o.campaign_id}"
+            else:
+                seen[(o.key, o.object_id)] = o.campaign_id
             first = o.first_seen or now
             last = max(o.last_seen or first, first)
             entries.append(
@@ -286,7 +295,7 @@ class Correlator:
                     collection_id=collection_id,
                     object_id=o.object_id,
                     campaign_id=o.campaign_id,
-                    source=source,
+                    source=where,
                     producer=o.producer or self.org_id,
                     tlp=o.tlp,
                     first_seen=first,
@@ -356,6 +365,8 @@ class Correlator:
         members: dict[tuple[str, str, str], GroupMember] = {}
         for o in correlated:
             assert o.campaign_id is not None
+            if not o.indicator:
+                continue  # tooling: a family or a sample has no network
             info = batch.campaigns[o.campaign_id]
             groups = [values.network_group(o.key)]
             if o.asn is not None:
@@ -427,7 +438,16 @@ class Correlator:
                 )
                 total, sample = found[scope]
                 relationships[rank] = self._relationship(
-                    pair, strength, names, total, sample, collection_id, rank, now, desired
+                    pair,
+                    strength,
+                    names,
+                    total,
+                    sample,
+                    collection_id,
+                    rank,
+                    now,
+                    desired,
+                    {key: name for key, (name, at) in batch.tool_names.items() if at <= rank},
                 )
         links = []
         for (ids, level), (count, sample) in sorted(found.items()):
@@ -461,6 +481,7 @@ class Correlator:
         rank: int,
         now: int,
         desired: dict[str, dict[str, Any]],
+        tool_names: Mapping[str, str],
     ) -> str:
         rel_id = derived_id(
             "relationship",
@@ -483,7 +504,9 @@ class Correlator:
             "relationship_type": "related-to",
             "source_ref": pair[0],
             "target_ref": pair[1],
-            "description": describe(names[pair[0]], names[pair[1]], strength, count, sample),
+            "description": describe(
+                names[pair[0]], names[pair[1]], strength, count, sample, tool_names
+            ),
             "confidence": confidence(strength, count),
             "object_marking_refs": [tlp_levels.BY_RANK[rank].marking_id],
         }
@@ -574,11 +597,56 @@ class Correlator:
         }
 
 
+def _match_strength(mine: Occurrence, seen: IndexedValue) -> Strength | None:
+    """What a value both campaigns were reported with is evidence of.
+
+    Two indicators: an exact match. A family key: the same malware or tool
+    family. A file hash on either side through a malware or tool: the same
+    sample. Anything else (an SCO that is no sample: a victim) is no evidence.
+    """
+    theirs_indicator = seen.object_id.startswith("indicator--")
+    if not theirs_indicator and not values.is_tooling(seen.object_id):
+        return None
+    if mine.indicator and theirs_indicator:
+        return "exact"
+    if values.is_family_key(mine.key):
+        return "family"
+    return "sample"
+
+
 def describe(
-    first_name: str, second_name: str, strength: Strength, count: int, sample: Sequence[str]
+    first_name: str,
+    second_name: str,
+    strength: Strength,
+    count: int,
+    sample: Sequence[str],
+    tool_names: Mapping[str, str] | None = None,
 ) -> str:
-    """The relationship's description: what the two campaigns share, in words."""
+    """The relationship's description: what the two campaigns share, in words.
+
+    tool_names: the names family keys were given as (else the key is shown).
+    """
     more = f" and {count - len(sample)} more" if count > len(sample) else ""
+    if strength == "sample":
+        shown = ", ".join(f"shared sample {values.display(key)}" for key in sample)
+        noun = "sample" if count == 1 else "samples"
+        return (
+            f"Correlated by steppe: campaigns '{first_name}' and '{second_name}' used the same "
+            f"malware or tool {noun} ({count}, by hash): {shown}{more}."
+        )
+    if strength == "family":
+        names = tool_names or {}
+        shown = ", ".join(
+            f"shared {values.split(key)[0]} family {names.get(key, values.split(key)[1])}"
+            for key in sample
+        )
+        plural = "ies" if count > 1 else "y"
+        return (
+            f"Medium evidence, not an exact match: campaigns '{first_name}' and "
+            f"'{second_name}' used the same malware or tool famil{plural} ({count}): "
+            f"{shown}{more}. A family may be used by unrelated actors; this relationship "
+            "rests on no shared indicator value or sample."
+        )
     if strength == "exact":
         shown = ", ".join(values.display(key) for key in sample)
         noun = "value" if count == 1 else "values"

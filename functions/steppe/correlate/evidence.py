@@ -16,14 +16,30 @@ from steppe.store.port import EvidenceScope, Strength
 HIGHEST = max(tlp_levels.BY_RANK)
 
 # Confidence (STIX 0-100) by strength: a floor, and how far overlap can lift it.
-_CONFIDENCE = {"exact": (50, 45), "network": (15, 15), "asn": (5, 10)}
+_CONFIDENCE = {
+    "exact": (50, 45),
+    "sample": (50, 45),
+    "family": (25, 15),
+    "network": (15, 15),
+    "asn": (5, 10),
+}
+# What kind of evidence each strength is, strongest first: the order links are listed in.
+EVIDENCE: dict[Strength, str] = {
+    "exact": "strong",  # the same indicator value
+    "sample": "strong",  # the same malware or tool sample (file hash)
+    "family": "medium",  # the same malware or tool family
+    "network": "weak",  # addresses in the same /24 (/48)
+    "asn": "weak",  # addresses in the same autonomous system
+}
+ORDER = {strength: rank for rank, strength in enumerate(EVIDENCE)}
 
 
 def confidence(strength: Strength, shared: int) -> int:
     """Grows with the number of shared values, never past its strength's ceiling.
 
-    exact: 1 value 61, 3 values 72, 10 values 85, 30 values 91 (ceiling 95);
-    network: 19 .. 30; asn: 8 .. 15. Weak evidence never reaches an exact match.
+    exact and sample: 1 value 61, 3 values 72, 10 values 85, 30 values 91
+    (ceiling 95); family: 29 .. 40; network: 19 .. 30; asn: 8 .. 15. Medium
+    and weak evidence never reach a strong match.
     """
     floor, span = _CONFIDENCE[strength]
     return floor + round(span * (1 - 1 / (1 + shared / 3)))

@@ -12,7 +12,16 @@ templates:
   `related-to` (a victim) — relationships may be in the batch or reach objects
   stored earlier, which the caller resolves (`Batch.missing_refs`);
 * an address's autonomous system comes from its `belongs_to_refs`;
-* a campaign's targets are the identities it `targets`.
+* a campaign's targets are the identities it `targets`;
+* a campaign's tooling is the malware and tools it `uses`: each is an
+  occurrence of its family keys ("malware:<family key>" of its name and
+  aliases, and of those of the family it is a `variant-of`), and of the hashes
+  of its samples: the file indicators that `indicates` it (and the file SCOs
+  of its sample_refs). Such an occurrence's object is the malware or tool
+  itself; a sample is tied to a campaign only when the batch holds both the
+  `indicates` and the campaign's `uses` (a family object is shared by every
+  producer of a collection, so its samples belong to the report that gave
+  them, not to every campaign that ever used the family).
 
 Each occurrence carries the strictest TLP of what it rests on: the object
 carrying the value and, when it is tied to a campaign, the relationships that
@@ -23,6 +32,7 @@ of its identity and its `targets` relationship.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -66,6 +76,9 @@ class Batch:
     targets: dict[str, dict[str, int]] = field(default_factory=dict)
     # Ids referred to by the batch's relationships but not in it (resolved by the caller).
     missing_refs: set[str] = field(default_factory=set)
+    # family key -> the name it was given as in this batch, and the least strict TLP rank
+    # it was given at (a description marked at a lower rank shows the key instead)
+    tool_names: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=4096)  # a batch's objects share a handful of timestamps
@@ -140,6 +153,7 @@ def read_batch(
         campaign(campaign_id)
     asn_of_indicator = _read_scos(sorted_objects, ties, rank, campaign, batch)
     _read_indicators(sorted_objects.indicators, ties, asn_of_indicator, rank, campaign, batch)
+    _read_tooling(sorted_objects, ties, rank, campaign, batch)
     return batch
 
 
@@ -152,6 +166,7 @@ class _Sorted:
     indicators: list[Mapping[str, Any]] = field(default_factory=list)
     scos: list[Mapping[str, Any]] = field(default_factory=list)
     campaign_ids: list[str] = field(default_factory=list)
+    tool_ids: list[str] = field(default_factory=list)  # malware and tools
 
 
 @dataclass(slots=True)
@@ -161,6 +176,12 @@ class _Ties:
     indicates: dict[str, tuple[str, int]] = field(default_factory=dict)  # indicator -> campaign
     based_on: dict[str, tuple[str, int]] = field(default_factory=dict)  # SCO -> indicator
     victim_of: dict[str, tuple[str, int]] = field(default_factory=dict)  # SCO -> campaign
+    # malware/tool -> the campaigns that `uses` it, each with the relationship's rank
+    used_by: dict[str, dict[str, int]] = field(default_factory=dict)
+    # indicator -> the malware/tools it `indicates`, each with the relationship's rank
+    sample_of: dict[str, dict[str, int]] = field(default_factory=dict)
+    # malware -> the families it is a `variant-of`, each with the relationship's rank
+    variant_of: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def _sort(
@@ -187,7 +208,15 @@ def _sort(
             scos.append(obj)
         elif stix_type == "campaign":
             campaign_ids.append(object_id)
+        elif stix_type in values.TOOLING_TYPES:
+            sorted_objects.tool_ids.append(object_id)
     return sorted_objects
+
+
+def _least(table: dict[str, dict[str, int]], source: str, target: str, level: int) -> None:
+    """Remember source -> target at the least strict rank any relationship says it."""
+    targets = table.setdefault(source, {})
+    targets[target] = min(targets.get(target, level), level)
 
 
 def _read_relationships(sorted_objects: _Sorted, rank: _Rank, batch: Batch) -> _Ties:
@@ -214,6 +243,14 @@ def _read_relationships(sorted_objects: _Sorted, rank: _Rank, batch: Batch) -> _
         elif kind == "indicates":
             if source.startswith("indicator--") and target.startswith("campaign--"):
                 indicates.setdefault(source, (target, rank(obj)))
+            elif source.startswith("indicator--") and values.is_tooling(target):
+                _least(ties.sample_of, source, target, rank(obj))
+        elif kind == "uses":
+            if source.startswith("campaign--") and values.is_tooling(target):
+                _least(ties.used_by, target, source, rank(obj))
+        elif kind == "variant-of":
+            if values.is_tooling(source) and values.is_tooling(target):
+                _least(ties.variant_of, source, target, rank(obj))
         elif kind == "related-to":
             if target.startswith("campaign--"):
                 victim_of.setdefault(source, (target, rank(obj)))
@@ -354,3 +391,161 @@ def _read_indicators(
             occurrences.append(
                 Occurrence(key, object_id, True, owner, producer, tlp, first, last, asn)
             )
+
+
+def _names(obj: Mapping[str, Any]) -> list[str]:
+    """A malware's or tool's name and aliases, as given."""
+    names = [obj.get("name"), *(obj.get("aliases") or ())]
+    return [name for name in names if isinstance(name, str)]
+
+
+def _family_keys(
+    tool_id: str,
+    by_id: Mapping[str, Mapping[str, Any]],
+    ties: _Ties,
+    rank: _Rank,
+    batch: Batch,
+) -> dict[tuple[str, str], int]:
+    """(family key, the object naming it) -> the least strict rank it is known at.
+
+    The keys of the tool's own name and aliases, at its rank; those of each
+    family it is a `variant-of`, at the strictest of the tool, the relationship
+    and the family.
+    """
+    found: dict[tuple[str, str], int] = {}
+    tool = by_id.get(tool_id)
+    named = [(tool_id, tool, rank(tool) if tool else 0)]
+    for family_id, rel_rank in ties.variant_of.get(tool_id, {}).items():
+        family = by_id.get(family_id)
+        if family is not None and tool is not None:
+            named.append((family_id, family, max(rank(tool), rel_rank, rank(family))))
+    for object_id, obj, level in named:
+        if obj is None or obj.get("type") not in values.TOOLING_TYPES or obj.get("revoked"):
+            continue
+        for name in _names(obj):
+            key = values.tooling_key(obj["type"], name)
+            if key is None:
+                continue
+            given = batch.tool_names.get(key)
+            if given is None or level < given[1]:
+                batch.tool_names[key] = (name, level)
+            known = found.get((key, object_id))
+            found[(key, object_id)] = level if known is None else min(known, level)
+    return found
+
+
+def _sample_keys(
+    sorted_objects: _Sorted, ties: _Ties, rank: _Rank
+) -> dict[str, dict[tuple[str, str | None], int]]:
+    """malware/tool -> (sample hash key, the indicator giving it) -> the least strict rank.
+
+    From the batch's unrevoked file indicators that `indicates` it (the
+    strictest of indicator and relationship), and the file SCOs of an
+    instance's sample_refs (the strictest of the SCO and the malware). A
+    family's sample_refs are not read: a family object is shared by every
+    producer of the collection, and its list may gather other reports' samples.
+    """
+    found: dict[str, dict[tuple[str, str | None], int]] = defaultdict(dict)
+
+    def add(tool_id: str, key: str, indicator: str | None, level: int) -> None:
+        known = found[tool_id].get((key, indicator))
+        found[tool_id][(key, indicator)] = level if known is None else min(known, level)
+
+    for obj in sorted_objects.indicators:
+        targets = ties.sample_of.get(obj["id"])
+        if not targets or obj.get("revoked"):
+            continue
+        keys = [key for key in values.indicator_keys(obj) if key.startswith("file:")]
+        for tool_id, rel_rank in targets.items():
+            for key in keys:
+                add(tool_id, key, obj["id"], max(rank(obj), rel_rank))
+    by_id = sorted_objects.by_id
+    for tool_id in sorted_objects.tool_ids:
+        tool = by_id[tool_id]
+        refs = tool.get("sample_refs")
+        if tool.get("revoked") or tool.get("is_family") or not isinstance(refs, list):
+            continue
+        for ref in refs:
+            sco = by_id.get(ref) if isinstance(ref, str) else None
+            if sco is None or sco.get("type") != values.FILE:
+                continue
+            for key in values.sco_keys(sco):
+                add(tool_id, key, None, max(rank(sco), rank(tool)))
+    return found
+
+
+def _read_tooling(
+    sorted_objects: _Sorted,
+    ties: _Ties,
+    rank: _Rank,
+    campaign: Callable[[str | None], str | None],
+    batch: Batch,
+) -> None:
+    """The occurrences of the batch's tooling: family keys and sample hashes, per campaign.
+
+    A malware or tool of the batch, or one a campaign of the batch `uses`, is
+    an occurrence of each of its family keys for each such campaign, at the
+    strictest of what it rests on and the `uses`. A sample is an occurrence (its
+    object: the malware or tool) of its hash for each campaign that `uses` the
+    malware in this batch. What no campaign of the batch uses is an occurrence
+    tied to no campaign, unless the same key and object are tied to one.
+    """
+    by_id = sorted_objects.by_id
+    samples = _sample_keys(sorted_objects, ties, rank)
+    tool_ids = dict.fromkeys([*sorted_objects.tool_ids, *ties.used_by, *samples])
+    # (key, object, campaign) -> (rank, producer, first, last)
+    found: dict[tuple[str, str, str | None], tuple[int, str | None, int | None, int | None]] = {}
+
+    def add(
+        key: str,
+        object_id: str,
+        owner: str | None,
+        level: int,
+        about: tuple[str | None, int | None, int | None],
+    ) -> None:
+        known = found.get((key, object_id, owner))
+        if known is None or level < known[0]:
+            found[(key, object_id, owner)] = (level, *about)
+
+    for tool_id in tool_ids:
+        users: list[tuple[str | None, int]] = [
+            (campaign_id, rel_rank)
+            for campaign_id, rel_rank in sorted(ties.used_by.get(tool_id, {}).items())
+            if campaign(campaign_id) is not None
+        ] or [(None, 0)]
+        tool = by_id.get(tool_id) or {}
+        tool_rank = rank(tool) if tool else 0
+        producer = _str(tool.get("created_by_ref"))
+        names = _family_keys(tool_id, by_id, ties, rank, batch)
+        least: dict[str, int] = {}
+        for (key, _), level in samples.get(tool_id, {}).items():
+            least[key] = min(least.get(key, level), level)
+        for owner, rel_rank in users:
+            info = batch.campaigns.get(owner) if owner else None
+            about = (
+                (info.producer if info else None) or producer,
+                info.first_seen if info else _micros(tool.get("first_seen")),
+                info.last_seen if info else _micros(tool.get("last_seen")),
+            )
+            for (key, object_id), level in names.items():
+                add(key, object_id, owner, max(level, rel_rank), about)
+            for key, level in least.items():
+                add(key, tool_id, owner, max(level, rel_rank, tool_rank), about)
+    tied = {(key, object_id) for key, object_id, owner in found if owner is not None}
+    for (key, object_id, owner), (level, producer, first, last) in sorted(
+        found.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] or "")
+    ):
+        if owner is None and (key, object_id) in tied:
+            continue
+        batch.occurrences.append(
+            Occurrence(
+                key=key,
+                object_id=object_id,
+                indicator=False,
+                campaign_id=owner,
+                producer=producer,
+                tlp=level,
+                first_seen=first,
+                last_seen=last,
+            )
+        )

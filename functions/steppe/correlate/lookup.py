@@ -10,6 +10,13 @@ For each value a lookup answers with its matches:
 and, kept apart and labelled as such, weak evidence: campaigns with other
 addresses in its /24 (/48). Weak evidence never counts as a match.
 
+A malware or tool family ("malware:BlackEnergy", or a bare word no other form
+takes: steppe.observables.correlation_keys.parse_query) is looked up by its
+family key like a value: where and when it was seen, in which campaigns, and
+`tools`: the malware and tool objects of that family. A hash also answers
+`sample_of`: the malware and tools it is a sample of. Their names are read from
+the stored objects, which the caller must be cleared for.
+
 Everything is filtered for the caller by steppe.access.visibility: an
 occurrence, a campaign record, a group member, link evidence or a false
 positive is seen only by a caller who may read its collection(s) and is
@@ -34,6 +41,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+import orjson
+
 from steppe.access.caller import Caller
 from steppe.access.visibility import (
     may_see,
@@ -42,16 +51,19 @@ from steppe.access.visibility import (
     visible_campaign,
     visible_collections,
 )
-from steppe.correlate.evidence import confidence
+from steppe.correlate.evidence import EVIDENCE, ORDER, confidence
 from steppe.errors import InvalidInput, NotFound, PayloadTooLarge
 from steppe.observables.correlation_keys import (
     AS,
+    FILE,
     IPV4,
     NEIGHBOURHOOD,
+    TOOLING_TYPES,
     asn_group,
     contains,
     display,
     group_display,
+    is_tooling,
     network_group,
     parse_query,
     probe_keys,
@@ -61,6 +73,7 @@ from steppe.scoring.decay_score import score_at
 from steppe.stix import tlp
 from steppe.stix.timestamps import format_stix, now_micros
 from steppe.store.feed_entries import entry_curve
+from steppe.store.latest import latest_versions
 from steppe.store.port import (
     CampaignLink,
     CampaignRecord,
@@ -69,6 +82,7 @@ from steppe.store.port import (
     ObservableIndex,
 )
 from steppe.store.port.feed_index import FeedIndex
+from steppe.store.port.objects import ObjectStore
 
 MAX_VALUES = 10_000  # values in one bulk lookup
 KEY_BATCH = 2_000  # keys per find_values / find_groups call
@@ -83,12 +97,14 @@ CAMPAIGN_SCAN = 20_000
 CAMPAIGN_PAGE = 1_000
 CAMPAIGN_ITEMS = 1_000  # indicators (and other objects) listed in the campaign view
 RELATED_SAMPLE = 20
-STRENGTHS = {"exact": 0, "network": 1, "asn": 2}
+# Malware and tools named per request (their objects are read): beyond, listed by id only.
+TOOL_NAMES = 1_000
 MATCH_RANK = {"exact": 0, "within": 1, "contains": 2}
 
 RECOGNISED = (
     "an IPv4 or IPv6 address or CIDR block, a domain name, a URL, an email address, "
-    "an MD5, SHA-1, SHA-256 or SHA-512 hash, or an autonomous system (AS64496)"
+    "an MD5, SHA-1, SHA-256 or SHA-512 hash, an autonomous system (AS64496), "
+    "or a malware or tool family (malware:BlackEnergy, tool:Mimikatz, or one bare word)"
 )
 
 
@@ -139,6 +155,7 @@ class _Tally:
     observables: dict[str, None] = field(default_factory=dict)
     sources: dict[str, None] = field(default_factory=dict)
     producers: dict[str, None] = field(default_factory=dict)
+    tools: dict[str, None] = field(default_factory=dict)
     truncated: bool = False
 
     def add(self, occurrence: IndexedValue, campaign_visible: bool) -> None:
@@ -151,6 +168,8 @@ class _Tally:
             self.campaigns[occurrence.campaign_id] = None
         if occurrence.object_id.startswith("indicator--"):
             self.indicators[occurrence.object_id] = None
+        elif is_tooling(occurrence.object_id):
+            self.tools[occurrence.object_id] = None
         else:
             self.observables[occurrence.object_id] = None
         self.sources[occurrence.source] = None
@@ -164,6 +183,7 @@ class _Tally:
             (self.observables, other.observables),
             (self.sources, other.sources),
             (self.producers, other.producers),
+            (self.tools, other.tools),
         ):
             mine.update(theirs)
         if other.first is not None and (self.first is None or other.first < self.first):
@@ -178,6 +198,7 @@ class _Tally:
             or len(self.observables) > LIST_CAP
             or len(self.sources) > LIST_CAP
             or len(self.producers) > LIST_CAP
+            or len(self.tools) > LIST_CAP
         )
         return {
             "count": self.count,
@@ -187,6 +208,7 @@ class _Tally:
             "observables": _capped(self.observables),
             "sources": _capped(self.sources),
             "producers": _capped(self.producers),
+            "tool_ids": _capped(self.tools),
             "truncated": self.truncated or cut,
         }
 
@@ -247,9 +269,12 @@ class _KeyAnswer:
 class LookupService:
     """Built by steppe.runtime.lookup_service from the one port it reads."""
 
-    def __init__(self, *, index: ObservableIndex, feed_index: FeedIndex) -> None:
+    def __init__(
+        self, *, index: ObservableIndex, feed_index: FeedIndex, objects: ObjectStore | None = None
+    ) -> None:
         self.index = index
         self.feed_index = feed_index
+        self.objects = objects  # to name malware and tools; None: listed by id only
 
     # -- values --------------------------------------------------------------------
 
@@ -322,6 +347,7 @@ class LookupService:
             key: self._answer_key(plan, occurrences, hits, contents.get(key, []), records, caller)
             for key, plan in plans.items()
         }
+        tooling = self._tooling(keys, occurrences, records, caller)
         scores = self._scores(keys, occurrences, caller)
         staff = caller.role in ("admin", "analyst")
         results: dict[str, dict[str, Any]] = {}
@@ -337,6 +363,14 @@ class LookupService:
             results[value] = self._answer_value(
                 value, value_keys, answers, records, false_positives, staff
             )
+            kinds = {split(key)[0] for key in value_keys}
+            if kinds & {FILE, *TOOLING_TYPES}:
+                found_tools = list(
+                    {
+                        entry["id"]: entry for key in value_keys for entry in tooling.get(key, ())
+                    }.values()
+                )
+                results[value]["sample_of" if FILE in kinds else "tools"] = found_tools[:LIST_CAP]
             found = [scores[key] for key in value_keys if key in scores]
             results[value]["score"] = max(found) if found else None
         return [results[value] for value in values]
@@ -363,6 +397,68 @@ class LookupService:
                 score = score_at(entry.base, entry.last_seen, now, entry_curve(entry))
                 scores[key] = max(score, scores.get(key, 0))
         return scores
+
+    def _tooling(
+        self,
+        keys: Sequence[str],
+        occurrences: dict[str, list[IndexedValue]],
+        records: dict[str, CampaignRecord],
+        caller: Caller,
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Per hash or family key, the malware and tools it is a sample of or a family of.
+
+        From the occurrences of the key the caller may see whose object is a
+        malware or tool; each named from its stored object when the caller is
+        cleared for it (name None otherwise, or past TOOL_NAMES per request),
+        with the campaigns it is seen in that the caller may see.
+        """
+        found: dict[str, dict[str, dict[str, Any]]] = {}
+        wanted: dict[str, dict[str, int]] = defaultdict(dict)  # collection -> tool id -> rank
+        for key in keys:
+            if split(key)[0] not in (FILE, *TOOLING_TYPES):
+                continue
+            for occurrence in occurrences.get(key, ()):
+                tool_id = occurrence.object_id
+                if not is_tooling(tool_id) or not may_see(
+                    caller, occurrence.collection_id, occurrence.tlp
+                ):
+                    continue
+                entry = found.setdefault(key, {}).setdefault(
+                    tool_id,
+                    {"id": tool_id, "type": tool_id.split("--")[0], "name": None, "campaigns": []},
+                )
+                if (
+                    occurrence.campaign_id in records
+                    and occurrence.campaign_id not in (entry["campaigns"])
+                ):
+                    entry["campaigns"].append(occurrence.campaign_id)
+                known = wanted[occurrence.collection_id].get(tool_id)
+                if known is None or occurrence.tlp < known:
+                    wanted[occurrence.collection_id][tool_id] = occurrence.tlp
+        names = self._tool_names(wanted, caller)
+        return {
+            key: [{**entry, "name": names.get(tool_id)} for tool_id, entry in tools.items()]
+            for key, tools in found.items()
+        }
+
+    def _tool_names(self, wanted: dict[str, dict[str, int]], caller: Caller) -> dict[str, str]:
+        """The names of malware and tools, from their latest stored version the caller may see."""
+        names: dict[str, str] = {}
+        if self.objects is None:
+            return names
+        budget = TOOL_NAMES
+        for collection_id, tools in sorted(wanted.items()):
+            ids = sorted(tools)[:budget]
+            budget -= len(ids)
+            for tool_id, record in latest_versions(self.objects, collection_id, ids).items():
+                obj = orjson.loads(record.body)  # type: ignore[arg-type]
+                level = tlp.rank_of_object(obj, tools[tool_id])
+                name = obj.get("name")
+                if isinstance(name, str) and may_see(caller, collection_id, level):
+                    names.setdefault(tool_id, name)
+            if budget <= 0:
+                break
+        return names
 
     def _visible_campaigns(
         self, campaign_ids: Iterable[str], caller: Caller
@@ -567,8 +663,9 @@ class LookupService:
             **describe_campaign(record, collections),
             "values": len(view.keys),
             "complete": view.complete,
-            "indicators": view.objects(indicators=True),
-            "observables": view.objects(indicators=False),
+            "indicators": view.objects("indicator"),
+            "observables": view.objects("observable"),
+            "tooling": view.objects("tooling"),
             "timeline": view.timeline(),
             "related": self._related(campaign_id, caller),
         }
@@ -602,7 +699,7 @@ class LookupService:
                 {
                     "campaign": campaign_ref(other),
                     "strength": strength,
-                    "evidence": "strong" if strength == "exact" else "weak",
+                    "evidence": EVIDENCE[strength],  # type: ignore[index]
                     "confidence": confidence(strength, count),  # type: ignore[arg-type]
                     "count": count,
                     "shared": [shared_display(item) for item in sample[:RELATED_SAMPLE]],
@@ -610,7 +707,7 @@ class LookupService:
                     "modified": _stamp(max(link.modified for link in links)),
                 }
             )
-        shown.sort(key=lambda e: (STRENGTHS[e["strength"]], -e["confidence"], e["campaign"]["id"]))
+        shown.sort(key=lambda e: (ORDER[e["strength"]], -e["confidence"], e["campaign"]["id"]))
         return shown
 
 
@@ -648,9 +745,11 @@ def _merge_hits(hits: list[GroupHit]) -> list[GroupHit]:
 
 
 def shared_display(item: str) -> str:
-    """What two campaigns share, as people write it: a value, a network, "AS64496".
+    """What two campaigns share, as people write it: a value, a network, "AS64496",
+    "malware blackenergy" (a family key), "SHA-256 <hex>" (a sample).
 
-    Exact links share value keys; weak links share groups ("net:...", "asn:...").
+    Exact, sample and family links share value keys; weak links share groups
+    ("net:...", "asn:...").
     """
     kind, _, value = item.partition(":")
     if kind == "net":
@@ -682,6 +781,12 @@ class _Seen:
         self.producers[occurrence.producer] = None
 
 
+def _object_kind(object_id: str) -> str:
+    if object_id.startswith("indicator--"):
+        return "indicator"
+    return "tooling" if is_tooling(object_id) else "observable"
+
+
 @dataclass(slots=True)
 class _CampaignView:
     """What a campaign's visible occurrences add up to, per object and per source."""
@@ -703,12 +808,14 @@ class _CampaignView:
                 seen = table[name] = _Seen(occurrence.first_seen, occurrence.last_seen)
             seen.add(occurrence)
 
-    def objects(self, indicators: bool) -> dict[str, Any]:
+    def objects(self, kind: str) -> dict[str, Any]:
+        """The campaign's objects of one kind: "indicator", "tooling" (the malware and tools
+        it used, with their family keys and sample hashes) or "observable" (the rest)."""
         chosen = sorted(
             (
                 (seen.first, object_id, seen)
                 for object_id, seen in self.by_object.items()
-                if object_id.startswith("indicator--") == indicators
+                if _object_kind(object_id) == kind
             ),
             key=lambda item: (item[0], item[1]),
         )

@@ -89,9 +89,17 @@ def lookup_block(result: Mapping[str, Any]) -> str:
         ("observables", "observables"),
         ("sources", "sources"),
         ("producers", "producers"),
+        ("malware/tools", "tool_ids"),
     ):
         if result.get(name):
             lines.append(_line(label, _more(result[name])))
+    for label, name in (("sample of", "sample_of"), ("family", "tools")):
+        if result.get(name):
+            lines.append(_line(label))
+            lines += _table(
+                (tool["type"], tool["name"] or "(name not visible)", tool["id"])
+                for tool in result[name]
+            )
     if result.get("truncated"):
         lines.append(_line("note", "lists are cut short; the counts are complete"))
     if result["weak_evidence"]:
@@ -129,8 +137,8 @@ def campaign_text(view: Mapping[str, Any]) -> str:
     lines.append(_line("values", f"{view['values']:,}"))
     if not view["complete"]:
         lines.append(_line("note", "a very large campaign: only part of its values were read"))
-    for name in ("indicators", "observables"):
-        section = view[name]
+    for name in ("indicators", "observables", "tooling"):
+        section = view.get(name) or {"total": 0}
         if not section["total"]:
             continue
         shown = len(section["items"])

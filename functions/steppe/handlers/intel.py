@@ -85,7 +85,10 @@ def _values_body() -> tuple[list[str], str]:
     "/api/v1/observables",
     summary="Have we seen this value?",
     description="`?value=` an IPv4/IPv6 address or CIDR block, a domain, a URL, an email "
-    "address, an MD5/SHA-1/SHA-256/SHA-512 hash or an AS number (AS64496). The answer lists "
+    "address, an MD5/SHA-1/SHA-256/SHA-512 hash, an AS number (AS64496), or a malware or "
+    "tool family (malware:BlackEnergy, tool:Mimikatz, or one bare word no other kind takes; "
+    "any spelling or alias). A hash also answers `sample_of` (the malware and tools it is a "
+    "sample of), a family `tools` (its malware or tool objects). The answer lists "
     "its exact matches, the indexed networks it lies within, what it contains (a network of "
     "at most a /24 or /48, an AS), the campaigns, indicators, sources and producers behind "
     "them with first/last seen, whether it is a false positive, and, apart, weak evidence "
@@ -155,8 +158,9 @@ def list_campaigns() -> Response[dict]:
 @router.get(
     "/api/v1/campaigns/<campaign_id>",
     summary="One campaign: its indicators, targets, timeline and related campaigns",
-    description="Related campaigns come with the strength of the link (exact, or weak: "
-    "network, asn), its confidence, how many values they share and a sample of them. A "
+    description="Related campaigns come with the strength of the link (strong: exact, "
+    "sample; medium: family; weak: network, asn), its confidence, how many values they share "
+    "and a sample of them. A "
     "campaign the caller may not see is answered 404, like one that does not exist.",
     responses={
         200: {"description": "the campaign view"},

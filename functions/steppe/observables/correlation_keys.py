@@ -8,7 +8,10 @@ A key is "<STIX type>:<normalised value>":
 * ``domain-name:example.org``, ``url:http://example.org/x``,
   ``email-addr:abuse@example.org``;
 * ``file:SHA-256:<hex>`` (one key per hash a file is known by);
-* ``autonomous-system:64496``.
+* ``autonomous-system:64496``;
+* ``malware:blackenergy``, ``tool:mimikatz``: a malware or tool family by its
+  family key (steppe.observables.tool_names.family_key of a name or alias), the
+  key shared tooling is correlated and looked up by.
 
 Values are normalised by the same checks as analyst submissions
 (steppe.observables.normalize), so a value submitted by an analyst, posted by a
@@ -30,6 +33,7 @@ from typing import Any
 
 from steppe.observables import normalize as checks
 from steppe.observables.model import Observable
+from steppe.observables.tool_names import MAX_TOOL_NAME, family_key
 from steppe.stix import patterns
 
 IPV4 = "ipv4-addr"
@@ -38,6 +42,9 @@ AS = "autonomous-system"
 FILE = "file"
 VALUE_TYPES = (IPV4, IPV6, "domain-name", "url", "email-addr")
 SCO_TYPES = frozenset((*VALUE_TYPES, FILE, AS))
+MALWARE = "malware"
+TOOL = "tool"
+TOOLING_TYPES = (MALWARE, TOOL)
 # The neighbourhood that counts as weak evidence: a /24 in IPv4, a /48 in IPv6.
 NEIGHBOURHOOD = {IPV4: 24, IPV6: 48}
 
@@ -76,6 +83,25 @@ def asn_key(number: object) -> str | None:
         return None
 
 
+def tooling_key(category: str, name: object) -> str | None:
+    """The key of a malware or tool name ("malware:blackenergy"); None if it names nothing."""
+    if category not in TOOLING_TYPES or not isinstance(name, str) or len(name) > MAX_TOOL_NAME:
+        return None
+    try:
+        return f"{category}:{family_key(name)}"
+    except ValueError:
+        return None
+
+
+def is_tooling(object_id: str) -> bool:
+    """Whether an id is that of a malware or a tool (an occurrence of tooling, not a value)."""
+    return object_id.startswith(("malware--", "tool--"))
+
+
+def is_family_key(key: str) -> bool:
+    return key.startswith(("malware:", "tool:"))
+
+
 def split(key: str) -> tuple[str, str]:
     """(STIX type, value) of a key; a file key's value is "<hash name>:<hex>"."""
     stix_type, _, value = key.partition(":")
@@ -90,6 +116,8 @@ def display(key: str) -> str:
         return f"{name} {hex_value}"
     if stix_type == AS:
         return f"AS{value}"
+    if stix_type in TOOLING_TYPES:
+        return f"{stix_type} {value}"
     return value
 
 
@@ -168,6 +196,11 @@ def indicator_keys(indicator: Mapping[str, Any]) -> list[str]:
 
 
 _ASN_TEXT = re.compile(r"(?i)^AS\s*(\d+)$")
+# A family name typed bare: one word of letters, digits, "-" and "_", starting with a letter
+# or digit ("BlackEnergy", "Black-Energy"); a name with spaces needs "malware:" or "tool:".
+_BARE_NAME = re.compile(r"[^\W_][\w-]*")
+# "AS-1", "AS_64496x": a mistyped autonomous system, never taken for a name.
+_ASN_LIKE = re.compile(r"(?i)AS[\d_-]")
 
 
 def parse_query(text: str) -> list[str]:
@@ -175,11 +208,18 @@ def parse_query(text: str) -> list[str]:
 
     Recognised: an IPv4/IPv6 address or CIDR block, "AS64496", a hash (by its
     length: MD5, SHA-1, SHA-256, SHA-512), a URL (with a scheme), an email
-    address, a domain name.
+    address, a domain name; a malware or tool family as "malware:<name>" or
+    "tool:<name>" (any spelling or alias: the family key is matched), or as
+    one bare word no other form takes ("BlackEnergy": both the malware and
+    the tool of that name).
     """
     value = text.strip()
     if not value:
         return []
+    category, colon, name = value.partition(":")
+    if colon and category.lower() in TOOLING_TYPES:
+        key = tooling_key(category.lower(), name)
+        return [key] if key else []
     match = _ASN_TEXT.match(value)
     if match:
         key = asn_key(int(match.group(1)))
@@ -199,7 +239,12 @@ def parse_query(text: str) -> list[str]:
         key = value_key("email-addr", value)
         return [key] if key else []
     key = value_key("domain-name", value)
-    return [key] if key else []
+    if key:
+        return [key]
+    if not _BARE_NAME.fullmatch(value) or _ASN_LIKE.match(value):
+        return []
+    names = (tooling_key(category, value) for category in TOOLING_TYPES)
+    return [key for key in names if key]
 
 
 def _network(key: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:

@@ -7,7 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-Strength = Literal["exact", "network", "asn"]  # network: the same /24 (IPv4) or /48 (IPv6)
+# exact: the same indicator value; sample: the same malware/tool sample hash; family: the
+# same malware/tool family; network: the same /24 (IPv4) or /48 (IPv6); asn: the same AS.
+# Stores keep it as opaque text.
+Strength = Literal["exact", "sample", "family", "network", "asn"]
 
 
 @dataclass(frozen=True, slots=True)
