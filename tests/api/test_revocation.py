@@ -144,7 +144,7 @@ def test_a_revoked_indicator_reaches_taxii_as_a_revoked_version_with_a_note(app:
     others = [
         o for o in taxii_objects(app, collection, type="indicator") if o["id"] != original["id"]
     ]
-    assert len(others) == 4 and not any(o.get("revoked") for o in others)
+    assert len(others) == 7 and not any(o.get("revoked") for o in others)
 
 
 def test_revoking_again_writes_nothing_and_says_so(app: App):
@@ -194,14 +194,14 @@ def test_a_revoked_value_submitted_again_is_published_under_a_successor(app: App
 def test_revoking_a_submission_revokes_every_indicator_it_produced(app: App):
     resource = submit(app, example())
     produced = {o["id"] for o in bundle_of(app, resource) if o["type"] == "indicator"}
-    assert len(produced) == 5
+    assert len(produced) == 8  # 6 observables, the bot's SHA-256 sample and its C2 address
     reply = app.request(
         "POST",
         f"/api/v1/submissions/{resource['id']}/revoke",
         json_body={"reason": "The whole report was a test upload"},
     )
     assert reply.status == 200, reply.body
-    assert reply.json()["counts"] == {"revoked": 5, "already_revoked": 0, "not_found": 0}
+    assert reply.json()["counts"] == {"revoked": 8, "already_revoked": 0, "not_found": 0}
     indicators = taxii_objects(app, app.default_collection, type="indicator")
     assert {o["id"] for o in indicators} == produced
     assert all(o["revoked"] is True for o in indicators)
@@ -218,7 +218,7 @@ def test_revoking_a_submission_revokes_every_indicator_it_produced(app: App):
     again = app.request(
         "POST", f"/api/v1/submissions/{resource['id']}/revoke", json_body={"reason": "again"}
     )
-    assert again.json()["counts"] == {"revoked": 0, "already_revoked": 5, "not_found": 0}
+    assert again.json()["counts"] == {"revoked": 0, "already_revoked": 8, "not_found": 0}
     described = app.request("GET", f"/api/v1/submissions/{resource['id']}").json()
     assert described["revoked"]["reason"] == "The whole report was a test upload"
     before = stored_count(app)
@@ -266,7 +266,7 @@ def test_a_large_submission_is_revoked_by_the_worker_chunk_by_chunk(chunked: App
     page = app.services.store.list_objects(
         app.default_collection, ObjectQuery(types=frozenset({"indicator"}), limit=1000)
     )
-    assert len(page.records) == 10
+    assert len(page.records) == 10 + 3  # and the bot's sample and C2 indicators
     assert all(json.loads(r.body)["revoked"] is True for r in page.records)
     # a retried job changes nothing
     count = stored_count(app)
@@ -286,7 +286,7 @@ def test_a_large_submission_is_revoked_by_the_worker_chunk_by_chunk(chunked: App
     again = lifecycle_service(app.services).revoke_chunk(
         submission_id, 2, "bulk test upload", "admin"
     )
-    assert len(again.revoked) == 0 and len(again.already_revoked) == 4
+    assert len(again.revoked) == 0 and len(again.already_revoked) == 4 + 3  # its sources, the bot's 3
 
 
 # -- false positives -----------------------------------------------------------------------

@@ -29,8 +29,10 @@ def test_kyrgyzstan_report_becomes_a_complete_valid_stix_bundle(app: App):
     assert reply.header("Location") == resource["links"]["self"]
     assert resource["observables"] == len(report["observables"])
     by_type = resource["counts"]["by_type"]
-    # 5 attacker observables become indicators; the victim address does not
-    assert by_type["indicator"] == 5
+    # 6 attacker observables (sources, the C2 domain, the bot's sample) become indicators, and
+    # so do the bot's SHA-256 sample and its C2 address given under `malware`; the victim does not
+    assert by_type["indicator"] == 8
+    assert by_type["malware"] == 1 and by_type["infrastructure"] == 1
     assert by_type["campaign"] == 1 and by_type["intrusion-set"] == 1
     # the producer, the four ISPs and steppe (the author of the score extension)
     assert by_type["identity"] == 1 + 4 + 1
@@ -151,7 +153,11 @@ def test_a_large_submission_is_queued_in_bounded_chunks(small_chunks: App):
     done = app.request("GET", pending["links"]["self"]).json()
     assert done["status"] == "complete"
     assert done["chunks"] == {"total": 3, "done": 3, "failed": 0}
-    assert done["counts"]["by_type"]["indicator"] == 100
+    # counts are per part: each of the 3 parts carries the report's header, the campaign and the
+    # bot with the indicators of its sample and C2 values (3), besides its own sources
+    by_type = done["counts"]["by_type"]
+    assert by_type["campaign"] == 3 and by_type["malware"] == 3
+    assert by_type["indicator"] == 100 + 3 * 3
 
     seen_indicators = set()
     for part in range(1, 4):
@@ -162,9 +168,10 @@ def test_a_large_submission_is_queued_in_bounded_chunks(small_chunks: App):
         bundle = reply.json()
         assert_valid_bundle(bundle)
         chunk_indicators = {o["id"] for o in bundle["objects"] if o["type"] == "indicator"}
-        assert len(chunk_indicators) == (40 if part < 3 else 20)
+        # its sources and, in every part, the bot's sample and C2 indicators (3)
+        assert len(chunk_indicators) == (40 if part < 3 else 20) + 3
         seen_indicators |= chunk_indicators
-    assert len(seen_indicators) == 100
+    assert len(seen_indicators) == 100 + 3
     out_of_range = app.request("GET", pending["links"]["bundle"], query={"part": "4"})
     assert out_of_range.status == 400 and out_of_range.json()["where"] == "query parameter part"
 

@@ -75,7 +75,9 @@ def test_revoke_an_indicator_and_a_submission(data_dir: Path, capsys: pytest.Cap
 
     assert cli.main(["revoke", "submission", submission_id, "--reason", "test upload"]) == 0
     out = capsys.readouterr().out
-    assert "4 indicator(s) revoked, 1 already revoked" in out
+    # 8 indicators: 6 observables, the bot's SHA-256 sample and its C2 address; one was revoked
+    assert len(indicators) == 8
+    assert "7 indicator(s) revoked, 1 already revoked" in out
     assert all(latest(default_collection(), i["id"])["revoked"] for i in indicators.values())
 
 

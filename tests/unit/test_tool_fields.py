@@ -27,7 +27,7 @@ MD5 = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
 
 def bot_example() -> dict[str, Any]:
-    return json.loads((EXAMPLES / "kyrgyzstan-2009-bot.json").read_text())
+    return json.loads((EXAMPLES / "kyrgyzstan-2009.json").read_text())
 
 
 def parse(doc: dict[str, Any]):
