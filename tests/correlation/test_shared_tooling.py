@@ -14,6 +14,7 @@ from typing import Any
 
 import stix2
 from stix2validator import ValidationOptions, validate_instance
+from test_scenario import pull as pull_collection
 from tooling_world import SAMPLE_A, SAMPLE_BC, SAMPLE_C_ONLY, Bundle, Story, three_campaigns
 
 from steppe.access.partners import add_partner
@@ -60,17 +61,7 @@ def load(app: App, story: Story) -> dict[str, str]:
 
 
 def pull(app: App, key: str | bool = True) -> list[dict[str, Any]]:
-    path = f"/taxii2/{app.settings.api_root}/collections/{app.default_collection}/objects/"
-    objects: list[dict[str, Any]] = []
-    query: dict[str, str] = {"limit": "500"}
-    while True:
-        reply = app.request("GET", path, headers={"Accept": TAXII}, query=query, key=key)
-        assert reply.status == 200, reply.body
-        page = reply.json()
-        objects += page.get("objects", [])
-        if not page.get("more"):
-            return objects
-        query = {"next": page["next"], "limit": "500"}
+    return pull_collection(app, app.default_collection, key)
 
 
 def links(objects: list[dict[str, Any]], a: str, b: str) -> list[dict[str, Any]]:
