@@ -286,7 +286,8 @@ def test_a_large_submission_is_revoked_by_the_worker_chunk_by_chunk(chunked: App
     again = lifecycle_service(app.services).revoke_chunk(
         submission_id, 2, "bulk test upload", "admin"
     )
-    assert len(again.revoked) == 0 and len(again.already_revoked) == 4 + 3  # its sources, the bot's 3
+    # its 4 sources and the bot's 3 indicators
+    assert len(again.revoked) == 0 and len(again.already_revoked) == 4 + 3
 
 
 # -- false positives -----------------------------------------------------------------------

@@ -142,3 +142,41 @@ def test_a_green_reader_never_learns_of_an_amber_campaign_through_its_tools(app:
     assert TALAS not in text and "DirtJumper" not in text
     visible = pull(app, collection, key=siem)
     assert not any(o.get("name") in (TALAS, "DirtJumper") for o in visible)
+
+
+def c2_report(name: str, tlp: str, network: str, family: str) -> dict[str, Any]:
+    malware = {"name": family, "is_family": True, "c2": [{"type": "domain-name", "value": C2}]}
+    return report(name, tlp, "2012-06-01T00:00:00Z", network, malware)
+
+
+C2 = "c2.bot-herder.example.net"
+
+
+def test_bots_that_share_only_a_c2_domain_link_their_campaigns_exactly(app: App):
+    """The C2 given under a report's malware belongs to the campaign that used it: two
+    floods whose different bots called the same C2 are linked, the domain named."""
+    for body in (
+        c2_report("Naryn flood", "green", "192.0.2", "FloodOne"),
+        c2_report("Jalal-Abad flood", "amber", "198.51.100", "FloodTwo"),
+    ):
+        assert app.submit(body).status == 201
+        app.drain()
+    objects = pull(app, app.default_collection)
+    naryn, jalal = campaign_id(objects, "Naryn flood"), campaign_id(objects, "Jalal-Abad flood")
+    seen = related(app, naryn)
+    assert set(seen) == {(jalal, "exact")}, seen
+    assert seen[(jalal, "exact")]["shared"] == [C2]
+    answered = app.request("GET", "/api/v1/observables", query={"value": C2}).json()
+    assert {c["id"] for c in answered["campaigns"]} == {naryn, jalal}
+
+    green = add_partner(
+        app.services.store,
+        "reader-green",
+        "partner",
+        org_name=app.settings.org_name,
+        clearance="green",
+        can_read=[app.default_collection],
+    ).key
+    assert related(app, naryn, key=green) == {}  # the AMBER campaign's C2 tie stays AMBER
+    answered = app.request("GET", "/api/v1/observables", query={"value": C2}, key=green).json()
+    assert [c["id"] for c in answered["campaigns"]] == [naryn]

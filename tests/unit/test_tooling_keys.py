@@ -172,3 +172,39 @@ def test_descriptions_name_the_evidence():
     text = describe("A", "B", "family", 2, ["malware:be", "tool:loic"], {"malware:be": "BE"})
     assert "shared malware family BE" in text and "shared tool family loic" in text
     assert text.startswith("Medium evidence, not an exact match")
+
+
+C2 = "indicator--00000000-0000-4000-8000-000000000007"
+
+
+def _with_c2(uses_level: tlp.TlpLevel = tlp.GREEN) -> list[dict]:
+    c2 = _sdo(
+        "indicator",
+        C2,
+        pattern="[domain-name:value = 'c2.example.net']",
+        pattern_type="stix",
+        valid_from=STAMP,
+    )
+    return [*_batch(uses_level), c2, _rel(6, C2, "indicates", BOT), _rel(7, C2, "indicates", TOOL)]
+
+
+def test_an_indicator_of_the_malware_a_campaign_uses_is_the_campaigns_at_the_strictest_tie():
+    batch = read_batch(_with_c2(), tlp.GREEN.rank)
+    c2 = {(o.key, o.campaign_id): o.tlp for o in batch.occurrences if o.object_id == C2}
+    # Through the AMBER bot and through the GREEN tool: the least strict path counts.
+    assert c2 == {("domain-name:c2.example.net", CAMPAIGN): tlp.GREEN.rank}
+    strict = read_batch(
+        [o for o in _with_c2(tlp.RED) if o["id"] != _rel(7, C2, "indicates", TOOL)["id"]],
+        tlp.GREEN.rank,
+    )
+    c2 = {(o.key, o.campaign_id): o.tlp for o in strict.occurrences if o.object_id == C2}
+    assert c2 == {("domain-name:c2.example.net", CAMPAIGN): tlp.RED.rank}
+    # A sample's hash stays tooling evidence: its indicator is tied to no campaign.
+    sample = {o.campaign_id for o in batch.occurrences if o.object_id == SAMPLE}
+    assert sample == {None}
+
+
+def test_an_indicator_of_a_malware_no_campaign_uses_in_the_batch_is_tied_to_none():
+    objects = [o for o in _with_c2() if o.get("relationship_type") != "uses"]
+    batch = read_batch(objects, tlp.GREEN.rank)
+    assert {o.campaign_id for o in batch.occurrences if o.object_id == C2} == {None}

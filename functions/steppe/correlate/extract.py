@@ -7,7 +7,10 @@ templates:
 
 * a value comes from an indicator's pattern (steppe.observables.correlation_keys.pattern_keys)
   or from an SCO (sco_keys);
-* an indicator belongs to the campaign it `indicates`; an SCO to the campaign
+* an indicator belongs to the campaign it `indicates`, or else to each campaign
+  that `uses` (in the batch) the malware or tool it `indicates`: a bot's C2 is
+  its campaign's (but for file hashes, which are that malware's samples:
+  tooling evidence, below); an SCO to the campaign
   of the indicator that is `based-on` it, or to the campaign it is
   `related-to` (a victim) — relationships may be in the batch or reach objects
   stored earlier, which the caller resolves (`Batch.missing_refs`);
@@ -152,7 +155,7 @@ def read_batch(
     for campaign_id in [*batch.targets, *sorted_objects.campaign_ids]:
         campaign(campaign_id)
     asn_of_indicator = _read_scos(sorted_objects, ties, rank, campaign, batch)
-    _read_indicators(sorted_objects.indicators, ties, asn_of_indicator, rank, campaign, batch)
+    _read_indicators(sorted_objects, ties, asn_of_indicator, rank, campaign, batch)
     _read_tooling(sorted_objects, ties, rank, campaign, batch)
     return batch
 
@@ -356,7 +359,7 @@ def _read_scos(
 
 
 def _read_indicators(
-    indicators: list[Mapping[str, Any]],
+    sorted_objects: _Sorted,
     ties: _Ties,
     asn_of_indicator: Mapping[str, tuple[int, int]],
     rank: _Rank,
@@ -366,31 +369,58 @@ def _read_indicators(
     """The occurrences of the values in the batch's (unrevoked, STIX-pattern) indicators."""
     indicates = ties.indicates
     occurrences = batch.occurrences
-    for obj in indicators:
+    for obj in sorted_objects.indicators:
         keys = values.indicator_keys(obj)
         if not keys or obj.get("revoked"):
             continue
         object_id = obj["id"]
         first = _micros(obj.get("valid_from")) or _micros(obj.get("created"))
-        tie = indicates.get(object_id)
-        owner = campaign(tie[0]) if tie else None
-        info = batch.campaigns.get(owner) if owner else None
-        last = first
-        if info is not None and info.last_seen and first and info.last_seen > first:
-            last = info.last_seen
         producer = _str(obj.get("created_by_ref"))
-        tlp = rank(obj)
-        if owner is not None and tie is not None:
-            tlp = max(tlp, tie[1])
-        asn = None
-        found_asn = asn_of_indicator.get(object_id)
-        # An autonomous system known only at a stricter level than the value is left out.
-        if found_asn is not None and found_asn[1] <= tlp:
-            asn = found_asn[0]
-        for key in keys:
-            occurrences.append(
-                Occurrence(key, object_id, True, owner, producer, tlp, first, last, asn)
-            )
+        tie = indicates.get(object_id)
+        if tie is not None:
+            owned, untied, owners = keys, [], [tie]
+        else:
+            # a sample's hash tied through its malware is tooling evidence (_read_tooling)
+            owned = [key for key in keys if not key.startswith("file:")]
+            untied = [key for key in keys if key.startswith("file:")]
+            owners = _tool_users(object_id, sorted_objects.by_id, ties, rank)
+        asn_found = asn_of_indicator.get(object_id)
+        groups = [(None, 0, untied)] if untied else []
+        groups += [(owner, level, owned) for owner, level in owners or [(None, 0)]]
+        for owner_id, tie_rank, group_keys in groups:
+            if not group_keys:
+                continue
+            owner = campaign(owner_id)
+            info = batch.campaigns.get(owner) if owner else None
+            last = first
+            if info is not None and info.last_seen and first and info.last_seen > first:
+                last = info.last_seen
+            tlp = rank(obj)
+            if owner is not None:
+                tlp = max(tlp, tie_rank)
+            # An autonomous system known only at a stricter level than the value is left out.
+            asn = asn_found[0] if asn_found is not None and asn_found[1] <= tlp else None
+            for key in group_keys:
+                occurrences.append(
+                    Occurrence(key, object_id, True, owner, producer, tlp, first, last, asn)
+                )
+
+
+def _tool_users(
+    indicator_id: str, by_id: Mapping[str, Mapping[str, Any]], ties: _Ties, rank: _Rank
+) -> list[tuple[str, int]]:
+    """The campaigns an indicator of a malware or tool (its C2, say) belongs to: those that
+    `uses` the malware or tool in this batch, each at the strictest of the two relationships
+    and the malware or tool."""
+    users: dict[str, int] = {}
+    for tool_id, indicates_rank in ties.sample_of.get(indicator_id, {}).items():
+        tool = by_id.get(tool_id)
+        if tool is None or tool.get("revoked"):
+            continue
+        for campaign_id, uses_rank in ties.used_by.get(tool_id, {}).items():
+            level = max(indicates_rank, uses_rank, rank(tool))
+            users[campaign_id] = min(users.get(campaign_id, level), level)
+    return sorted(users.items())
 
 
 def _names(obj: Mapping[str, Any]) -> list[str]:
