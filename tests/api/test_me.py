@@ -47,9 +47,7 @@ def test_me_says_who_the_key_is_and_which_collections_it_may_use(app: App):
 
 
 def test_a_reader_of_nothing_is_told_so(app: App):
-    key = add_partner(
-        app.services.store, "newcomer", "analyst", org_name=app.settings.org_name
-    ).key
+    key = add_partner(app.services.store, "newcomer", "analyst", org_name=app.settings.org_name).key
     answer = me(app, key)
     assert answer["role"] == "analyst" and answer["can_read"] == [] and answer["can_write"] == []
 

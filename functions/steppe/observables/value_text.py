@@ -7,8 +7,8 @@ is refanged, cut into tokens at white space and separators, each token's
 surrounding punctuation, brackets and quotes are stripped, and a token is kept
 when the lookup's own recogniser (steppe.observables.correlation_keys.parse_query)
 takes it for one of those kinds; a token written `name=value` or `label:value`
-(a log field, "SHA256:<hex>") is also tried as its value. Order is kept; a value found again (in any spelling
-with the same keys) is kept once.
+(a log field, "SHA256:<hex>") is also tried as its value. Order is kept; a
+value found again (in any spelling with the same keys) is kept once.
 
 Linear in the text: plain string replacements and splits, no backtracking
 regular expression, and a token longer than any value is skipped unread.
