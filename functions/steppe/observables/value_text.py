@@ -97,9 +97,12 @@ def values_in_text(text: str, limit: int = MAX_VALUES) -> list[str]:
             where="text",
         )
     found: dict[tuple[str, ...], str] = {}
+    judged: dict[str, tuple[str, ...]] = {}  # a text repeats its words: each is judged once
     for token in _tokens(_refanged(text)):
         for candidate in _candidates(token):
-            keys = _keys(candidate)
+            keys = judged.get(candidate)
+            if keys is None:
+                keys = judged[candidate] = _keys(candidate)
             if not keys:
                 continue
             if keys not in found:
