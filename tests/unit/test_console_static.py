@@ -179,3 +179,28 @@ def test_the_vendored_graph_library_is_the_locked_one():
     library = (STATIC / "vendor" / "cytoscape.min.js").read_text(encoding="utf-8")
     assert "Cytoscape Consortium" in library[:2000]
     assert f'.version="{version.group(1)}"' in library
+
+
+def _exports(source: str) -> set[str]:
+    names = set(re.findall(r"^export\s+(?:async\s+)?(?:function|const|let|class)\s+(\w+)", source, re.M))
+    return names
+
+
+def test_every_name_a_module_imports_is_exported_by_it():
+    """No bundler checks the ES modules: a misspelt import would only fail in the browser."""
+    missing = []
+    for module in sorted(STATIC.glob("*.js")):
+        source = module.read_text(encoding="utf-8")
+        for names, target in re.findall(
+            r"import\s*\{([^}]*)\}\s*from\s*\"(\./[\w.-]+)\"", source
+        ) + [
+            (names, target)
+            for names, target in re.findall(
+                r"const\s*\{([^}]*)\}\s*=\s*await\s+import\(\"(\./[\w.-]+)\"\)", source
+            )
+        ]:
+            exported = _exports((STATIC / target).read_text(encoding="utf-8"))
+            for name in (n.strip().split(" as ")[0] for n in names.split(",")):
+                if name and name not in exported:
+                    missing.append(f"{module.name} imports {name} from {target}")
+    assert not missing

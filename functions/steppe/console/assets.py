@@ -17,14 +17,14 @@ STATIC = Path(__file__).resolve().parent / "static"
 INDEX = "index.html"
 MAX_PATH = 256
 
+# Text only: API Gateway would pass a binary body on as base64 text, as the API
+# declares no binary media types.
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".json": "application/json",
     ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
     ".txt": "text/plain; charset=utf-8",
     "": "text/plain; charset=utf-8",  # LICENSE files
 }
@@ -38,10 +38,6 @@ class Asset:
     body: bytes
     content_type: str
     etag: str  # the sha256 of the bytes, hex, unquoted
-
-    @property
-    def is_text(self) -> bool:
-        return self.content_type.startswith(("text/", "application/json", "image/svg"))
 
     def matches(self, if_none_match: str | None) -> bool:
         """Whether an If-None-Match header names this version (or is `*`)."""

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from steppe.console.assets import Asset, Assets
+from steppe.console.assets import Assets
 from steppe.errors import NotFound
 from steppe.handlers.common import error_response
 from steppe.handlers.http import header
@@ -89,10 +89,8 @@ def _serve(path: str) -> Response:
     if asset.matches(header(router.current_event.raw_event, "If-None-Match")):
         return Response(status_code=304, content_type=None, body="", headers=headers)
     return Response(
-        status_code=200, content_type=asset.content_type, body=_body(asset), headers=headers
+        status_code=200,
+        content_type=asset.content_type,
+        body=asset.body.decode("utf-8"),
+        headers=headers,
     )
-
-
-def _body(asset: Asset) -> str | bytes:
-    # Powertools base64-encodes a bytes body (API Gateway's binary form).
-    return asset.body.decode("utf-8") if asset.is_text else asset.body

@@ -84,14 +84,22 @@ export function afterSignIn() {
 async function start() {
   document.querySelector("[data-testid=signout]").addEventListener("click", () => {
     signOut();
-    window.location.hash = "#/signin";
+    if (window.location.hash === "#/signin") route();
+    else window.location.hash = "#/signin";
   });
   window.addEventListener("steppe:unauthorised", () => {
-    // A key revoked or rotated while the console is open: sign in again.
-    if (me()) {
-      signOut();
-      showSignedIn();
-    }
+    // A key revoked or rotated while the console is open: sign in again,
+    // the alert (filled by the caller) saying why.
+    if (!me()) return;
+    signOut();
+    leavePage();
+    window.sessionStorage.setItem("steppe.after", window.location.hash);
+    window.history.replaceState(null, "", "#/signin");
+    showSignedIn();
+    markCurrent("#/signin");
+    const main = document.getElementById("main");
+    clear(main);
+    renderSignin(main);
   });
   window.addEventListener("hashchange", route);
   try {

@@ -18,13 +18,16 @@ function values(items) {
 // Fill `slot` with the campaign panel of `id`; `onSelect(id)` opens a related campaign.
 export async function renderCampaignPanel(slot, id, { onSelect } = {}) {
   clear(slot).append(h("p", { className: "loading" }, "Loading the campaign…"));
+  slot.dataset.loading = id;
   let campaign;
   try {
     campaign = await get(`campaigns/${encodeURIComponent(id)}`);
   } catch (error) {
-    clear(slot);
+    if (slot.dataset.loading === id) clear(slot);
     throw error;
   }
+  // Another campaign was chosen while this one loaded: that one is shown.
+  if (slot.dataset.loading !== id) return campaign;
   const actions = h("div", { className: "action-slot" });
   const staff = isStaff();
   const indicators = (campaign.indicators && campaign.indicators.items) || [];

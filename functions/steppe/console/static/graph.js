@@ -208,8 +208,11 @@ export async function renderGraph(main) {
   );
   let cy = null;
   let selected = null;
+  let left = false;
   onLeave(() => {
+    left = true;
     if (cy) cy.destroy();
+    cy = null;
     window.steppeConsole.graph = null;
   });
 
@@ -242,6 +245,7 @@ export async function renderGraph(main) {
     }
     clearError();
     const graph = await guarded(() => get("campaigns/graph", graphQuery()));
+    if (left) return;
     if (!graph) {
       ready.textContent = "The graph could not be loaded.";
       return;

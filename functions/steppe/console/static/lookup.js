@@ -6,13 +6,18 @@ import { clear, clearError, guarded, h, label, say, when } from "./dom.js";
 import { isStaff } from "./session.js";
 
 let lastText = "";
+const MATCH_TEXT = {
+  exact: "exact match",
+  within: "within a network seen in it",
+  contains: "contains values seen in it",
+};
 
 function campaignItem(campaign) {
   return h(
     "li",
     { dataset: { testid: "lookup-campaign", campaignId: campaign.id, match: campaign.match } },
     h("a", { href: `#/campaigns/${encodeURIComponent(campaign.id)}` }, campaign.name || campaign.id),
-    ` (${campaign.match === "exact" ? "exact match" : `${campaign.match}: a related network`}) ${when(campaign.first_seen)} – ${when(campaign.last_seen)}`,
+    ` (${MATCH_TEXT[campaign.match] || campaign.match}) ${when(campaign.first_seen)} – ${when(campaign.last_seen)}`,
   );
 }
 
