@@ -63,9 +63,10 @@ function chosen(selectElement) {
   return [...selectElement.selectedOptions].map((option) => option.value);
 }
 
-async function section(testid, title, build) {
+async function section(dataset, title, build) {
   const body = h("div", {});
-  const element = h("section", { className: "card admin-section", dataset: { testid }, "aria-labelledby": `${testid}-title` }, h("h2", { id: `${testid}-title` }, title), body);
+  const heading = `${dataset.testid}-title`;
+  const element = h("section", { className: "card admin-section", dataset, "aria-labelledby": heading }, h("h2", { id: heading }, title), body);
   const refresh = async () => {
     const content = await guarded(() => build(refresh));
     if (content) clear(body).append(content);
@@ -246,7 +247,7 @@ function pushSection(secretSlot) {
     const { destinations } = await get("admin/push");
     const actions = h("div", { className: "action-slot" });
     const name = h("input", { type: "text", required: true, dataset: { testid: "push-name" } });
-    const url = h("input", { type: "url", required: true, placeholder: "https://…", dataset: { testid: "push-url" } });
+    const url = h("input", { type: "url", required: true, placeholder: "an https:// address", dataset: { testid: "push-url" } });
     const tlp = select(TLP_LEVELS, { dataset: { testid: "push-tlp" } }, "green");
     const add = h(
       "form",
@@ -349,10 +350,10 @@ export async function renderAdmin(main) {
   const collections = (await guarded(() => get("admin/collections"))) || { collections: [] };
   main.append(
     secretSlot,
-    await section("admin-partners", "Partners and keys", partnersSection(secretSlot, collections.collections)),
-    await section("admin-collections", "Collections", collectionsSection()),
-    await section("admin-feeds", "Feeds", feedsSection(secretSlot)),
-    await section("admin-push", "Push destinations", pushSection(secretSlot)),
-    await section("admin-audit", "Audit trail: who pulled what", auditSection()),
+    await section({ testid: "admin-partners" }, "Partners and keys", partnersSection(secretSlot, collections.collections)),
+    await section({ testid: "admin-collections" }, "Collections", collectionsSection()),
+    await section({ testid: "admin-feeds" }, "Feeds", feedsSection(secretSlot)),
+    await section({ testid: "admin-push" }, "Push destinations", pushSection(secretSlot)),
+    await section({ testid: "admin-audit" }, "Audit trail: who pulled what", auditSection()),
   );
 }
