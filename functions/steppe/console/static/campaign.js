@@ -17,7 +17,7 @@ function values(items) {
 
 // Fill `slot` with the campaign panel of `id`; `onSelect(id)` opens a related campaign.
 export async function renderCampaignPanel(slot, id, { onSelect } = {}) {
-  clear(slot).append(h("p", { className: "loading" }, "Loading the campaign…"));
+  append(clear(slot), h("p", { className: "loading" }, "Loading the campaign…"));
   slot.dataset.loading = id;
   let campaign;
   try {
@@ -91,12 +91,12 @@ export async function renderCampaignPanel(slot, id, { onSelect } = {}) {
     h("h3", {}, "Related campaigns"),
     list(h("ul", { dataset: { testid: "campaign-related" } }), relatedItems, "No related campaign you may see."),
   );
-  clear(slot).append(panel);
+  append(clear(slot), panel);
   return campaign;
 }
 
 export async function renderCampaignPage(main, id) {
   const slot = h("div", {});
-  main.append(h("h1", { className: "visually-hidden" }, "Campaign"), h("p", {}, h("a", { href: "#/graph" }, "← Campaign graph")), slot);
+  append(main, h("h1", { className: "visually-hidden" }, "Campaign"), h("p", {}, h("a", { href: "#/graph" }, "← Campaign graph")), slot);
   await guarded(() => renderCampaignPanel(slot, id));
 }
