@@ -29,6 +29,8 @@ SHARED = ["198.51.100.7", "198.51.100.8"]  # reported in both collections
 GREEN_ONLY = ["198.51.100.9"]
 RED_ONLY = ["198.51.100.66", "203.0.113.99"]  # the second in a /24 only RED reports use
 RED_NETWORK = "203.0.113.0/24"
+# One more address of that /24 per RED campaign: neighbours, so a weak (network) link at RED.
+RED_NEIGHBOURS = ["203.0.113.90", "203.0.113.91"]
 RED_TARGETS = ["Secret ministry relay", "Classified uplink"]
 RED_DATE = "2010-03-03"
 
@@ -87,7 +89,8 @@ def build(app: App) -> World:
     ).key
     submissions: dict[str, list[str]] = {"red": [], "green": []}
     for n, name in enumerate((ALPHA, BETA)):
-        red_report = report(name, "red", restricted, SHARED + RED_ONLY, RED_TARGETS[n], RED_DATE)
+        red_values = [*SHARED, *RED_ONLY, RED_NEIGHBOURS[n]]
+        red_report = report(name, "red", restricted, red_values, RED_TARGETS[n], RED_DATE)
         green_report = report(
             name, "green", shared, SHARED + GREEN_ONLY, f"Public portal {n}", "2009-01-18"
         )
@@ -150,6 +153,7 @@ def everything_read(app: App, world: World, key: str) -> str:
 def red_facts(world: World) -> list[str]:
     return [
         *RED_ONLY,
+        *RED_NEIGHBOURS,
         RED_NETWORK,
         *RED_TARGETS,
         RED_DATE,

@@ -257,6 +257,10 @@ class Correlator:
                         sightings[seen.object_id].append((occurrence, seen))
         for member in members:
             for hit in group_hits.get(member.group, ()):
+                # The other campaign's only member is this very address: that is an exact
+                # match, not a neighbour, and says nothing weak besides it.
+                if hit.count <= 1 and hit.keys <= {member.key}:
+                    continue
                 if hit.campaign_id != member.campaign_id and other(hit.campaign_id):
                     strength: Strength = "network" if member.group.startswith("net:") else "asn"
                     scope = EvidenceScope(
