@@ -1,0 +1,95 @@
+"""A graph of a few hundred campaigns renders, and stays clickable after panning and zooming.
+
+(How fast is bench/console_graph.py's business; nothing here is timed.)
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from console_pages import (
+    GRAPH_READY,
+    LIST_ITEMS,
+    edge_set,
+    node_on_screen,
+    open_graph,
+    rendered_graph,
+)
+from console_world import ADMIN_KEY
+from playwright.sync_api import Page, expect
+
+from support.campaign_mesh import post_envelope, ring
+from support.server import RunningServer
+
+CAMPAIGNS = 300
+
+
+@pytest.fixture(scope="module")
+def names(server: RunningServer) -> dict[str, str]:
+    objects, names = ring(CAMPAIGNS)
+    post_envelope(server, ADMIN_KEY, objects)
+    deadline = time.monotonic() + 90
+    while True:  # correlation links them in the server's background worker
+        status, graph = server.json("GET", "/api/v1/campaigns/graph", ADMIN_KEY)
+        assert status == 200, graph
+        if graph["counts"]["edges"] >= CAMPAIGNS:
+            return names
+        assert time.monotonic() < deadline, graph["counts"]
+        time.sleep(0.2)
+
+
+def test_a_graph_of_hundreds_of_campaigns_renders_and_stays_clickable(
+    page: Page, server: RunningServer, names: dict[str, str]
+):
+    open_graph(page, server.url, ADMIN_KEY)
+    status, answer = server.json("GET", "/api/v1/campaigns/graph", ADMIN_KEY)
+    assert status == 200
+    drawn = rendered_graph(page)
+    assert {n["id"] for n in drawn["nodes"]} == set(names)
+    assert edge_set(drawn["edges"]) == edge_set(answer["edges"])
+    assert {strength for _, strength in edge_set(drawn["edges"])} == {"exact"}
+    assert len(drawn["edges"]) == CAMPAIGNS
+    ready = page.locator(GRAPH_READY)
+    assert ready.get_attribute("data-nodes") == str(CAMPAIGNS)
+    assert ready.get_attribute("data-edges") == str(CAMPAIGNS)
+    expect(page.locator(LIST_ITEMS)).to_have_count(CAMPAIGNS)
+
+    name = page.locator("[data-testid=campaign-panel] [data-testid=campaign-name]")
+    first = sorted(names)[0]
+    page.mouse.click(*node_on_screen(page, first))
+    expect(name).to_have_text(names[first])
+
+    # Pan (drag the background from a corner) and zoom in (wheel), then click again.
+    graph = "window.steppeConsole.graph"
+    box = page.locator("[data-testid=graph]").bounding_box()
+    assert box is not None
+    pan = page.evaluate(f"() => {graph}.pan()")
+    page.mouse.move(box["x"] + 4, box["y"] + 4)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 84, box["y"] + 64, steps=10)
+    page.mouse.up()
+    page.wait_for_function(f"p => {graph}.pan().x !== p.x || {graph}.pan().y !== p.y", arg=pan)
+    zoom = page.evaluate(f"() => {graph}.zoom()")
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -400)
+    page.wait_for_function(f"z => {graph}.zoom() > z", arg=zoom)
+    page.wait_for_timeout(300)  # let the wheel's zoom settle before reading positions
+    second = page.evaluate(_NEAREST_THE_CENTRE, first)
+    page.mouse.click(*node_on_screen(page, second))
+    expect(name).to_have_text(names[second])
+
+
+# The node drawn nearest the middle of the canvas, other than `exclude` (read only).
+_NEAREST_THE_CENTRE = """(exclude) => {
+  const cy = window.steppeConsole.graph;
+  const w = cy.width(), h = cy.height();
+  let best = null, distance = Infinity;
+  cy.nodes().forEach(n => {
+    if (n.id() === exclude) return;
+    const p = n.renderedPosition();
+    const d = (p.x - w / 2) ** 2 + (p.y - h / 2) ** 2;
+    if (d < distance) { distance = d; best = n.id(); }
+  });
+  return best;
+}"""
