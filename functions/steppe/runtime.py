@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the factories import their service on first use: a handler 
 
 if TYPE_CHECKING:
     from steppe.correlate.engine import Correlator
+    from steppe.correlate.graph import CampaignGraph
     from steppe.correlate.lookup import LookupService
     from steppe.distribution.decay_job import DecayJob
     from steppe.distribution.feed_service import FeedService
@@ -358,3 +359,9 @@ def lookup_service(services: Services) -> LookupService:
     from steppe.correlate.lookup import LookupService
 
     return LookupService(index=services.store, feed_index=services.store, objects=services.store)
+
+
+def campaign_graph(services: Services) -> CampaignGraph:
+    from steppe.correlate.graph import CampaignGraph
+
+    return CampaignGraph(index=services.store)

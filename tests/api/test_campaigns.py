@@ -62,6 +62,7 @@ def test_campaigns_are_listed_for_who_may_see_them(app: App, world):
         "collections": [world.default],
         "tlp": "green",
         "producer": world.org,
+        "kind": "",  # seeded through the store, as a partner's campaign would be
         "modified": "2011-07-01T00:00:00.000Z",
         "targets": ["Kyrgyz ISP A", "Kyrgyz ISP B"],
     }

@@ -427,6 +427,23 @@ def test_put_campaign_merges_as_the_port_says(store):
     assert store.get_campaigns([PHISHING, DDOS_2009, DDOS_2009]) == {DDOS_2009: [grown]}
 
 
+def test_a_campaigns_kind_round_trips_and_an_unknown_kind_keeps_the_known_one(store):
+    assert store.put_campaign(record(DDOS_2009)).kind == ""  # a partner's: kind unknown
+    stored = store.put_campaign(record(DDOS_2009, kind="ddos"))
+    assert stored.kind == "ddos"
+    # A later chunk of the same report carries no attack pattern: the kind stays.
+    later = store.put_campaign(record(DDOS_2009, values=41, modified=JAN_18 + 3 * DAY))
+    assert later.kind == "ddos" and later.values == 41
+    assert [r.kind for r in store.get_campaign(DDOS_2009)] == ["ddos"]
+    assert [r.kind for r in store.list_campaigns()] == ["ddos"]
+    assert store.put_campaign(record(DDOS_2009, kind="phishing")).kind == "phishing"
+    phishing = store.put_campaign(record(PHISHING, kind="phishing", tlp=2))
+    assert store.get_campaigns([PHISHING, DDOS_2009]) == {
+        DDOS_2009: [replace(later, kind="phishing")],
+        PHISHING: [phishing],
+    }
+
+
 def test_what_other_collections_and_tlps_say_of_a_campaign_is_kept_apart(store):
     green = store.put_campaign(record(DDOS_2009, targets=("Kyrgyz ISPs",)))
     red = store.put_campaign(

@@ -6,9 +6,11 @@ and clearances, reports and TAXII envelopes at every TLP level sharing values,
 campaign names and /24 networks, false positives, a revocation, a partner
 posting a campaign under the id of one it may not see. Every caller then reads
 everything it can ask for (TAXII objects, object, versions, manifest,
-collections, others' statuses; observables, lookups, campaigns, campaign,
-false positives, submissions), and no token it may not see may appear in any
-response body or header. Campaigns it may not see must answer 404.
+collections, others' statuses; observables, lookups (of values and of free
+text), campaigns, campaign, the campaign graph, false positives, submissions),
+and no token it may not see may appear in any response body or header.
+Campaigns it may not see must answer 404, and the graph must hold no node for
+one, and no edge naming evidence the caller may not see.
 
 The model of who may see what is the test's own (leak_world.Viewer.sees): an
 occurrence is visible iff its collection is readable by the caller and its TLP

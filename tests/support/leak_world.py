@@ -976,17 +976,17 @@ class Prober:
                         json.dumps(result).encode(),
                         value.encode(),
                     )
+        # The same values pasted as free text (as sent: what it sends it knows).
+        text = "\n".join(lookups)
+        self.get(
+            "/api/v1/observables/lookup",
+            json_body={"text": text, "detail": self.budget.details[-1]},
+            label="POST /api/v1/observables/lookup (text)",
+        )
         self.get("/api/v1/campaigns", {"limit": "1000"})
         for campaign_id, occurrences in sorted(self.world.campaign_ids.items()):
             reply = self.get(f"/api/v1/campaigns/{campaign_id}")
-            visible = (
-                any(
-                    c in self.viewer.read and rank <= self.viewer.clearance
-                    for c, rank in occurrences
-                )
-                or self.world.hostile_ids.get(campaign_id) == self.viewer.name
-            )
-            if not visible and reply.status != 404:
+            if not self.may_see_campaign(campaign_id) and reply.status != 404:
                 self.leaks.append(
                     Leak(
                         self.viewer.name,
@@ -995,10 +995,68 @@ class Prober:
                         f"(occurs in {self.world.places(occurrences)})",
                     )
                 )
+        self.campaign_graph()
         self.get("/api/v1/false-positives")
         self.get("/api/v1/submissions", {"limit": "500"})
         for submission_id in self.world.submissions:
             self.get(f"/api/v1/submissions/{submission_id}")
+
+
+    def may_see_campaign(self, campaign_id: str) -> bool:
+        occurrences = self.world.campaign_ids.get(campaign_id, set())
+        return (
+            any(c in self.viewer.read and rank <= self.viewer.clearance for c, rank in occurrences)
+            or self.world.hostile_ids.get(campaign_id) == self.viewer.name
+        )
+
+    def campaign_graph(self) -> None:
+        """The graph: no node the caller may not see, no edge resting on evidence it may not.
+
+        Its body is checked for hidden tokens like every answer; beyond that, every node
+        must be a campaign the model lets the caller see, every edge must join two returned
+        nodes, and every value, network, sample or family an edge names must be one the
+        caller sees an occurrence of.
+        """
+        for query in ({}, {"strength": "network,asn", "limit": "5000"}):
+            endpoint = "GET /api/v1/campaigns/graph" + (f"?{query}" if query else "")
+            reply = self.get("/api/v1/campaigns/graph", query)
+            if reply.status != 200:
+                self.leaks.append(Leak(self.viewer.name, endpoint, f"answered {reply.status}"))
+                continue
+            answer = reply.json()
+            nodes = {node["id"] for node in answer["nodes"]}
+            for campaign_id in sorted(nodes):
+                if not self.may_see_campaign(campaign_id):
+                    places = self.world.places(self.world.campaign_ids.get(campaign_id, set()))
+                    self.leaks.append(
+                        Leak(
+                            self.viewer.name,
+                            endpoint,
+                            f"a node for campaign {campaign_id} it may not see "
+                            f"(occurs in {places or 'nothing known'})",
+                        )
+                    )
+            for edge in answer["edges"]:
+                named = f"edge {edge['source']} -{edge['strength']}- {edge['target']}"
+                if edge["source"] not in nodes or edge["target"] not in nodes:
+                    self.leaks.append(
+                        Leak(self.viewer.name, endpoint, f"{named} to a campaign not shown")
+                    )
+                for item in edge["shared"]:
+                    hidden = [
+                        t
+                        for t in self.world.tokens
+                        if t.pattern and t.pattern.search(item.encode()) and not self.viewer.sees(t)
+                    ]
+                    for token in hidden:
+                        self.leaks.append(
+                            Leak(
+                                self.viewer.name,
+                                endpoint,
+                                f"{named} rests on {token.kind} {token.text!r} "
+                                f"(occurs in {self.world.places(token.occurrences)})",
+                            )
+                        )
 
 
 def probe(app: App, world: Built, budget: Budget = FULL) -> list[Leak]:

@@ -68,7 +68,8 @@ def visible_campaign(reader: Reader, records: Sequence[CampaignRecord]) -> Campa
     """The campaign as the reader may see it: its visible records merged, None if none is.
 
     Name, producer and collection are those of the latest modified visible
-    record; dates span, targets join, and tlp is the strictest of them.
+    record; dates span, targets join, and tlp is the strictest of them; kind is
+    that record's, else the first known one (in collection and TLP order).
     """
     shown = visible_records(reader, records)
     if not shown:
@@ -77,8 +78,11 @@ def visible_campaign(reader: Reader, records: Sequence[CampaignRecord]) -> Campa
         return shown[0]
     primary = max(shown, key=lambda r: (r.modified, r.collection_id, -r.tlp))
     targets: dict[str, None] = {}
+    kinds: list[str] = [primary.kind] if primary.kind else []
     for record in sorted(shown, key=lambda r: (r.collection_id, r.tlp)):
         targets.update(dict.fromkeys(record.targets))
+        if record.kind:
+            kinds.append(record.kind)
     return replace(
         primary,
         tlp=max(r.tlp for r in shown),
@@ -87,6 +91,7 @@ def visible_campaign(reader: Reader, records: Sequence[CampaignRecord]) -> Campa
         modified=max(r.modified for r in shown),
         values=max(r.values for r in shown),
         targets=tuple(targets),
+        kind=kinds[0] if kinds else "",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from steppe.conversion.compiled_templates import CompiledKind, kill_chain
@@ -27,3 +28,19 @@ def attack_pattern(kind: CompiledKind, producer_id: str, stamp: str) -> dict[str
         external_references=[dict(r) for r in kind.references],
         kill_chain_phases=kill_chain(ap.kill_chain_phases),
     )
+
+
+@lru_cache(maxsize=256)
+def _kinds_by_pattern(producer_id: str, kinds: tuple[str, ...]) -> dict[str, str]:
+    return {attack_pattern_id(producer_id, kind): kind for kind in kinds}
+
+
+def attack_kind(pattern_id: str, producer_id: str | None, kinds: tuple[str, ...]) -> str:
+    """The attack kind whose attack pattern `producer_id` made has this id; "" if none.
+
+    The one mapping from steppe's own attack patterns back to their template kind:
+    the id is derived from (producer, kind), so only these ids name a kind.
+    """
+    if not producer_id:
+        return ""
+    return _kinds_by_pattern(producer_id, kinds).get(pattern_id, "")

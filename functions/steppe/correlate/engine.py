@@ -56,6 +56,7 @@ from steppe.correlate.evidence import (
 from steppe.correlate.extract import Batch, Occurrence, read_batch
 from steppe.observables import correlation_keys as values
 from steppe.stix import tlp as tlp_levels
+from steppe.templates.registry import TemplateRegistry
 from steppe.stix.identities import org_identity, org_identity_id
 from steppe.stix.ids import derived_id
 from steppe.stix.timestamps import format_stix, now_micros
@@ -113,8 +114,11 @@ class Correlator:
         statuses: StatusStore,
         blobs: BlobStore,
         org_name: str,
+        kinds: tuple[str, ...] | None = None,
     ) -> None:
         self.index = index
+        # The attack kinds a campaign's kind may be (those steppe has templates for).
+        self.kinds = kinds if kinds is not None else TemplateRegistry.load().kinds()
         self.objects = objects
         self.catalog = catalog
         self.submissions = submissions
@@ -178,10 +182,12 @@ class Correlator:
     ) -> Outcome:
         now = now or now_micros()
         default_tlp = collection.unmarked_tlp
-        batch = read_batch(objects, default_tlp)
+        kinds = self.kinds
+        batch = read_batch(objects, default_tlp, kinds=kinds)
         missing = {ref for ref in batch.missing_refs if ref.split("--")[0] != "relationship"}
         if missing:
-            batch = read_batch(objects, default_tlp, self._fetch(collection.id, sorted(missing)))
+            known = self._fetch(collection.id, sorted(missing))
+            batch = read_batch(objects, default_tlp, known, kinds=kinds)
         outcome = Outcome(occurrences=len(batch.occurrences))
         if not batch.occurrences and not batch.campaigns:
             return outcome
@@ -329,7 +335,11 @@ class Correlator:
         records = []
         for campaign_id, info in batch.campaigns.items():
             targets = batch.targets.get(campaign_id, {})
-            levels = sorted({info.tlp} | {max(info.tlp, level) for level in targets.values()})
+            kind, kind_level = batch.kinds.get(campaign_id, ("", 0))
+            levels = sorted(
+                {info.tlp, max(info.tlp, kind_level)}
+                | {max(info.tlp, level) for level in targets.values()}
+            )
             for level in levels:
                 keys: set[str] = set()
                 span: list[int] = []
@@ -355,6 +365,7 @@ class Correlator:
                         targets=tuple(
                             name for name, named in targets.items() if max(info.tlp, named) <= level
                         ),
+                        kind=kind if max(info.tlp, kind_level) <= level else "",
                     )
                 )
         return records

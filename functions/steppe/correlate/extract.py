@@ -13,6 +13,9 @@ templates:
   stored earlier, which the caller resolves (`Batch.missing_refs`);
 * an address's autonomous system comes from its `belongs_to_refs`;
 * a campaign's targets are the identities it `targets`;
+* a campaign's kind is the attack kind of steppe's own attack pattern it
+  `uses` (steppe.conversion.attack_pattern_objects.attack_kind), when the
+  batch holds that relationship (the first chunk of a submission does);
 * a campaign's tooling is the malware and tools it `uses`: each is an
   occurrence of its family keys ("malware:<family key>" of its name and
   aliases, and of those of the family it is a `variant-of`), and of the hashes
@@ -38,6 +41,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from steppe.conversion.attack_pattern_objects import attack_kind
 from steppe.observables import correlation_keys as values
 from steppe.stix import tlp as tlp_levels
 from steppe.stix.timestamps import TimestampError, parse_micros
@@ -74,6 +78,8 @@ class Batch:
     campaigns: dict[str, CampaignInfo] = field(default_factory=dict)
     # campaign id -> target name -> the least strict TLP rank it was named at
     targets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # campaign id -> its attack kind and the least strict TLP rank it was said at
+    kinds: dict[str, tuple[str, int]] = field(default_factory=dict)
     # Ids referred to by the batch's relationships but not in it (resolved by the caller).
     missing_refs: set[str] = field(default_factory=set)
     # family key -> the name it was given as in this batch, and the least strict TLP rank
@@ -135,6 +141,7 @@ def read_batch(
     objects: Iterable[Mapping[str, Any]],
     default_tlp: int,
     known: Mapping[str, Mapping[str, Any]] | None = None,
+    kinds: tuple[str, ...] = (),
 ) -> Batch:
     """The batch's occurrences and campaigns.
 
@@ -142,12 +149,13 @@ def read_batch(
     to (the caller fetches Batch.missing_refs of a first pass and reads again).
     An attacker value is carried by its indicator and by the SCO the indicator
     is `based-on`: the indicator's occurrence stands for both (taking the SCO's
-    autonomous system), so the SCO is not read for its value again.
+    autonomous system), so the SCO is not read for its value again. `kinds`: the
+    attack kinds steppe has templates for (a campaign's kind is one of them).
     """
     sorted_objects = _sort(objects, known)
     rank = _ranker(default_tlp)
     batch = Batch()
-    ties = _read_relationships(sorted_objects, rank, batch)
+    ties = _read_relationships(sorted_objects, rank, batch, kinds)
     campaign = _CampaignReader(sorted_objects.by_id, rank, batch).campaign
     for campaign_id in [*batch.targets, *sorted_objects.campaign_ids]:
         campaign(campaign_id)
@@ -219,9 +227,11 @@ def _least(table: dict[str, dict[str, int]], source: str, target: str, level: in
     targets[target] = min(targets.get(target, level), level)
 
 
-def _read_relationships(sorted_objects: _Sorted, rank: _Rank, batch: Batch) -> _Ties:
-    """The ties of values to campaigns; a campaign's targets and the refs not at hand go
-    into the batch."""
+def _read_relationships(
+    sorted_objects: _Sorted, rank: _Rank, batch: Batch, kinds: tuple[str, ...] = ()
+) -> _Ties:
+    """The ties of values to campaigns; a campaign's targets and kind and the refs not at
+    hand go into the batch."""
     ties = _Ties()
     indicates = ties.indicates
     based_on = ties.based_on
@@ -248,6 +258,8 @@ def _read_relationships(sorted_objects: _Sorted, rank: _Rank, batch: Batch) -> _
         elif kind == "uses":
             if source.startswith("campaign--") and values.is_tooling(target):
                 _least(ties.used_by, target, source, rank(obj))
+            elif source.startswith("campaign--") and target.startswith("attack-pattern--"):
+                _campaign_kind(batch, source, obj, by_id.get(target), rank, kinds)
         elif kind == "variant-of":
             if values.is_tooling(source) and values.is_tooling(target):
                 _least(ties.variant_of, source, target, rank(obj))
@@ -262,6 +274,29 @@ def _read_relationships(sorted_objects: _Sorted, rank: _Rank, batch: Batch) -> _
                 level = max(rank(obj), rank(identity))
                 names[name] = min(names.get(name, level), level)
     return ties
+
+
+def _campaign_kind(
+    batch: Batch,
+    campaign_id: str,
+    uses: Mapping[str, Any],
+    pattern: Mapping[str, Any] | None,
+    rank: _Rank,
+    kinds: tuple[str, ...],
+) -> None:
+    """Remember the kind a campaign's `uses` of an attack pattern names, at the least
+    strict rank it is said at (the strictest of the relationship and the pattern)."""
+    target = uses["target_ref"]
+    producers = [_str(uses.get("created_by_ref"))]
+    if pattern is not None:
+        producers.append(_str(pattern.get("created_by_ref")))
+    found = next((k for p in producers if (k := attack_kind(target, p, kinds))), "")
+    if not found:
+        return
+    level = max(rank(uses), rank(pattern)) if pattern is not None else rank(uses)
+    known = batch.kinds.get(campaign_id)
+    if known is None or (level, found) < (known[1], known[0]):
+        batch.kinds[campaign_id] = (found, level)
 
 
 class _CampaignReader:

@@ -46,12 +46,12 @@ import orjson
 from steppe.access.caller import Caller
 from steppe.access.visibility import (
     may_see,
-    may_see_all,
     may_see_false_positive,
     visible_campaign,
     visible_collections,
 )
-from steppe.correlate.evidence import EVIDENCE, ORDER, confidence
+from steppe.correlate.evidence import EVIDENCE, ORDER
+from steppe.correlate.related import visible_relations
 from steppe.errors import InvalidInput, NotFound, PayloadTooLarge
 from steppe.observables.correlation_keys import (
     AS,
@@ -75,7 +75,6 @@ from steppe.stix.timestamps import format_stix, now_micros
 from steppe.store.feed_entries import entry_curve
 from steppe.store.latest import latest_versions
 from steppe.store.port import (
-    CampaignLink,
     CampaignRecord,
     GroupHit,
     IndexedValue,
@@ -138,6 +137,7 @@ def describe_campaign(record: CampaignRecord, collections: list[str]) -> dict[st
         "collections": collections,
         "tlp": _tlp_name(record.tlp),
         "producer": record.producer,
+        "kind": record.kind,
         "modified": _stamp(record.modified),
         "targets": list(record.targets),
     }
@@ -671,58 +671,29 @@ class LookupService:
         }
 
     def _related(self, campaign_id: str, caller: Caller) -> list[dict[str, Any]]:
-        """Related campaigns from the evidence the caller may see, and only from it.
-
-        Evidence sets are cumulative by TLP level, so per pair, strength and
-        collections the set of the highest level the caller is cleared for
-        holds all it may see. Sets of different collections are joined.
-        """
-        best: dict[tuple[str, str, tuple[str, ...]], CampaignLink] = {}
-        for link in self.index.campaign_links(campaign_id):
-            if not may_see_all(caller, link.collection_ids, link.tlp):
-                continue
-            slot = (link.other_id, link.strength, link.collection_ids)
-            if slot not in best or link.tlp > best[slot].tlp:
-                best[slot] = link
-        grouped: dict[tuple[str, str], list[CampaignLink]] = {}
-        for (other_id, strength, _), link in sorted(best.items()):
-            grouped.setdefault((other_id, strength), []).append(link)
-        others = self._visible_campaigns({other for other, _ in grouped}, caller)
+        """Related campaigns from the evidence the caller may see, and only from it
+        (steppe.correlate.related.visible_relations: the rule the campaign graph uses)."""
+        relations = visible_relations(caller, self.index.campaign_links(campaign_id))
+        others = self._visible_campaigns({r.other_id for r in relations}, caller)
         shown = []
-        for (other_id, strength), links in grouped.items():
-            other = others.get(other_id)
+        for relation in relations:
+            other = others.get(relation.other_id)
             if other is None:
                 continue
-            count, sample = _joined(links)
-            rel_ids = [link.relationship_id for link in links if link.relationship_id]
             shown.append(
                 {
                     "campaign": campaign_ref(other),
-                    "strength": strength,
-                    "evidence": EVIDENCE[strength],  # type: ignore[index]
-                    "confidence": confidence(strength, count),  # type: ignore[arg-type]
-                    "count": count,
-                    "shared": [shared_display(item) for item in sample[:RELATED_SAMPLE]],
-                    "relationship_id": rel_ids[0] if rel_ids else None,
-                    "modified": _stamp(max(link.modified for link in links)),
+                    "strength": relation.strength,
+                    "evidence": EVIDENCE[relation.strength],
+                    "confidence": relation.confidence,
+                    "count": relation.count,
+                    "shared": [shared_display(item) for item in relation.sample[:RELATED_SAMPLE]],
+                    "relationship_id": relation.relationship_id,
+                    "modified": _stamp(relation.modified),
                 }
             )
         shown.sort(key=lambda e: (ORDER[e["strength"]], -e["confidence"], e["campaign"]["id"]))
         return shown
-
-
-def _joined(links: list[CampaignLink]) -> tuple[int, list[str]]:
-    """How many keys the links share in all, and a sample, in key order.
-
-    Exact when one set is visible or every sample holds its whole set;
-    otherwise the count is the largest of the sets (a lower bound).
-    """
-    if len(links) == 1:
-        return links[0].count, list(links[0].sample)
-    union = sorted({key for link in links for key in link.sample})
-    if all(link.count == len(link.sample) for link in links):
-        return len(union), union
-    return max(len(union), *(link.count for link in links)), union
 
 
 def _merge_hits(hits: list[GroupHit]) -> list[GroupHit]:

@@ -60,6 +60,23 @@ _PARAMETERS: dict[tuple[str, str], list[dict[str, Any]]] = {
         _limit(50, 1000),
         _query("after", {"type": "string"}, "the `next` of the previous page"),
     ],
+    ("/api/v1/campaigns/graph", "get"): [
+        _query("since", {"type": "string"}, "campaigns last seen at or after (RFC 3339)"),
+        _query("until", {"type": "string"}, "campaigns first seen at or before (RFC 3339)"),
+        _query("kind", {"type": "string"}, "attack kinds (repeatable or a comma list)"),
+        _query("collection", {"type": "string"}, "collection ids (repeatable or a comma list)"),
+        _query(
+            "tlp",
+            {"type": "string", "enum": ["clear", "green", "amber", "amber+strict", "red"]},
+            "the highest TLP level shown",
+        ),
+        _query(
+            "strength",
+            {"type": "string"},
+            "link strengths shown: exact, sample, family, network, asn (a comma list)",
+        ),
+        _limit(2000, 5000),
+    ],
     ("/api/v1/false-positives", "get"): [_limit(1000, 1000)],
     ("/api/v1/false-positives", "delete"): [
         _query("value", {"type": "string"}, "the value, as it was declared", required=True)
@@ -73,9 +90,13 @@ _REASON = {
 _BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/v1/observables/lookup", "post"): {
         "type": "object",
-        "required": ["values"],
         "properties": {
             "values": {"type": "array", "items": {"type": "string"}, "maxItems": 10_000},
+            "text": {
+                "type": "string",
+                "description": "free text (at most 1 MB) whose values are looked up, "
+                "instead of `values`",
+            },
             "detail": {"type": "string", "enum": ["summary", "full"]},
         },
         "additionalProperties": False,

@@ -16,7 +16,8 @@ Items (`<x>` is the sort-safe spelling of x made by `part`, below):
     LEV#<a><b><strength><scope>     N                            how many keys a and b share
     LEV#<a><b><strength><scope>     K#<key>                      one shared key (a < b)
     LNK#<campaign>                  <other><strength><scope>     campaign link
-    CAMPAIGNS                       <campaign><coll><tlp>        campaign record (rv: revision)
+    CAMPAIGNS                       <campaign><coll><tlp>        campaign record (rv: revision,
+                                                                 ak: attack kind)
     FALSEPOS                        <key>                        false positive
 
 (<scope> is an evidence scope: its collections, then its TLP rank; <tlp> a
@@ -231,7 +232,7 @@ def _occurrence(item: Item) -> IndexedValue:
 
 
 def _campaign_item(campaign: CampaignRecord, revision: int) -> Item:
-    return {
+    item: Item = {
         "pk": s(_CAMPAIGNS),
         "sk": s(_campaign_sk(campaign)),
         "id": s(campaign.id),
@@ -246,6 +247,9 @@ def _campaign_item(campaign: CampaignRecord, revision: int) -> Item:
         "tg": strings(campaign.targets),
         "rv": n(revision),
     }
+    if campaign.kind:
+        item["ak"] = s(campaign.kind)
+    return item
 
 
 def _campaign(item: Item) -> CampaignRecord:
@@ -260,6 +264,7 @@ def _campaign(item: Item) -> CampaignRecord:
         modified=int(item["m"]["N"]),
         values=int(item["vc"]["N"]),
         targets=tuple(get_strings(item, "tg")),
+        kind=get_s(item, "ak", "") or "",
     )
 
 
@@ -273,6 +278,7 @@ def _merge(stored: CampaignRecord, new: CampaignRecord) -> CampaignRecord:
         modified=max(stored.modified, new.modified),
         values=max(stored.values, new.values),
         targets=stored.targets + tuple(t for t in dict.fromkeys(new.targets) if t not in known),
+        kind=new.kind or stored.kind,
     )
 
 

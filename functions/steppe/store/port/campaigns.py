@@ -24,7 +24,7 @@ class CampaignRecord:
     values; a put merges into the record of the same (id, collection_id, tlp):
     first_seen takes the earliest, last_seen and modified the latest, values
     the largest, targets the union (existing first); name and producer are
-    those of the put.
+    those of the put; kind that of the put unless it is "" (the stored one stays).
     """
 
     id: str
@@ -37,6 +37,8 @@ class CampaignRecord:
     modified: int  # when steppe last learned something about it (µs)
     values: int = 0  # how many distinct values it was reported with
     targets: tuple[str, ...] = ()  # names of the targets (identities) it is known to have hit
+    # The attack kind of the report it came from ("ddos", "phishing", ...); "" when unknown.
+    kind: str = ""
 
 
 class EvidenceScope(NamedTuple):

@@ -167,16 +167,17 @@ FROM scoped_links WHERE campaign_id = ?
 
 # CampaignRecord's fields in its order (targets as its JSON text).
 _CAMPAIGN_COLUMNS = (
-    "id, name, collection_id, tlp, producer, first_seen, last_seen, modified, value_count, targets"
+    "id, name, collection_id, tlp, producer, first_seen, last_seen, modified, value_count, "
+    "targets, kind"
 )
 _CAMPAIGN_JSON = (
     "json_array(id, name, collection_id, tlp, producer, first_seen, last_seen, modified, "
-    "value_count, json(targets))"
+    "value_count, json(targets), kind)"
 )
 # The merge of CampaignRecord: targets are merged in Python (their order), the
 # rest here; the put reads and writes under the write lock.
 _PUT_CAMPAIGN = f"""
-INSERT INTO campaign_records ({_CAMPAIGN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO campaign_records ({_CAMPAIGN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id, collection_id, tlp) DO UPDATE SET
     name = excluded.name,
     producer = excluded.producer,
@@ -184,7 +185,8 @@ ON CONFLICT (id, collection_id, tlp) DO UPDATE SET
     last_seen = max(last_seen, excluded.last_seen),
     modified = max(modified, excluded.modified),
     value_count = max(value_count, excluded.value_count),
-    targets = excluded.targets
+    targets = excluded.targets,
+    kind = CASE WHEN excluded.kind != '' THEN excluded.kind ELSE kind END
 RETURNING {_CAMPAIGN_COLUMNS}
 """
 _GET_CAMPAIGNS = f"""
@@ -239,7 +241,7 @@ def _scopes(scopes: Iterable[EvidenceScope]) -> str:
 
 
 def _campaign(row: Sequence) -> CampaignRecord:
-    cid, name, collection_id, tlp, producer, first, last, modified, count, targets = row
+    cid, name, collection_id, tlp, producer, first, last, modified, count, targets, kind = row
     if isinstance(targets, str):
         targets = orjson.loads(targets)
     return CampaignRecord(
@@ -253,6 +255,7 @@ def _campaign(row: Sequence) -> CampaignRecord:
         modified=modified,
         values=count,
         targets=tuple(targets),
+        kind=kind,
     )
 
 
@@ -485,6 +488,7 @@ class SqliteIndex(ObservableIndex):
                     campaign.modified,
                     campaign.values,
                     _json(list(dict.fromkeys(targets))),
+                    campaign.kind,
                 ),
             ).fetchall()
         return _campaign(rows[0])

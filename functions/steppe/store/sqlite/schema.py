@@ -514,6 +514,9 @@ _V12 = (
     ) WITHOUT ROWID""",
 )
 
+# Issue 13 (the console): a campaign's attack kind, from steppe's own attack pattern.
+_V13 = ("ALTER TABLE campaign_records ADD COLUMN kind TEXT NOT NULL DEFAULT ''",)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V1,
     _V2,
@@ -527,6 +530,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _V10,
     _V11,
     _V12,
+    _V13,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
