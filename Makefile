@@ -14,7 +14,7 @@ PYTEST_WORKERS ?= auto
 CHECKOV_VERSION ?= 3.2.459
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test integration bench lint env clean browser
+.PHONY: run test integration bench lint env clean browser console-vendor
 
 $(STAMP): pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,15 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# The console's vendored JavaScript, from console/package-lock.json: the copies in
+# functions/steppe/console/static/vendor/ are committed (no build step for users).
+CONSOLE_VENDOR := functions/steppe/console/static/vendor
+console-vendor:
+	cd console && npm ci --ignore-scripts --no-audit --no-fund
+	mkdir -p $(CONSOLE_VENDOR)
+	cp console/node_modules/cytoscape/dist/cytoscape.min.js $(CONSOLE_VENDOR)/cytoscape.min.js
+	cp console/node_modules/cytoscape/LICENSE $(CONSOLE_VENDOR)/LICENSE-cytoscape
 
 # --- sam build (template.yaml: Metadata BuildMethod makefile) -------------------
 # SAM runs `make build-<LogicalId>` with ARTIFACTS_DIR set. Each function ships

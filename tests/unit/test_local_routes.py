@@ -108,6 +108,9 @@ def test_the_real_template_parses_into_the_deployed_routes():
         # feeds carry their own credential (a token), checked by the function
         ("GET", "/feeds/{feed_id}/{token}"): (api, "SteppeApi", "v1", None),
         ("GET", "/feeds/{feed_id}/{token}/{file_name}"): (api, "SteppeApi", "v1", None),
+        # the console's static files: no data, no credential
+        ("GET", "/console"): (api, "SteppeApi", "v1", None),
+        ("GET", "/console/{path+}"): (api, "SteppeApi", "v1", None),
         **{route: (taxii, "SteppeApi", "v1", authorizer) for route in taxii_routes},
     }
     guarded = next(r for r in table.routes if r.authorizer)

@@ -25,7 +25,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from steppe.errors import Conflict, InvalidInput, SteppeError
-from steppe.handlers import admin, feed_files, intel, sighting_reports
+from steppe.handlers import admin, console, feed_files, intel, sighting_reports
 from steppe.handlers import retractions as lifecycle
 from steppe.handlers.common import (
     RestResolver,
@@ -57,6 +57,7 @@ app.include_router(intel.router)
 app.include_router(feed_files.router)
 app.include_router(lifecycle.router)
 app.include_router(sighting_reports.router)
+app.include_router(console.router)
 
 ingest = per_services(ingest_service)
 SUBMISSIONS = "/api/v1/submissions"
@@ -284,6 +285,8 @@ def handle_steppe_error(error: SteppeError) -> Response[dict]:
 @app.not_found
 def handle_not_found(_: NotFoundError) -> Response[dict]:
     event = app.current_event
+    if console.is_console_path(event.path):
+        return console.not_found(event.path)
     return error_response(_NoRoute(event.http_method, event.path))
 
 

@@ -1,0 +1,321 @@
+// The campaign graph: campaigns as nodes (sized by values), shared infrastructure as edges.
+
+import { get } from "./api.js";
+import { renderCampaignPanel } from "./campaign.js";
+import { TLP_LEVELS, clear, clearError, guarded, h, label, say, select, showError, when } from "./dom.js";
+import { onLeave } from "./pages.js";
+import { me } from "./session.js";
+
+const STRENGTHS = ["exact", "sample", "family", "network", "asn"];
+const WEAK = new Set(["network", "asn"]);
+const STRENGTH_TEXT = {
+  exact: "exact: the same value",
+  sample: "sample: the same malware sample",
+  family: "family: the same malware or tool family",
+  network: "network: other addresses in the same /24 or /48 (weak)",
+  asn: "asn: the same autonomous system (weak)",
+};
+const TLP_COLOURS = { clear: "#e2e8f0", green: "#16a34a", amber: "#f59e0b", "amber+strict": "#c2410c", red: "#dc2626" };
+// Above these sizes the graph is laid out without force simulation and drawn cheaply while moving.
+const FORCE_LAYOUT_MAX_NODES = 250;
+const CURVED_EDGES_MAX = 1500;
+const LARGE_GRAPH = 500;
+
+// The filters survive leaving the page and coming back.
+const filters = { since: "", until: "", kind: "", collection: "", tlp: "", strength: "" };
+let kindsSeen = new Set();
+
+function stamp(text, endOfDay) {
+  const value = text.trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return `${value}T${endOfDay ? "23:59:59" : "00:00:00"}Z`;
+  return value;
+}
+
+function graphQuery() {
+  return [
+    ["since", filters.since && stamp(filters.since, false)],
+    ["until", filters.until && stamp(filters.until, true)],
+    ["kind", filters.kind],
+    ["collection", filters.collection],
+    ["tlp", filters.tlp],
+    ["strength", filters.strength],
+  ];
+}
+
+function nodeSize(values, largest) {
+  return Math.round(18 + 46 * Math.sqrt(Math.max(0, values || 0) / Math.max(1, largest)));
+}
+
+export function elementsOf(graph) {
+  const largest = Math.max(1, ...graph.nodes.map((node) => node.values || 0));
+  const nodes = graph.nodes.map((node) => ({
+    group: "nodes",
+    data: {
+      id: node.id,
+      name: node.name || node.id,
+      values: node.values || 0,
+      size: nodeSize(node.values, largest),
+      colour: TLP_COLOURS[node.tlp] || "#94a3b8",
+      tlp: node.tlp,
+      kind: node.kind || "",
+    },
+  }));
+  const edges = graph.edges.map((edge) => ({
+    group: "edges",
+    data: {
+      id: `${edge.source}|${edge.target}|${edge.strength}`,
+      source: edge.source,
+      target: edge.target,
+      strength: edge.strength,
+      evidence: edge.evidence,
+      confidence: edge.confidence,
+      count: edge.count,
+      shared: (edge.shared || []).join(", "),
+      width: 1 + Math.min(4, Math.log2(1 + (edge.count || 1))),
+    },
+    classes: `${edge.strength}${WEAK.has(edge.strength) ? " weak" : ""}`,
+  }));
+  return { nodes, edges };
+}
+
+function graphStyle(curved) {
+  return [
+    {
+      selector: "node",
+      style: {
+        width: "data(size)",
+        height: "data(size)",
+        "background-color": "data(colour)",
+        "border-width": 2,
+        "border-color": "#1e293b",
+        label: "data(name)",
+        "font-size": 11,
+        "min-zoomed-font-size": 9,
+        color: "#0f172a",
+        "text-valign": "bottom",
+        "text-margin-y": 3,
+        "text-wrap": "ellipsis",
+        "text-max-width": 140,
+        "text-background-color": "#ffffff",
+        "text-background-opacity": 0.7,
+      },
+    },
+    { selector: "node:selected", style: { "border-width": 5, "border-color": "#1d4ed8" } },
+    {
+      selector: "edge",
+      style: {
+        width: "data(width)",
+        "curve-style": curved ? "bezier" : "straight",
+        "line-color": "#0f172a",
+        opacity: 0.85,
+      },
+    },
+    { selector: "edge.exact", style: { "line-style": "solid", "line-color": "#0f172a" } },
+    { selector: "edge.sample", style: { "line-style": "solid", "line-color": "#7c3aed" } },
+    { selector: "edge.family", style: { "line-style": "dotted", "line-color": "#b45309" } },
+    { selector: "edge.weak", style: { "line-style": "dashed", "line-color": "#94a3b8", opacity: 0.5 } },
+    { selector: "edge:selected", style: { "line-color": "#1d4ed8", opacity: 1 } },
+  ];
+}
+
+function layoutOf(nodeCount) {
+  if (nodeCount <= FORCE_LAYOUT_MAX_NODES) {
+    return { name: "cose", animate: false, randomize: true, numIter: 600, idealEdgeLength: 90, nodeRepulsion: 9000, nodeOverlap: 12, componentSpacing: 80, fit: true, padding: 30 };
+  }
+  // Hubs in the middle: O(n log n), a second for thousands of campaigns.
+  return {
+    name: "concentric",
+    animate: false,
+    fit: true,
+    padding: 20,
+    minNodeSpacing: 6,
+    concentric: (node) => node.degree(false),
+    levelWidth: (nodes) => Math.max(1, nodes.maxDegree(false) / 10),
+  };
+}
+
+function legend() {
+  const item = (strength) =>
+    h("li", { className: `legend-${strength}` }, h("span", { className: "swatch", "aria-hidden": "true" }), STRENGTH_TEXT[strength]);
+  const tlp = (level) => h("li", { className: `legend-tlp legend-tlp-${level.replace("+", "-")}` }, h("span", { className: "dot", "aria-hidden": "true" }), `TLP:${level.toUpperCase()}`);
+  return h(
+    "section",
+    { className: "legend", dataset: { testid: "legend" }, "aria-label": "Legend" },
+    h("h2", {}, "Legend"),
+    h("ul", { className: "legend-edges" }, STRENGTHS.map(item)),
+    h("ul", { className: "legend-tlps" }, TLP_LEVELS.map(tlp)),
+    h("p", {}, "Node size: how many values the campaign has."),
+  );
+}
+
+function filterForm(onApply) {
+  const who = me() || {};
+  const since = h("input", { type: "text", placeholder: "YYYY-MM-DD", value: filters.since, inputmode: "numeric", dataset: { testid: "filter-since" } });
+  const until = h("input", { type: "text", placeholder: "YYYY-MM-DD", value: filters.until, inputmode: "numeric", dataset: { testid: "filter-until" } });
+  const kinds = [["", "any kind"], ...[...kindsSeen].filter(Boolean).sort().map((k) => [k, k])];
+  if (filters.kind && !kindsSeen.has(filters.kind)) kinds.push([filters.kind, filters.kind]);
+  const kind = select(kinds, { dataset: { testid: "filter-kind" } }, filters.kind);
+  const collections = [["", "every collection"], ...(who.can_read || []).map((c) => [c.id, c.title || c.id])];
+  const collection = select(collections, { dataset: { testid: "filter-collection" } }, filters.collection);
+  const tlp = select([["", "any TLP I may see"], ...TLP_LEVELS.map((level) => [level, `up to ${level.toUpperCase()}`])], { dataset: { testid: "filter-tlp" } }, filters.tlp);
+  const strength = select(
+    [["", "every link"], ["exact,sample,family", "strong and medium only"], ...STRENGTHS.map((s) => [s, `${s} only`])],
+    { dataset: { testid: "filter-strength" } },
+    filters.strength,
+  );
+  const form = h(
+    "form",
+    { className: "filters", "aria-label": "Graph filters" },
+    label("Seen since", since),
+    label("Seen until", until),
+    label("Kind", kind),
+    label("Collection", collection),
+    label("TLP", tlp),
+    label("Links", strength),
+    h("div", { className: "field" }, h("button", { type: "submit", dataset: { testid: "filter-apply" } }, "Apply")),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    Object.assign(filters, {
+      since: since.value.trim(),
+      until: until.value.trim(),
+      kind: kind.value,
+      collection: collection.value,
+      tlp: tlp.value,
+      strength: strength.value,
+    });
+    onApply();
+  });
+  return form;
+}
+
+export async function renderGraph(main) {
+  const ready = h("p", { className: "graph-status", "aria-live": "polite" }, "Loading the graph…");
+  const container = h("div", { className: "graph", dataset: { testid: "graph" }, role: "img", "aria-label": "Campaign graph; the list beside it has the same campaigns" });
+  const list = h("ul", { className: "campaign-list", dataset: { testid: "campaign-list" }, "aria-label": "Campaigns" });
+  const panelSlot = h("div", { className: "panel-slot" });
+  const edgeInfo = h("p", { className: "edge-info", dataset: { testid: "edge-detail" }, "aria-live": "polite" });
+  const filterSlot = h("div", {});
+  main.append(
+    h("h1", { className: "visually-hidden" }, "Campaign graph"),
+    filterSlot,
+    h(
+      "div",
+      { className: "graph-page" },
+      h("div", { className: "graph-column" }, container, ready, edgeInfo, legend()),
+      h("aside", { className: "graph-aside", "aria-label": "Campaigns and the selected one" }, h("h2", {}, "Campaigns"), list, panelSlot),
+    ),
+  );
+  let cy = null;
+  let selected = null;
+  let left = false;
+  onLeave(() => {
+    left = true;
+    if (cy) cy.destroy();
+    cy = null;
+    window.steppeConsole.graph = null;
+  });
+
+  async function choose(id, fromGraph) {
+    selected = id;
+    for (const button of list.querySelectorAll("button[data-campaign-id]")) {
+      button.setAttribute("aria-pressed", String(button.dataset.campaignId === id));
+    }
+    if (cy) {
+      cy.elements(":selected").unselect();
+      const node = cy.getElementById(id);
+      if (node.nonempty()) {
+        node.select();
+        if (!fromGraph) cy.animate({ center: { eles: node } }, { duration: 200 });
+      }
+    }
+    clearError();
+    await guarded(() => renderCampaignPanel(panelSlot, id, { onSelect: (other) => choose(other, false) }));
+  }
+
+  async function load() {
+    ready.removeAttribute("data-testid");
+    ready.textContent = "Loading the graph…";
+    clear(list);
+    edgeInfo.textContent = "";
+    if (cy) {
+      cy.destroy();
+      cy = null;
+      window.steppeConsole.graph = null;
+    }
+    clearError();
+    const graph = await guarded(() => get("campaigns/graph", graphQuery()));
+    if (left) return;
+    if (!graph) {
+      ready.textContent = "The graph could not be loaded.";
+      return;
+    }
+    const known = kindsSeen.size;
+    for (const node of graph.nodes) kindsSeen.add(node.kind || "");
+    if (kindsSeen.size !== known) clear(filterSlot).append(filterForm(load));
+    try {
+      draw(graph);
+    } catch (error) {
+      ready.textContent = "The graph could not be drawn.";
+      showError(error);
+    }
+  }
+
+  function draw(graph) {
+    const { nodes, edges } = elementsOf(graph);
+    const ordered = [...graph.nodes].sort((a, b) => String(a.first_seen).localeCompare(String(b.first_seen)) || String(a.name).localeCompare(String(b.name)));
+    for (const node of ordered) {
+      list.append(
+        h(
+          "li",
+          {},
+          h(
+            "button",
+            { type: "button", className: "campaign-button", dataset: { campaignId: node.id }, "aria-pressed": "false", onclick: () => choose(node.id, false) },
+            h("span", { className: "campaign-title" }, node.name || node.id),
+            h("span", { className: "campaign-meta" }, `${when(node.first_seen)} – ${when(node.last_seen)} · ${node.values} values · TLP:${String(node.tlp).toUpperCase()}${node.kind ? ` · ${node.kind}` : ""}`),
+          ),
+        ),
+      );
+    }
+    if (typeof window.cytoscape !== "function") {
+      throw new Error("the graph library (vendor/cytoscape.min.js) did not load");
+    }
+    const large = nodes.length > LARGE_GRAPH;
+    cy = window.cytoscape({
+      container,
+      elements: [...nodes, ...edges],
+      style: graphStyle(edges.length <= CURVED_EDGES_MAX),
+      layout: { name: "preset" },
+      minZoom: 0.02,
+      maxZoom: 5,
+      boxSelectionEnabled: false,
+      autoungrabify: large,
+      hideEdgesOnViewport: large,
+      textureOnViewport: large,
+      motionBlur: false,
+      pixelRatio: large ? 1 : "auto",
+    });
+    cy.layout(layoutOf(nodes.length)).run();
+    cy.on("tap", "node", (event) => choose(event.target.id(), true));
+    cy.on("tap", "edge", (event) => {
+      const data = event.target.data();
+      const ends = `${cy.getElementById(data.source).data("name")} — ${cy.getElementById(data.target).data("name")}`;
+      edgeInfo.textContent = `${ends}: ${data.strength} link (${data.evidence}), confidence ${data.confidence}, ${data.count} shared: ${data.shared}`;
+    });
+    window.steppeConsole.graph = cy;
+    const shown = graph.counts ? ` of ${graph.counts.nodes} campaigns` : "";
+    ready.textContent = graph.truncated
+      ? `Showing ${nodes.length}${shown} (the limit), ${edges.length} links between them.`
+      : `${nodes.length} campaigns, ${edges.length} links.`;
+    if (!nodes.length) ready.textContent = "No campaign you may see matches these filters.";
+    ready.dataset.nodes = String(cy.nodes().length);
+    ready.dataset.edges = String(cy.edges().length);
+    ready.dataset.testid = "graph-ready";
+    say(ready.textContent);
+    if (selected && cy.getElementById(selected).nonempty()) choose(selected, false);
+  }
+
+  clear(filterSlot).append(filterForm(load));
+  await load();
+}
