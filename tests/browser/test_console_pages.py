@@ -105,7 +105,7 @@ def test_clicking_a_campaign_shows_its_related_campaigns_with_the_shared_values(
     expect(panel.locator("[data-testid=campaign-name]")).to_have_text(KYRGYZSTAN)
     view = world.api("GET", f"/api/v1/campaigns/{kyrgyzstan}", world.admin_key)
     expect(panel.locator("[data-testid=campaign-indicators] li")).to_have_count(
-        len(view["indicators"])
+        len(view["indicators"]["items"])
     )
     targets = panel.locator("[data-testid=campaign-targets]")
     for target in ("Kyrgyz ISP A", "Kyrgyz ISP D"):
