@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
@@ -34,7 +34,7 @@ def sign_in(page: Page, url: str, key: str) -> None:
     page.goto(f"{url}/console/#/signin")
     page.fill("[data-testid=signin-key]", key)
     page.click("[data-testid=signin-submit]")
-    page.locator("[data-testid=whoami]").wait_for()
+    expect(page.locator("[data-testid=whoami]")).not_to_have_text("")
 
 
 def open_graph(page: Page, url: str, key: str) -> None:

@@ -144,10 +144,14 @@ def seed(server: RunningServer, admin_key: str = ADMIN_KEY) -> World:
         {"name": "siem-green", "role": "partner", "tlp": "green", "read": [world.collection]},
     )
     world.green_key = partner["key"]
-    world.ids = {
-        c["name"]: c["id"] for c in world.api("GET", "/api/v1/campaigns", admin_key)["campaigns"]
-    }
-    assert set(world.ids) == {*GREEN_NAMES, AZERBAIJAN}, world.ids
+    deadline = time.monotonic() + 60
+    while True:  # campaigns are indexed by correlation, in the server's background worker
+        listed = world.api("GET", "/api/v1/campaigns", admin_key)["campaigns"]
+        world.ids = {c["name"]: c["id"] for c in listed}
+        if set(world.ids) == {*GREEN_NAMES, AZERBAIJAN}:
+            break
+        assert time.monotonic() < deadline, world.ids
+        time.sleep(0.1)
     _await_links(world)
     return world
 

@@ -1001,7 +1001,6 @@ class Prober:
         for submission_id in self.world.submissions:
             self.get(f"/api/v1/submissions/{submission_id}")
 
-
     def may_see_campaign(self, campaign_id: str) -> bool:
         occurrences = self.world.campaign_ids.get(campaign_id, set())
         return (
