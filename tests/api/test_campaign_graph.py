@@ -41,10 +41,12 @@ NODE_FIELDS = {
 EDGE_FIELDS = {"source", "target", "strength", "evidence", "confidence", "count", "shared"}
 
 
-def report(name: str, kind: str, tlp: str, first_seen: str, values: list[str]) -> dict[str, Any]:
+def report(
+    name: str, kind: str, tlp: str, seen: tuple[str, str], values: list[str]
+) -> dict[str, Any]:
     return {
         "tlp": tlp,
-        "attack": {"kind": kind, "first_seen": first_seen},
+        "attack": {"kind": kind, "first_seen": seen[0], "last_seen": seen[1]},
         "campaign": {"name": name},
         "targets": [{"name": f"Target of {name}"}],
         "observables": [{"type": "ipv4-addr", "value": value} for value in values],
@@ -58,11 +60,23 @@ def world(app: App) -> dict[str, str]:
             BISHKEK,
             "ddos",
             "green",
-            "2009-01-18T00:00:00Z",
+            ("2009-01-18T00:00:00Z", "2009-01-28T00:00:00Z"),
             ["198.51.100.7", "198.51.100.8", "192.0.2.50"],
         ),
-        report(OSH, "ddos", "green", "2010-03-02T00:00:00Z", ["198.51.100.7", "198.51.100.60"]),
-        report(TALAS, "phishing", "amber", "2011-05-09T00:00:00Z", ["192.0.2.50"]),
+        report(
+            OSH,
+            "ddos",
+            "green",
+            ("2010-03-02T00:00:00Z", "2010-03-09T00:00:00Z"),
+            ["198.51.100.7", "198.51.100.60"],
+        ),
+        report(
+            TALAS,
+            "phishing",
+            "amber",
+            ("2011-05-09T00:00:00Z", "2011-05-20T00:00:00Z"),
+            ["192.0.2.50"],
+        ),
     ]
     for body in reports:
         reply = app.submit(body)

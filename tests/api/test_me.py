@@ -47,9 +47,7 @@ def test_me_says_who_the_key_is_and_which_collections_it_may_use(app: App):
 
 
 def test_a_reader_of_nothing_is_told_so(app: App):
-    key = add_partner(
-        app.services.store, "newcomer", "analyst", org_name=app.settings.org_name
-    ).key
+    key = add_partner(app.services.store, "newcomer", "analyst", org_name=app.settings.org_name).key
     answer = me(app, key)
     assert answer["role"] == "analyst" and answer["can_read"] == [] and answer["can_write"] == []
 
@@ -64,3 +62,14 @@ def test_me_without_a_valid_key_is_401(app: App):
 def test_me_takes_no_query_parameters(app: App):
     reply = app.request("GET", "/api/v1/me", query={"as": "admin"})
     assert reply.status == 400 and reply.json()["where"] == "as", reply.body
+
+
+def test_the_console_endpoints_are_in_the_openapi_document(app: App):
+    document = app.request("GET", "/api/v1/openapi.json", key=False).json()
+    assert "get" in document["paths"]["/api/v1/me"]
+    graph = document["paths"]["/api/v1/campaigns/graph"]["get"]
+    names = {p["name"] for p in graph["parameters"]}
+    assert names == {"since", "until", "kind", "collection", "tlp", "strength", "limit"}
+    lookup = document["paths"]["/api/v1/observables/lookup"]["post"]
+    body = lookup["requestBody"]["content"]["application/json"]["schema"]
+    assert {"values", "text", "detail"} <= set(body["properties"])

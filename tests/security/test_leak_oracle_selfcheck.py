@@ -87,3 +87,35 @@ def test_a_prober_reports_what_the_request_did_not_name():
     assert [leak.what.split(" '")[0] for leak in prober.leaks] == ["target name"]
     assert "GET /api/v1/observables [200]" in str(prober.leaks[0])
     assert "reader <- " in report(world, prober.leaks)
+
+
+def test_the_graph_checker_reports_a_hidden_node_and_an_edge_on_hidden_evidence():
+    shown, hidden = "campaign--" + "1" * 36, "campaign--" + "2" * 36
+    world = Built(
+        spec=None,  # type: ignore[arg-type]
+        collections=[RESTRICTED, SHARED],
+        viewers=[GREEN_READER],
+        keys={"reader": "key"},
+        tokens=[RED_TARGET, RED_ADDRESS, SHARED_ADDRESS],
+        campaign_ids={shown: {(SHARED, 1)}, hidden: {(RESTRICTED, 4), (SHARED, 2)}},
+    )
+
+    def edge(target: str, *shared: str) -> dict:
+        return {"source": shown, "target": target, "strength": "exact", "shared": list(shared)}
+
+    clean = Prober(None, world, GREEN_READER)  # type: ignore[arg-type]
+    clean.check_graph("graph", {"nodes": [{"id": shown}], "edges": []})
+    assert clean.leaks == []
+    planted = Prober(None, world, GREEN_READER)  # type: ignore[arg-type]
+    planted.check_graph(
+        "graph",
+        {
+            "nodes": [{"id": shown}, {"id": hidden}],
+            "edges": [edge(hidden, "192.0.2.17", "192.0.2.200"), edge("campaign--x")],
+        },
+    )
+    found = [leak.what for leak in planted.leaks]
+    assert len(found) == 3, found
+    assert found[0].startswith(f"a node for campaign {hidden}")
+    assert "rests on value '192.0.2.17'" in found[1]
+    assert found[2].endswith("to a campaign not shown")

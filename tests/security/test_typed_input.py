@@ -131,6 +131,7 @@ def test_a_csv_cell_of_5000_digits_is_a_400_naming_its_row_and_column(app: App):
     [
         ("/api/v1/submissions", "limit"),
         ("/api/v1/campaigns", "limit"),
+        ("/api/v1/campaigns/graph", "limit"),
         ("/api/v1/false-positives", "limit"),
     ],
 )

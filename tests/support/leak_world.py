@@ -1022,40 +1022,43 @@ class Prober:
             if reply.status != 200:
                 self.leaks.append(Leak(self.viewer.name, endpoint, f"answered {reply.status}"))
                 continue
-            answer = reply.json()
-            nodes = {node["id"] for node in answer["nodes"]}
-            for campaign_id in sorted(nodes):
-                if not self.may_see_campaign(campaign_id):
-                    places = self.world.places(self.world.campaign_ids.get(campaign_id, set()))
+            self.check_graph(endpoint, reply.json())
+
+    def check_graph(self, endpoint: str, answer: Mapping[str, Any]) -> None:
+        """What the model says of one graph answer (see campaign_graph)."""
+        nodes = {node["id"] for node in answer["nodes"]}
+        for campaign_id in sorted(nodes):
+            if not self.may_see_campaign(campaign_id):
+                places = self.world.places(self.world.campaign_ids.get(campaign_id, set()))
+                self.leaks.append(
+                    Leak(
+                        self.viewer.name,
+                        endpoint,
+                        f"a node for campaign {campaign_id} it may not see "
+                        f"(occurs in {places or 'nothing known'})",
+                    )
+                )
+        for edge in answer["edges"]:
+            named = f"edge {edge['source']} -{edge['strength']}- {edge['target']}"
+            if edge["source"] not in nodes or edge["target"] not in nodes:
+                self.leaks.append(
+                    Leak(self.viewer.name, endpoint, f"{named} to a campaign not shown")
+                )
+            for item in edge["shared"]:
+                hidden = [
+                    t
+                    for t in self.world.tokens
+                    if t.pattern and t.pattern.search(item.encode()) and not self.viewer.sees(t)
+                ]
+                for token in hidden:
                     self.leaks.append(
                         Leak(
                             self.viewer.name,
                             endpoint,
-                            f"a node for campaign {campaign_id} it may not see "
-                            f"(occurs in {places or 'nothing known'})",
+                            f"{named} rests on {token.kind} {token.text!r} "
+                            f"(occurs in {self.world.places(token.occurrences)})",
                         )
                     )
-            for edge in answer["edges"]:
-                named = f"edge {edge['source']} -{edge['strength']}- {edge['target']}"
-                if edge["source"] not in nodes or edge["target"] not in nodes:
-                    self.leaks.append(
-                        Leak(self.viewer.name, endpoint, f"{named} to a campaign not shown")
-                    )
-                for item in edge["shared"]:
-                    hidden = [
-                        t
-                        for t in self.world.tokens
-                        if t.pattern and t.pattern.search(item.encode()) and not self.viewer.sees(t)
-                    ]
-                    for token in hidden:
-                        self.leaks.append(
-                            Leak(
-                                self.viewer.name,
-                                endpoint,
-                                f"{named} rests on {token.kind} {token.text!r} "
-                                f"(occurs in {self.world.places(token.occurrences)})",
-                            )
-                        )
 
 
 def probe(app: App, world: Built, budget: Budget = FULL) -> list[Leak]:

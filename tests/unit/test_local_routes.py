@@ -60,6 +60,8 @@ def test_the_real_template_parses_into_the_deployed_routes():
         ("POST", "/api/v1/observables/lookup"),
         ("GET", "/api/v1/campaigns"),
         ("GET", "/api/v1/campaigns/{campaign_id}"),
+        ("GET", "/api/v1/campaigns/graph"),
+        ("GET", "/api/v1/me"),
         ("POST", "/api/v1/indicators/{indicator_id}/revoke"),
         ("POST", "/api/v1/submissions/{submission_id}/revoke"),
         ("GET", "/api/v1/false-positives"),

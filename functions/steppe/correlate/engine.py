@@ -56,7 +56,6 @@ from steppe.correlate.evidence import (
 from steppe.correlate.extract import Batch, Occurrence, read_batch
 from steppe.observables import correlation_keys as values
 from steppe.stix import tlp as tlp_levels
-from steppe.templates.registry import TemplateRegistry
 from steppe.stix.identities import org_identity, org_identity_id
 from steppe.stix.ids import derived_id
 from steppe.stix.timestamps import format_stix, now_micros
@@ -81,6 +80,7 @@ from steppe.store.port import (
 )
 from steppe.store.port.feed_index import FeedIndex
 from steppe.store.write_path import STEPPE, Candidate, Latest, WritePath, candidate
+from steppe.templates.registry import TemplateRegistry
 
 # How many shared values a relationship's description names (the API has them all).
 SAMPLE = 20

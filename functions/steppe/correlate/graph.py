@@ -130,9 +130,8 @@ def parse_graph_query(params: Mapping[str, Sequence[str]], kinds: Iterable[str])
         query["since"] = _instant("since", single["since"], end_of_day=False)
     if "until" in single:
         query["until"] = _instant("until", single["until"], end_of_day=True)
-    if query.get("since") is not None and query.get("until") is not None:
-        if query["since"] > query["until"]:
-            raise InvalidInput("since is later than until", where="since")
+    if "since" in query and "until" in query and query["since"] > query["until"]:
+        raise InvalidInput("since is later than until", where="since")
     known = sorted(kinds)
     if "kind" in params:
         wanted = _items("kind", params["kind"])

@@ -48,7 +48,7 @@ def visible_relations(reader: Reader, links: Iterable[CampaignLink]) -> list[Rel
         if slot not in best or link.tlp > best[slot].tlp:
             best[slot] = link
     grouped: dict[tuple[str, Strength], list[CampaignLink]] = {}
-    for (other_id, strength, _), link in sorted(best.items()):
+    for (other_id, _, _), link in sorted(best.items()):
         grouped.setdefault((other_id, link.strength), []).append(link)
     relations = []
     for (other_id, strength), chosen in grouped.items():

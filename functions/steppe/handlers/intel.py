@@ -16,8 +16,6 @@ from steppe.access.caller import Caller
 from steppe.correlate.graph import parse_graph_query
 from steppe.correlate.lookup import DETAILS, MAX_VALUES, summary
 from steppe.errors import InvalidInput, PayloadTooLarge
-from steppe.observables.value_text import values_in_text
-from steppe.templates.registry import TemplateRegistry
 from steppe.handlers.common import (
     JSON,
     caller_of,
@@ -27,7 +25,9 @@ from steppe.handlers.common import (
     query_params,
 )
 from steppe.handlers.http import bounded_body
+from steppe.observables.value_text import values_in_text
 from steppe.runtime import services
+from steppe.templates.registry import TemplateRegistry
 
 router = APIGatewayRouter()
 lookups = per_services(runtime.lookup_service)

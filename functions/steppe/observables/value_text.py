@@ -7,8 +7,8 @@ is refanged, cut into tokens at white space and separators, each token's
 surrounding punctuation, brackets and quotes are stripped, and a token is kept
 when the lookup's own recogniser (steppe.observables.correlation_keys.parse_query)
 takes it for one of those kinds; a token written `name=value` or `label:value`
-(a log field, "SHA256:<hex>") is also tried as its value. Order is kept; a value found again (in any spelling
-with the same keys) is kept once.
+(a log field, "SHA256:<hex>") is also tried as its value. Order is kept; a
+value found again (in any spelling with the same keys) is kept once.
 
 Linear in the text: plain string replacements and splits, no backtracking
 regular expression, and a token longer than any value is skipped unread.
@@ -97,9 +97,12 @@ def values_in_text(text: str, limit: int = MAX_VALUES) -> list[str]:
             where="text",
         )
     found: dict[tuple[str, ...], str] = {}
+    judged: dict[str, tuple[str, ...]] = {}  # a text repeats its words: each is judged once
     for token in _tokens(_refanged(text)):
         for candidate in _candidates(token):
-            keys = _keys(candidate)
+            keys = judged.get(candidate)
+            if keys is None:
+                keys = judged[candidate] = _keys(candidate)
             if not keys:
                 continue
             if keys not in found:
