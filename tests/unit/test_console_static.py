@@ -81,7 +81,15 @@ DATA_ATTRIBUTES = {
     "nodes": "nodes",
     "edges": "edges",
 }
-ROUTES = ["#/signin", "#/graph", "#/lookup", "#/submit", "#/submissions/", "#/campaigns/", "#/admin"]
+ROUTES = [
+    "#/signin",
+    "#/graph",
+    "#/lookup",
+    "#/submit",
+    "#/submissions/",
+    "#/campaigns/",
+    "#/admin",
+]
 
 
 def sources() -> str:
@@ -104,7 +112,11 @@ def test_every_hook_of_the_contract_is_in_the_sources(test_id):
 @pytest.mark.parametrize(("attribute", "property_name"), sorted(DATA_ATTRIBUTES.items()))
 def test_every_data_attribute_of_the_contract_is_written(attribute, property_name):
     text = sources()
-    written = rf"data-{attribute}=|dataset:\s*\{{[^{{}}]*\b{property_name}\b|dataset\.{property_name}\s*="
+    written = (
+        rf"data-{attribute}="
+        rf"|dataset:\s*\{{[^{{}}]*\b{property_name}\b"
+        rf"|dataset\.{property_name}\s*="
+    )
     assert re.search(written, text), f"nothing writes data-{attribute}"
 
 
@@ -128,7 +140,17 @@ def test_the_key_is_kept_in_session_storage_only():
 
 @pytest.mark.parametrize(
     "path",
-    ["..", "../x.js", "a/../b.js", "./a.js", "/etc/passwd", "a//b.js", ".hidden", "a\\b.js", "a\0b"],
+    [
+        "..",
+        "../x.js",
+        "a/../b.js",
+        "./a.js",
+        "/etc/passwd",
+        "a//b.js",
+        ".hidden",
+        "a\\b.js",
+        "a\0b",
+    ],
 )
 def test_unsafe_paths_are_refused(path):
     assert safe_relative(path) is None
@@ -182,8 +204,8 @@ def test_the_vendored_graph_library_is_the_locked_one():
 
 
 def _exports(source: str) -> set[str]:
-    names = set(re.findall(r"^export\s+(?:async\s+)?(?:function|const|let|class)\s+(\w+)", source, re.M))
-    return names
+    declared = r"^export\s+(?:async\s+)?(?:function|const|let|class)\s+(\w+)"
+    return set(re.findall(declared, source, re.M))
 
 
 def test_every_name_a_module_imports_is_exported_by_it():

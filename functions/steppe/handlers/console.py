@@ -41,7 +41,7 @@ SECURITY_HEADERS: Mapping[str, str] = {
 
 
 @router.get(PREFIX, include_in_schema=False)
-def console_root() -> Response:
+def console_root() -> Response[str]:
     path = str(router.current_event.raw_event.get("path") or "")
     if not path.endswith("/"):
         # Relative, so that a stage prefix (/v1/console) is kept.
@@ -55,12 +55,12 @@ def console_root() -> Response:
 
 
 @router.get(f"{PREFIX}/<file_name>", include_in_schema=False)
-def console_file(file_name: str) -> Response:
+def console_file(file_name: str) -> Response[str]:
     return _serve(_requested(file_name))
 
 
 @router.get(f"{PREFIX}/<folder>/<file_name>", include_in_schema=False)
-def console_nested_file(folder: str, file_name: str) -> Response:
+def console_nested_file(folder: str, file_name: str) -> Response[str]:
     return _serve(_requested(f"{folder}/{file_name}"))
 
 
@@ -68,7 +68,7 @@ def is_console_path(path: str) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
 
 
-def not_found(path: str) -> Response:
+def not_found(path: str) -> Response[str]:
     """The console's 404: a JSON error, with the console's headers."""
     response = error_response(NotFound(f"the console has no file {path!r}", where="path"))
     response.headers.update(SECURITY_HEADERS)
@@ -81,7 +81,7 @@ def _requested(captured: str) -> str:
     return str(decoded) if decoded is not None else unquote(captured)
 
 
-def _serve(path: str) -> Response:
+def _serve(path: str) -> Response[str]:
     asset = assets.find(path)
     if asset is None:
         return not_found(path)

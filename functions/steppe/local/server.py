@@ -64,6 +64,7 @@ MAIN_ENDPOINTS = (
     ("analyst API", "/api/v1/"),
     ("OpenAPI", "/api/v1/openapi.json"),
     ("TAXII 2.1", "/taxii2/"),
+    ("console", "/console/"),
 )
 
 

@@ -1,7 +1,7 @@
 // Revoke an indicator or a submission, declare a false positive: each asks a reason first.
 
 import { post } from "./api.js";
-import { clearError, guarded, h, label, say } from "./dom.js";
+import { append, clearError, guarded, h, label, say } from "./dom.js";
 
 // Open the one reason form in `slot`; `act(reason)` runs when confirmed.
 export function askReason(slot, title, act) {
@@ -25,14 +25,14 @@ export function askReason(slot, title, act) {
     const done = await guarded(() => act(reason.value.trim()));
     if (done !== undefined) form.remove();
   });
-  slot.append(form);
+  append(slot, form);
   reason.focus();
   return form;
 }
 
 function outcome(slot, text) {
   say(text);
-  slot.append(h("p", { className: "done", dataset: { testid: "action-done" } }, text));
+  append(slot, h("p", { className: "done", dataset: { testid: "action-done" } }, text));
 }
 
 export function revokeIndicatorButton(slot, indicatorId, onDone) {

@@ -1,7 +1,7 @@
 // Administer (admin role): partners and their keys, collections, feeds, push destinations, the audit trail.
 
 import { call, get } from "./api.js";
-import { TLP_LEVELS, clear, clearError, guarded, h, label, say, select, showError, when } from "./dom.js";
+import { TLP_LEVELS, append, clear, clearError, guarded, h, label, say, select, showError, when } from "./dom.js";
 import { isAdmin, me } from "./session.js";
 
 const FEED_FORMATS = ["text", "csv", "stix", "suricata-iprep", "suricata-dataset", "zeek", "misp"];
@@ -11,7 +11,7 @@ const encode = encodeURIComponent;
 
 // The one place a new secret is shown: replaced by the next, never kept.
 function showSecret(slot, what, secret) {
-  clear(slot).append(
+  append(clear(slot), 
     h(
       "div",
       { className: "new-key card" },
@@ -50,7 +50,7 @@ function confirmFirst(slot, question, act) {
     await guarded(act);
     form.remove();
   });
-  slot.append(form);
+  append(slot, form);
   form.querySelector("button").focus();
 }
 
@@ -63,12 +63,13 @@ function chosen(selectElement) {
   return [...selectElement.selectedOptions].map((option) => option.value);
 }
 
-async function section(testid, title, build) {
+async function section(dataset, title, build) {
   const body = h("div", {});
-  const element = h("section", { className: "card admin-section", dataset: { testid }, "aria-labelledby": `${testid}-title` }, h("h2", { id: `${testid}-title` }, title), body);
+  const heading = `${dataset.testid}-title`;
+  const element = h("section", { className: "card admin-section", dataset, "aria-labelledby": heading }, h("h2", { id: heading }, title), body);
   const refresh = async () => {
     const content = await guarded(() => build(refresh));
-    if (content) clear(body).append(content);
+    if (content) append(clear(body), content);
   };
   await refresh();
   return element;
@@ -246,7 +247,7 @@ function pushSection(secretSlot) {
     const { destinations } = await get("admin/push");
     const actions = h("div", { className: "action-slot" });
     const name = h("input", { type: "text", required: true, dataset: { testid: "push-name" } });
-    const url = h("input", { type: "url", required: true, placeholder: "https://…", dataset: { testid: "push-url" } });
+    const url = h("input", { type: "url", required: true, placeholder: "an https:// address", dataset: { testid: "push-url" } });
     const tlp = select(TLP_LEVELS, { dataset: { testid: "push-tlp" } }, "green");
     const add = h(
       "form",
@@ -337,22 +338,22 @@ function auditSection() {
 }
 
 export async function renderAdmin(main) {
-  main.append(h("h1", {}, "Administer"));
+  append(main, h("h1", {}, "Administer"));
   if (!isAdmin()) {
     const who = me() || {};
     const text = `Not allowed: administering steppe needs the admin role; ${who.partner || "you"} ${who.role ? `is ${who.role}` : "are not signed in"}.`;
-    main.append(h("p", { dataset: { testid: "not-allowed" } }, text));
+    append(main, h("p", { dataset: { testid: "not-allowed" } }, text));
     showError(new Error(text));
     return;
   }
   const secretSlot = h("div", { "aria-live": "polite" });
   const collections = (await guarded(() => get("admin/collections"))) || { collections: [] };
-  main.append(
+  append(main, 
     secretSlot,
-    await section("admin-partners", "Partners and keys", partnersSection(secretSlot, collections.collections)),
-    await section("admin-collections", "Collections", collectionsSection()),
-    await section("admin-feeds", "Feeds", feedsSection(secretSlot)),
-    await section("admin-push", "Push destinations", pushSection(secretSlot)),
-    await section("admin-audit", "Audit trail: who pulled what", auditSection()),
+    await section({ testid: "admin-partners" }, "Partners and keys", partnersSection(secretSlot, collections.collections)),
+    await section({ testid: "admin-collections" }, "Collections", collectionsSection()),
+    await section({ testid: "admin-feeds" }, "Feeds", feedsSection(secretSlot)),
+    await section({ testid: "admin-push" }, "Push destinations", pushSection(secretSlot)),
+    await section({ testid: "admin-audit" }, "Audit trail: who pulled what", auditSection()),
   );
 }

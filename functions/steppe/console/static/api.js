@@ -38,7 +38,8 @@ export class ApiError extends Error {
 
   // The sentence shown to the analyst.
   get sentence() {
-    return this.where ? `${this.title}: ${this.description} (${this.where})` : `${this.title}: ${this.description}`;
+    const where = this.where && !this.description.includes(this.where) ? ` (${this.where})` : "";
+    return `${this.title}: ${this.description}${where}`;
   }
 }
 

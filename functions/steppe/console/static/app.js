@@ -1,6 +1,6 @@
 // The console's shell: sign-in state, navigation, and the hash routes that pick a page.
 
-import { clear, clearError, h, say, showError } from "./dom.js";
+import { append, clear, clearError, h, say, showError } from "./dom.js";
 import { isAdmin, me, resume, signOut } from "./session.js";
 import { leavePage } from "./pages.js";
 import { renderSignin } from "./signin.js";
@@ -69,7 +69,7 @@ export async function route() {
       return;
     }
   }
-  main.append(h("h1", {}, "Not found"), h("p", {}, `There is no page ${hash} in the console.`));
+  append(main, h("h1", {}, "Not found"), h("p", {}, `There is no page ${hash} in the console.`));
 }
 
 // After sign-in: the page the caller first asked for, else the graph.

@@ -2,13 +2,13 @@
 
 import { get } from "./api.js";
 import { revokeIndicatorButton } from "./actions.js";
-import { clear, guarded, h, tlpBadge, when } from "./dom.js";
+import { append, clear, guarded, h, tlpBadge, when } from "./dom.js";
 import { isStaff } from "./session.js";
 
 const STRENGTH_WORD = { exact: "exact", sample: "same sample", family: "same family", network: "same network (weak)", asn: "same AS (weak)" };
 
-function list(testid, items, empty) {
-  return [h("ul", { dataset: { testid } }, items), items.length ? null : h("p", { className: "empty" }, empty)];
+function list(ul, items, empty) {
+  return [append(ul, items), items.length ? null : h("p", { className: "empty" }, empty)];
 }
 
 function values(items) {
@@ -17,7 +17,7 @@ function values(items) {
 
 // Fill `slot` with the campaign panel of `id`; `onSelect(id)` opens a related campaign.
 export async function renderCampaignPanel(slot, id, { onSelect } = {}) {
-  clear(slot).append(h("p", { className: "loading" }, "Loading the campaign…"));
+  append(clear(slot), h("p", { className: "loading" }, "Loading the campaign…"));
   slot.dataset.loading = id;
   let campaign;
   try {
@@ -82,21 +82,21 @@ export async function renderCampaignPanel(slot, id, { onSelect } = {}) {
     ),
     onSelect ? h("p", {}, h("a", { href: `#/campaigns/${encodeURIComponent(campaign.id)}` }, "Open on its own page")) : null,
     h("h3", {}, `Indicators (${shownIndicators})`),
-    list("campaign-indicators", indicatorItems, "No indicator you may see."),
+    list(h("ul", { dataset: { testid: "campaign-indicators" } }), indicatorItems, "No indicator you may see."),
     actions,
     h("h3", {}, "Targets"),
-    list("campaign-targets", targetItems, "No target recorded."),
+    list(h("ul", { dataset: { testid: "campaign-targets" } }), targetItems, "No target recorded."),
     h("h3", {}, "Timeline"),
-    list("campaign-timeline", timelineItems, "No dated source."),
+    list(h("ul", { dataset: { testid: "campaign-timeline" } }), timelineItems, "No dated source."),
     h("h3", {}, "Related campaigns"),
-    list("campaign-related", relatedItems, "No related campaign you may see."),
+    list(h("ul", { dataset: { testid: "campaign-related" } }), relatedItems, "No related campaign you may see."),
   );
-  clear(slot).append(panel);
+  append(clear(slot), panel);
   return campaign;
 }
 
 export async function renderCampaignPage(main, id) {
   const slot = h("div", {});
-  main.append(h("h1", { className: "visually-hidden" }, "Campaign"), h("p", {}, h("a", { href: "#/graph" }, "← Campaign graph")), slot);
+  append(main, h("h1", { className: "visually-hidden" }, "Campaign"), h("p", {}, h("a", { href: "#/graph" }, "← Campaign graph")), slot);
   await guarded(() => renderCampaignPanel(slot, id));
 }

@@ -23,7 +23,8 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
-export function append(element, children) {
+// Element.append, but arrays are flattened and null, undefined and false left out.
+export function append(element, ...children) {
   for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     element.append(child instanceof Node ? child : document.createTextNode(String(child)));
@@ -70,9 +71,12 @@ export async function guarded(action) {
   }
 }
 
+// 2009-01-18T00:00:00.000Z -> 2009-01-18; 2009-01-18T06:30:00Z -> 2009-01-18 06:30Z.
 export function when(value) {
   if (!value) return "—";
-  return String(value).replace("T", " ").replace(/\.\d+Z$/, "Z").replace(/:00Z$/, "Z");
+  const found = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(String(value));
+  if (!found) return String(value);
+  return found[2] === "00:00" ? found[1] : `${found[1]} ${found[2]}Z`;
 }
 
 export function label(text, control, hint) {

@@ -2,7 +2,7 @@
 
 import { call } from "./api.js";
 import { falsePositiveButton } from "./actions.js";
-import { clear, clearError, guarded, h, label, say, when } from "./dom.js";
+import { append, clear, clearError, guarded, h, label, say, when } from "./dom.js";
 import { isStaff } from "./session.js";
 
 let lastText = "";
@@ -39,32 +39,32 @@ function resultItem(result, actions) {
     className: `lookup-result ${result.found ? "found" : "not-found"}`,
     dataset: { testid: "lookup-result", value: result.value, found: String(Boolean(result.found)) },
   });
-  item.append(h("h3", {}, h("code", {}, result.value), result.type ? h("span", { className: "type" }, ` ${result.type}`) : ""));
+  append(item, h("h3", {}, h("code", {}, result.value), result.type ? h("span", { className: "type" }, ` ${result.type}`) : ""));
   if (!result.recognised) {
-    item.append(h("p", {}, result.problem || "not a value steppe can look up"));
+    append(item, h("p", {}, result.problem || "not a value steppe can look up"));
     return item;
   }
   if (result.false_positive) {
-    item.append(h("p", { className: "badge fp" }, `Declared a false positive: ${result.false_positive.reason || "no reason given"} (since ${when(result.false_positive.since)})`));
+    append(item, h("p", { className: "badge fp" }, `Declared a false positive: ${result.false_positive.reason || "no reason given"} (since ${when(result.false_positive.since)})`));
   }
   if (result.found) {
-    item.append(
+    append(item, 
       h("p", {}, `Seen ${result.count} time${result.count === 1 ? "" : "s"}, first ${when(result.first_seen)}, last ${when(result.last_seen)}.`),
       result.sources && result.sources.length ? h("p", {}, "Sources: ", result.sources.join("; ")) : null,
       result.producers && result.producers.length ? h("p", {}, "Producers: ", result.producers.join("; ")) : null,
     );
     const matches = (result.matches || []).filter((match) => match.match !== "exact");
     if (matches.length) {
-      item.append(h("ul", { className: "matches" }, matches.map((match) => h("li", {}, match.description || `${match.match} ${match.value}`))));
+      append(item, h("ul", { className: "matches" }, matches.map((match) => h("li", {}, match.description || `${match.match} ${match.value}`))));
     }
   } else {
-    item.append(h("p", {}, "Not seen in anything you may read."));
+    append(item, h("p", {}, "Not seen in anything you may read."));
   }
   const campaigns = result.campaigns || [];
-  if (campaigns.length) item.append(h("h4", {}, "Campaigns"), h("ul", { className: "campaigns" }, campaigns.map(campaignItem)));
+  if (campaigns.length) append(item, h("h4", {}, "Campaigns"), h("ul", { className: "campaigns" }, campaigns.map(campaignItem)));
   const weak = result.weak_evidence || [];
-  if (weak.length) item.append(h("h4", {}, "Weak evidence (not a match)"), h("ul", { className: "weak-list" }, weak.map(weakItem)));
-  if (isStaff() && !result.false_positive) item.append(h("p", {}, falsePositiveButton(actions, result.value)));
+  if (weak.length) append(item, h("h4", {}, "Weak evidence (not a match)"), h("ul", { className: "weak-list" }, weak.map(weakItem)));
+  if (isStaff() && !result.false_positive) append(item, h("p", {}, falsePositiveButton(actions, result.value)));
   return item;
 }
 
@@ -84,18 +84,18 @@ export async function renderLookup(main) {
     event.preventDefault();
     clearError();
     lastText = text.value;
-    clear(results).append(h("p", {}, "Looking up…"));
+    append(clear(results), h("p", {}, "Looking up…"));
     const answer = await guarded(() => call("observables/lookup", { method: "POST", json: { text: text.value, detail: "full" } }));
     clear(results);
     if (!answer) return;
     const body = answer.body;
     const extracted = body.values || (body.results || []).map((r) => r.value);
-    results.append(
+    append(results, 
       h("p", { dataset: { testid: "lookup-summary" } }, `${extracted.length} value${extracted.length === 1 ? "" : "s"} in the text, ${body.found} seen.`),
       h("ul", { className: "results" }, (body.results || []).map((result) => resultItem(result, actions))),
     );
     say(`${body.found} of ${extracted.length} values seen`);
   });
-  main.append(form, actions, results);
+  append(main, form, actions, results);
   text.focus();
 }

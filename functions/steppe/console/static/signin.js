@@ -1,6 +1,6 @@
 // Sign-in: the same key as the API, checked with GET /api/v1/me, kept in sessionStorage only.
 
-import { clearError, guarded, h, label } from "./dom.js";
+import { append, clearError, guarded, h, label } from "./dom.js";
 import { me, signInWith } from "./session.js";
 
 export async function renderSignin(main) {
@@ -14,13 +14,13 @@ export async function renderSignin(main) {
     label("API key", key),
     h("button", { type: "submit", dataset: { testid: "signin-submit" } }, "Sign in"),
   );
-  if (me()) form.append(h("p", {}, `Signed in as ${me().partner}. Sign in again to change key.`));
+  if (me()) append(form, h("p", {}, `Signed in as ${me().partner}. Sign in again to change key.`));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearError();
     const who = await guarded(() => signInWith(key.value.trim()));
     if (who) afterSignIn();
   });
-  main.append(form);
+  append(main, form);
   key.focus();
 }

@@ -2,7 +2,7 @@
 
 import { apiUrl, call, get, storedKey } from "./api.js";
 import { declareFalsePositive, revokeIndicatorButton, revokeSubmissionButton } from "./actions.js";
-import { TLP_LEVELS, clear, clearError, guarded, h, label, say, select, showError, when } from "./dom.js";
+import { TLP_LEVELS, append, clear, clearError, guarded, h, label, say, select, showError, when } from "./dom.js";
 import { onLeave } from "./pages.js";
 import { isStaff } from "./session.js";
 
@@ -102,7 +102,7 @@ export async function renderSubmit(main) {
     } catch (error) {
       say("");
       showError(error);
-      if (error.status === 400 || error.status === 413 || error.status === 415) errors.append(errorList(error, isCsv ? text : null));
+      if (error.status === 400 || error.status === 413 || error.status === 415) append(errors, errorList(error, isCsv ? text : null));
     }
   });
   const fpSlot = h("div", { className: "action-slot" });
@@ -130,7 +130,7 @@ export async function renderSubmit(main) {
         fpSlot,
       )
     : null;
-  main.append(form, errors, fpForm, await recentSubmissions());
+  append(main, form, errors, fpForm, await recentSubmissions());
 }
 
 async function recentSubmissions() {
@@ -170,7 +170,7 @@ async function downloadBundle(event, id) {
     const blob = new Blob([await response.arrayBuffer()], { type: "application/json" });
     const url = URL.createObjectURL(blob);
     const save = h("a", { href: url, download: `${id}-bundle.json` });
-    document.body.append(save);
+    append(document.body, save);
     save.click();
     save.remove();
     window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
@@ -186,7 +186,7 @@ function describe(slot, submission, reload) {
   const objects = submission.objects || {};
   const indicators = [...(objects.created || []), ...(objects.updated || []), ...(objects.unchanged || [])].filter((id) => id.startsWith("indicator--"));
   const finished = submission.status !== "pending";
-  clear(slot).append(
+  append(clear(slot), 
     h("h1", {}, `Submission ${submission.id}`),
     h(
       "p",
@@ -227,7 +227,7 @@ function describe(slot, submission, reload) {
 
 export async function renderSubmission(main, id) {
   const slot = h("div", { className: "card" });
-  main.append(h("p", {}, h("a", { href: "#/submit" }, "← Submit")), slot);
+  append(main, h("p", {}, h("a", { href: "#/submit" }, "← Submit")), slot);
   let timer = null;
   let stopped = false;
   onLeave(() => {
