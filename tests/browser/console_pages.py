@@ -80,3 +80,30 @@ def snapshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
     page.screenshot(path=str(SCREENSHOTS / f"{safe}.png"), full_page=True)
+
+
+# The node whose centre is farthest from being covered by another node, among those
+# drawn inside the canvas, other than `exclude` (read only): [id, clearance in pixels].
+_MOST_CLEAR = """(exclude) => {
+  const cy = window.steppeConsole.graph;
+  const w = cy.width(), h = cy.height();
+  const nodes = cy.nodes().map(
+    n => ({id: n.id(), p: n.renderedPosition(), r: n.renderedWidth() / 2}));
+  let best = [null, -Infinity];
+  for (const a of nodes) {
+    if (a.id === exclude || a.p.x < 10 || a.p.y < 10 || a.p.x > w - 10 || a.p.y > h - 10) continue;
+    let clear = Infinity;
+    for (const b of nodes) {
+      if (b !== a) clear = Math.min(clear, Math.hypot(a.p.x - b.p.x, a.p.y - b.p.y) - b.r);
+    }
+    if (clear > best[1]) best = [a.id, clear];
+  }
+  return best;
+}"""
+
+
+def clickable_node(page: Page, exclude: str = "") -> str:
+    """A campaign whose node a click on its centre reaches (no other node drawn over it)."""
+    campaign, clearance = page.evaluate(_MOST_CLEAR, exclude)
+    assert campaign is not None and clearance > 1, "every node's centre lies under another node"
+    return campaign
