@@ -19,6 +19,7 @@ from console_pages import (
     sign_in,
 )
 from console_world import (
+    AZERBAIJAN,
     ESTONIA,
     EXACT_LINKS,
     GEORGIA,
@@ -244,3 +245,19 @@ def _tab_to(page: Page, selector: str, limit: int = 200) -> None:
             return
         page.keyboard.press("Tab")
     raise AssertionError(f"{selector} never took the focus in {limit} Tab presses")
+
+
+def test_the_filters_redraw_the_graph_the_api_answers_for_them(page: Page, world: World):
+    open_graph(page, world.url, world.admin_key)
+    choose(page, "[data-testid=filter-strength]", "exact")
+    choose(page, "[data-testid=filter-tlp]", "green")
+    page.click("[data-testid=filter-apply]")
+    answer = world.api("GET", "/api/v1/campaigns/graph?strength=exact&tlp=green", world.admin_key)
+    ready = page.locator(GRAPH_READY)
+    expect(ready).to_have_attribute("data-edges", str(len(answer["edges"])))
+    drawn = rendered_graph(page)
+    assert {n["id"] for n in drawn["nodes"]} == {n["id"] for n in answer["nodes"]}
+    assert edge_set(drawn["edges"]) == edge_set(answer["edges"])
+    assert {strength for _, strength in edge_set(drawn["edges"])} == {"exact"}
+    assert world.ids[AZERBAIJAN] not in {n["id"] for n in drawn["nodes"]}
+    assert world.ids[KYRGYZSTAN] in {n["id"] for n in drawn["nodes"]}
