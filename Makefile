@@ -14,7 +14,7 @@ PYTEST_WORKERS ?= auto
 CHECKOV_VERSION ?= 3.2.459
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test integration bench lint env clean console-vendor
+.PHONY: run test integration bench lint env clean browser console-vendor
 
 $(STAMP): pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,14 @@ env: $(STAMP)
 run: $(STAMP)
 	$(BIN)/steppe serve
 
-test: $(STAMP)
+# The console's browser tests and bench drive Debian's Chromium (never a downloaded browser).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y chromium; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
 
 # The AWS shape end to end over HTTP: tests_integration/run_moto.py starts moto_server
@@ -35,7 +42,7 @@ test: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/python tests_integration/run_moto.py -q
 
-bench: $(STAMP)
+bench: $(STAMP) browser
 	$(BIN)/python -m bench
 
 lint: $(STAMP)

@@ -7,6 +7,7 @@ import platform
 import time
 
 from bench import (
+    console_graph,
     correlation,
     dynamo_requests,
     feeds,
@@ -41,6 +42,7 @@ def main() -> None:
         scoring,
         feeds,
         dynamo_requests,
+        console_graph,
     ):
         settle()
         benchmark.run()
