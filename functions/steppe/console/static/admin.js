@@ -59,6 +59,36 @@ function multiSelect(options, attributes) {
   return element;
 }
 
+function preselect(selectElement, values) {
+  const wanted = new Set(values);
+  for (const option of selectElement.options) option.selected = wanted.has(option.value);
+  return selectElement;
+}
+
+// An inline form in `slot` that changes one thing: its fields, then Save (the answer refreshes).
+function editForm(slot, title, testid, fields, save) {
+  for (const open of slot.querySelectorAll("[data-edit-form]")) open.remove();
+  const form = h(
+    "form",
+    { className: "inline-form card", "aria-label": title, dataset: { editForm: "", testid } },
+    h("p", {}, title),
+    ...fields,
+    h(
+      "div",
+      { className: "field buttons" },
+      h("button", { type: "submit", dataset: { testid: "save" } }, "Save"),
+      h("button", { type: "button", className: "secondary", onclick: () => form.remove() }, "Cancel"),
+    ),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError();
+    if (await guarded(save)) form.remove();
+  });
+  append(slot, form);
+  form.querySelector("input, select").focus();
+}
+
 function chosen(selectElement) {
   return [...selectElement.selectedOptions].map((option) => option.value);
 }
@@ -139,6 +169,41 @@ function partnersSection(secretSlot, collections) {
                 say(`${body.revoked_keys} key(s) of ${body.name} revoked`);
               }),
           }, "Revoke keys"),
+          h("button", {
+            type: "button",
+            className: "secondary small",
+            dataset: { testid: "partner-change" },
+            onclick: () => {
+              const newRole = select(ROLES, {}, partner.role);
+              const newTlp = select(TLP_LEVELS.map((l) => [l, l.toUpperCase()]), {}, partner.tlp);
+              const newRead = preselect(multiSelect(collectionOptions, {}), partner.read);
+              const newWrite = preselect(multiSelect(collectionOptions, {}), partner.write);
+              editForm(
+                actions,
+                `Change ${partner.name}'s role, clearance or rights`,
+                "partner-edit",
+                [label("Role", newRole), label("Clearance", newTlp), label("May read", newRead), label("May write", newWrite)],
+                async () => {
+                  const json = { role: newRole.value, tlp: newTlp.value, read: chosen(newRead), write: chosen(newWrite) };
+                  await call(`admin/partners/${encode(partner.name)}`, { method: "PATCH", json });
+                  say(`${partner.name} changed`);
+                  await refresh();
+                  return true;
+                },
+              );
+            },
+          }, "Change"),
+          h("button", {
+            type: "button",
+            className: "secondary small",
+            dataset: { testid: "partner-delete" },
+            onclick: () =>
+              confirmFirst(actions, `Delete ${partner.name} and every key it has?`, async () => {
+                await call(`admin/partners/${encode(partner.name)}`, { method: "DELETE" });
+                say(`${partner.name} deleted`);
+                await refresh();
+              }),
+          }, "Delete"),
         ),
       ),
     );
@@ -149,6 +214,7 @@ function partnersSection(secretSlot, collections) {
 function collectionsSection() {
   return async (refresh) => {
     const { collections } = await get("admin/collections");
+    const actions = h("div", { className: "action-slot" });
     const title = h("input", { type: "text", required: true, dataset: { testid: "collection-title" } });
     const description = h("input", { type: "text" });
     const unmarked = select(TLP_LEVELS, { dataset: { testid: "collection-tlp" } }, "green");
@@ -175,9 +241,47 @@ function collectionsSection() {
         h("td", {}, c.description || ""),
         h("td", {}, c.unmarked_tlp.toUpperCase()),
         h("td", {}, c.active_only ? "active only" : "all"),
+        h(
+          "td",
+          { className: "buttons" },
+          h("button", {
+            type: "button",
+            className: "secondary small",
+            dataset: { testid: "collection-change" },
+            onclick: () => {
+              const newTitle = h("input", { type: "text", required: true, value: c.title });
+              const newDescription = h("input", { type: "text", value: c.description || "" });
+              const newTlp = select(TLP_LEVELS, {}, c.unmarked_tlp);
+              const activeOnly = h("input", { type: "checkbox", checked: Boolean(c.active_only) });
+              editForm(
+                actions,
+                `Change the collection ${c.title}`,
+                "collection-edit",
+                [
+                  label("Title", newTitle),
+                  label("Description", newDescription),
+                  label("TLP of unmarked objects", newTlp),
+                  label("Serve active indicators only", activeOnly),
+                ],
+                async () => {
+                  const json = {
+                    title: newTitle.value.trim(),
+                    description: newDescription.value,
+                    unmarked_tlp: newTlp.value,
+                    active_only: activeOnly.checked,
+                  };
+                  await call(`admin/collections/${encode(c.id)}`, { method: "PATCH", json });
+                  say(`${json.title} changed`);
+                  await refresh();
+                  return true;
+                },
+              );
+            },
+          }, "Change"),
+        ),
       ),
     );
-    return [table(["Title", "Id", "Description", "Unmarked TLP", "Serves"], rows), add];
+    return [table(["Title", "Id", "Description", "Unmarked TLP", "Serves", ""], rows), actions, add];
   };
 }
 
@@ -267,6 +371,7 @@ function pushSection(secretSlot) {
         await refresh();
       }
     });
+    const sentinel = sentinelForm(refresh);
     const rows = destinations.map((d) =>
       h(
         "tr",
@@ -301,8 +406,46 @@ function pushSection(secretSlot) {
         ),
       ),
     );
-    return [table(["Destination", "Kind", "Highest TLP", "Where", ""], rows), actions, add];
+    return [table(["Destination", "Kind", "Highest TLP", "Where", ""], rows), actions, add, sentinel];
   };
+}
+
+// A Microsoft Sentinel workspace (its app registration's secret is sent once, never shown back).
+function sentinelForm(refresh) {
+  const guid = { type: "text", required: true, pattern: "[0-9a-fA-F-]{36}", placeholder: "00000000-0000-0000-0000-000000000000" };
+  const name = h("input", { type: "text", required: true, dataset: { testid: "sentinel-name" } });
+  const tenant = h("input", { ...guid, dataset: { testid: "sentinel-tenant" } });
+  const client = h("input", { ...guid, dataset: { testid: "sentinel-client" } });
+  const secret = h("input", { type: "password", required: true, autocomplete: "off", dataset: { testid: "sentinel-secret" } });
+  const workspace = h("input", { ...guid, dataset: { testid: "sentinel-workspace" } });
+  const tlp = select(TLP_LEVELS, {}, "green");
+  const form = h(
+    "form",
+    { className: "inline-form", "aria-label": "Add a Microsoft Sentinel workspace" },
+    label("Name", name),
+    label("Entra tenant id", tenant),
+    label("App (client) id", client),
+    label("Client secret", secret),
+    label("Workspace id", workspace),
+    label("Highest TLP", tlp),
+    h("div", { className: "field" }, h("button", { type: "submit", dataset: { testid: "sentinel-add" } }, "Add Sentinel")),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError();
+    const json = {
+      name: name.value.trim(),
+      kind: "sentinel",
+      tenant_id: tenant.value.trim(),
+      client_id: client.value.trim(),
+      client_secret: secret.value,
+      workspace_id: workspace.value.trim(),
+      tlp: tlp.value,
+    };
+    secret.value = "";
+    if (await guarded(() => call("admin/push", { method: "POST", json }))) await refresh();
+  });
+  return form;
 }
 
 function auditSection() {
