@@ -175,7 +175,7 @@ def test_revoking_needs_a_reason_and_then_the_api_shows_the_indicator_revoked(
     values = ["192.0.2.201", "192.0.2.202", "192.0.2.203"]
     submitted = _submit_csv(world, values, "Revocation drill")
     submission = world.api("GET", f"/api/v1/submissions/{submitted['id']}", world.admin_key)
-    first, second = _indicators(submission)[:2]
+    first, second, third = _indicators(submission)
     sign_in(page, world.url, world.admin_key)
     page.goto(f"{world.url}/console/#/submissions/{submission['id']}")
 
@@ -203,6 +203,22 @@ def test_revoking_needs_a_reason_and_then_the_api_shows_the_indicator_revoked(
     expect(page.locator("[data-testid=action-done]")).to_be_visible()
     expect(error).to_be_hidden()
     assert _taxii_object(world, first)["revoked"] is True
+    assert _taxii_object(world, second).get("revoked", False) is False
+
+    # The same from the campaign panel, once correlation has made the campaign.
+    def drill() -> str | None:
+        campaigns = world.api("GET", "/api/v1/campaigns", world.admin_key)["campaigns"]
+        return next((c["id"] for c in campaigns if c["name"] == "Revocation drill"), None)
+
+    campaign = _until(drill, "the drill's campaign was never made")
+    page.goto(f"{world.url}/console/#/campaigns/{campaign}")
+    panel = page.locator("[data-testid=campaign-panel]")
+    expect(panel.locator("[data-testid=campaign-name]")).to_have_text("Revocation drill")
+    panel.locator(f"[data-testid=revoke-indicator][data-indicator-id='{third}']").click()
+    page.fill("[data-testid=reason]", "a shared proxy, not the attacker")
+    page.click("[data-testid=confirm]")
+    expect(panel.locator("[data-testid=action-done]")).to_be_visible()
+    assert _taxii_object(world, third)["revoked"] is True
     assert _taxii_object(world, second).get("revoked", False) is False
 
 
