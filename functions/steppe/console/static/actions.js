@@ -30,7 +30,7 @@ export function askReason(slot, title, act) {
   return form;
 }
 
-function outcome(slot, text) {
+export function outcome(slot, text) {
   say(text);
   append(slot, h("p", { className: "done", dataset: { testid: "action-done" } }, text));
 }
@@ -68,8 +68,9 @@ export function revokeSubmissionButton(slot, submissionId, onDone) {
             body.status === "queued"
               ? `revocation queued in ${body.chunks} chunks`
               : `revoked ${body.counts.revoked}, already revoked ${body.counts.already_revoked}`;
-          outcome(slot, `Submission ${submissionId}: ${text}`);
-          if (onDone) onDone(body);
+          const said = `Submission ${submissionId}: ${text}`;
+          outcome(slot, said);
+          if (onDone) onDone(body, said); // a reload that redraws the slot shows `said` again
           return body;
         }),
     },

@@ -1,7 +1,7 @@
 // Submit a JSON report or a CSV; see errors where they are; follow a submission; revoke.
 
 import { apiUrl, call, get, storedKey } from "./api.js";
-import { declareFalsePositive, revokeIndicatorButton, revokeSubmissionButton } from "./actions.js";
+import { declareFalsePositive, outcome, revokeIndicatorButton, revokeSubmissionButton } from "./actions.js";
 import { TLP_LEVELS, append, clear, clearError, guarded, h, label, say, select, showError, when } from "./dom.js";
 import { onLeave } from "./pages.js";
 import { isStaff } from "./session.js";
@@ -179,7 +179,7 @@ async function downloadBundle(event, id) {
   });
 }
 
-function describe(slot, submission, reload) {
+function describe(slot, submission, reload, notice) {
   const counts = submission.counts || {};
   const staff = isStaff();
   const actions = h("div", { className: "action-slot" });
@@ -208,7 +208,7 @@ function describe(slot, submission, reload) {
         "Download the STIX bundle",
       ),
       " ",
-      staff && finished ? revokeSubmissionButton(actions, submission.id, reload) : null,
+      staff && finished ? revokeSubmissionButton(actions, submission.id, (_, said) => reload(said)) : null,
     ),
     actions,
     indicators.length
@@ -222,6 +222,7 @@ function describe(slot, submission, reload) {
         ]
       : null,
   );
+  if (notice) outcome(actions, notice);
   return finished;
 }
 
@@ -234,13 +235,14 @@ export async function renderSubmission(main, id) {
     stopped = true;
     if (timer) window.clearTimeout(timer);
   });
-  const poll = async () => {
+  // `notice`: what the last action said, shown again in the redrawn page
+  const poll = async (notice) => {
     if (stopped || !storedKey()) return;
     const submission = await guarded(() => get(`submissions/${encodeURIComponent(id)}`));
     if (!submission || stopped) return;
-    const finished = describe(slot, submission, poll);
+    const finished = describe(slot, submission, poll, notice);
     if (!finished) timer = window.setTimeout(poll, POLL_MS);
-    else say(`Submission ${id}: ${submission.status}`);
+    else if (!notice) say(`Submission ${id}: ${submission.status}`);
   };
   await poll();
 }
