@@ -109,7 +109,10 @@ function graphStyle(curved) {
     },
     // The chosen campaign and its links: classes toggled on those elements only (see choose()).
     { selector: "node.near", style: { "border-color": "#1d4ed8", "border-width": 3 } },
-    { selector: "node.chosen", style: { "border-width": 6, "border-color": "#1d4ed8", "min-zoomed-font-size": 0, "z-index": 10 } },
+    {
+      selector: "node.chosen",
+      style: { "border-width": 6, "border-color": "#1d4ed8", "underlay-color": "#1d4ed8", "underlay-opacity": 0.45, "underlay-padding": 16, "underlay-shape": "ellipse", "z-index": 10 },
+    },
     {
       selector: "edge",
       style: {
