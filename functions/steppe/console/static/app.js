@@ -61,15 +61,36 @@ export async function route() {
     const found = pattern.exec(hash);
     if (found) {
       const params = found.slice(1).map((part) => decodeURIComponent(part));
+      let focused = false;
       try {
-        await page(...params)(main);
+        // A page builds its heading before it waits for the API: focus it at once, and
+        // again once the page is done if it had none yet and nothing else took the focus.
+        const done = page(...params)(main);
+        focused = focusHeading(main);
+        await done;
       } catch (error) {
         showError(error);
       }
+      if (!focused) focusHeading(main);
       return;
     }
   }
   append(main, h("h1", {}, "Not found"), h("p", {}, `There is no page ${hash} in the console.`));
+  focusHeading(main);
+}
+
+// After a route change keyboard and screen-reader users land on the new page's heading,
+// unless the page (or the user) already put the focus somewhere in it.
+// True when the page has a heading (focused now, or the focus left where the page put it).
+function focusHeading(main) {
+  const heading = main.querySelector("h1");
+  if (!heading) return false;
+  const focused = document.activeElement;
+  if (focused && focused !== document.body && focused !== main && main.contains(focused)) return true;
+  heading.setAttribute("tabindex", "-1");
+  heading.focus({ preventScroll: true });
+  heading.scrollIntoView({ block: "nearest" });
+  return true;
 }
 
 // After sign-in: the page the caller first asked for, else the graph.

@@ -97,6 +97,6 @@ export async function renderCampaignPanel(slot, id, { onSelect } = {}) {
 
 export async function renderCampaignPage(main, id) {
   const slot = h("div", {});
-  append(main, h("h1", { className: "visually-hidden" }, "Campaign"), h("p", {}, h("a", { href: "#/graph" }, "← Campaign graph")), slot);
+  append(main, h("h1", { className: "page-title" }, "Campaign"), h("p", {}, h("a", { href: "#/graph" }, "← Campaign graph")), slot);
   await guarded(() => renderCampaignPanel(slot, id));
 }

@@ -42,19 +42,26 @@ function graphQuery() {
   ];
 }
 
-function nodeSize(values, largest) {
-  return Math.round(18 + 46 * Math.sqrt(Math.max(0, values || 0) / Math.max(1, largest)));
+// Node sizes in model units. A large graph keeps a narrow range, so that at the zoom that fits
+// it on screen the smallest campaign is still a target a mouse can hit.
+const SIZE_SMALL_GRAPH = [18, 64];
+const SIZE_LARGE_GRAPH = [40, 64];
+
+function nodeSize(values, largest, [least, most]) {
+  return Math.round(least + (most - least) * Math.sqrt(Math.max(0, values || 0) / Math.max(1, largest)));
 }
 
 export function elementsOf(graph) {
-  const largest = Math.max(1, ...graph.nodes.map((node) => node.values || 0));
+  let largest = 1;
+  for (const node of graph.nodes) largest = Math.max(largest, node.values || 0);
+  const range = graph.nodes.length > FORCE_LAYOUT_MAX_NODES ? SIZE_LARGE_GRAPH : SIZE_SMALL_GRAPH;
   const nodes = graph.nodes.map((node) => ({
     group: "nodes",
     data: {
       id: node.id,
       name: node.name || node.id,
       values: node.values || 0,
-      size: nodeSize(node.values, largest),
+      size: nodeSize(node.values, largest, range),
       colour: TLP_COLOURS[node.tlp] || "#94a3b8",
       tlp: node.tlp,
       kind: node.kind || "",
@@ -100,7 +107,12 @@ function graphStyle(curved) {
         "text-background-opacity": 0.7,
       },
     },
-    { selector: "node:selected", style: { "border-width": 5, "border-color": "#1d4ed8" } },
+    // The chosen campaign and its links: classes toggled on those elements only (see choose()).
+    { selector: "node.near", style: { "border-color": "#1d4ed8", "border-width": 3 } },
+    {
+      selector: "node.chosen",
+      style: { "border-width": 6, "border-color": "#1d4ed8", "underlay-color": "#1d4ed8", "underlay-opacity": 0.45, "underlay-padding": 16, "underlay-shape": "ellipse", "z-index": 10 },
+    },
     {
       selector: "edge",
       style: {
@@ -114,24 +126,77 @@ function graphStyle(curved) {
     { selector: "edge.sample", style: { "line-style": "solid", "line-color": "#7c3aed" } },
     { selector: "edge.family", style: { "line-style": "dotted", "line-color": "#b45309" } },
     { selector: "edge.weak", style: { "line-style": "dashed", "line-color": "#94a3b8", opacity: 0.5 } },
-    { selector: "edge:selected", style: { "line-color": "#1d4ed8", opacity: 1 } },
+    { selector: "edge.near", style: { "line-color": "#1d4ed8", opacity: 1, "z-index": 9 } },
+    { selector: "edge.picked", style: { "line-color": "#1d4ed8", opacity: 1, width: 5 } },
   ];
 }
 
-function layoutOf(nodeCount) {
-  if (nodeCount <= FORCE_LAYOUT_MAX_NODES) {
+// Spacing of the large-graph layout, centre to centre, in model units (the largest node is 64).
+const CELL = SIZE_LARGE_GRAPH[1] + 14;
+
+// Breadth-first order, each component from its best-linked campaign: linked campaigns come
+// one after the other, so they land in neighbouring cells.
+function linkedOrder(cy) {
+  const byDegree = cy.nodes().sort((a, b) => b.degree(false) - a.degree(false) || (a.id() < b.id() ? -1 : 1));
+  const seen = new Set();
+  const order = [];
+  for (const root of byDegree) {
+    if (seen.has(root.id())) continue;
+    seen.add(root.id());
+    const queue = [root];
+    for (let at = 0; at < queue.length; at += 1) {
+      const node = queue[at];
+      order.push(node);
+      const next = node.neighborhood("node").filter((other) => !seen.has(other.id()));
+      for (const other of next.sort((a, b) => b.degree(false) - a.degree(false))) {
+        seen.add(other.id());
+        queue.push(other);
+      }
+    }
+  }
+  return order;
+}
+
+// A large graph on a hexagonal grid of cells filling an ellipse of the canvas' shape, best
+// linked campaign in the middle, linked campaigns side by side around it: linear after the
+// sort, and the spread is what the canvas holds, so the fitted zoom keeps nodes big enough
+// to click (a ring of a thousand campaigns is fitted at a few pixels a node).
+function packedPositions(cy) {
+  const order = linkedOrder(cy);
+  const count = order.length;
+  const aspect = cy.width() > 0 && cy.height() > 0 ? cy.width() / cy.height() : 1.6;
+  const rowHeight = CELL * 0.866;
+  const rows = Math.max(1, Math.ceil(Math.sqrt((1.35 * count * CELL) / (aspect * rowHeight))));
+  const cols = Math.max(1, Math.ceil((aspect * rows * rowHeight) / CELL));
+  const width = cols * CELL;
+  const height = rows * rowHeight;
+  const cells = [];
+  for (let row = 0; row < rows; row += 1) {
+    for (let col = 0; col < cols; col += 1) {
+      const x = (col + (row % 2) * 0.5) * CELL;
+      const y = row * rowHeight;
+      const dx = (x - width / 2) / width;
+      const dy = (y - height / 2) / height;
+      cells.push({ x, y, distance: Math.sqrt(dx * dx + dy * dy), angle: Math.atan2(dy, dx) });
+    }
+  }
+  cells.sort((a, b) => a.distance - b.distance);
+  const used = cells.slice(0, count);
+  // Rings of cells, each walked around: consecutive campaigns sit next to each other.
+  const bands = Math.max(1, Math.round(rows / 2));
+  const outer = used.length ? used[used.length - 1].distance || 1 : 1;
+  used.sort((a, b) => Math.floor((a.distance / outer) * bands) - Math.floor((b.distance / outer) * bands) || a.angle - b.angle);
+  const positions = new Map();
+  order.forEach((node, index) => positions.set(node.id(), { x: used[index].x, y: used[index].y }));
+  return positions;
+}
+
+function layoutOf(cy) {
+  if (cy.nodes().length <= FORCE_LAYOUT_MAX_NODES) {
     return { name: "cose", animate: false, randomize: true, numIter: 600, idealEdgeLength: 90, nodeRepulsion: 9000, nodeOverlap: 12, componentSpacing: 80, fit: true, padding: 50 };
   }
-  // Hubs in the middle: O(n log n), a second for thousands of campaigns.
-  return {
-    name: "concentric",
-    animate: false,
-    fit: true,
-    padding: 40,
-    minNodeSpacing: 6,
-    concentric: (node) => node.degree(false),
-    levelWidth: (nodes) => Math.max(1, nodes.maxDegree(false) / 10),
-  };
+  const positions = packedPositions(cy);
+  return { name: "preset", animate: false, fit: true, padding: 30, positions: (node) => positions.get(node.id()) };
 }
 
 function legend() {
@@ -197,7 +262,7 @@ export async function renderGraph(main) {
   const edgeInfo = h("p", { className: "edge-info", dataset: { testid: "edge-detail" }, "aria-live": "polite" });
   const filterSlot = h("div", {});
   append(main, 
-    h("h1", { className: "visually-hidden" }, "Campaign graph"),
+    h("h1", { className: "page-title" }, "Campaign graph"),
     filterSlot,
     h(
       "div",
@@ -216,18 +281,39 @@ export async function renderGraph(main) {
     window.steppeConsole.graph = null;
   });
 
-  async function choose(id, fromGraph) {
+  // Selecting touches only what changes: two list buttons, the old and the new node and
+  // their links (a campaign linked to very many others highlights the first NEAR_MAX).
+  let highlighted = null;
+  const buttons = new Map();
+  const NEAR_MAX = 200;
+
+  function mark(id) {
+    const previous = selected;
     selected = id;
-    for (const button of list.querySelectorAll("button[data-campaign-id]")) {
-      button.setAttribute("aria-pressed", String(button.dataset.campaignId === id));
-    }
-    if (cy) {
-      cy.elements(":selected").unselect();
-      const node = cy.getElementById(id);
+    if (previous !== id && buttons.has(previous)) buttons.get(previous).setAttribute("aria-pressed", "false");
+    if (buttons.has(id)) buttons.get(id).setAttribute("aria-pressed", "true");
+    if (!cy) return null;
+    const node = cy.getElementById(id);
+    cy.batch(() => {
+      if (highlighted) highlighted.removeClass("chosen near");
+      highlighted = null;
       if (node.nonempty()) {
-        node.select();
-        if (!fromGraph) cy.animate({ center: { eles: node } }, { duration: 200 });
+        const links = node.connectedEdges().slice(0, NEAR_MAX);
+        highlighted = node.union(links).union(links.connectedNodes());
+        links.connectedNodes().addClass("near");
+        links.addClass("near");
+        node.addClass("chosen");
       }
+    });
+    return node;
+  }
+
+  async function choose(id, fromGraph) {
+    const node = mark(id);
+    if (node && node.nonempty() && !fromGraph) {
+      const view = cy.extent();
+      const at = node.position();
+      if (at.x < view.x1 || at.x > view.x2 || at.y < view.y1 || at.y > view.y2) cy.center(node);
     }
     clearError();
     await guarded(() => renderCampaignPanel(panelSlot, id, { onSelect: (other) => choose(other, false) }));
@@ -237,6 +323,8 @@ export async function renderGraph(main) {
     ready.removeAttribute("data-testid");
     ready.textContent = "Loading the graph…";
     clear(list);
+    buttons.clear();
+    highlighted = null;
     edgeInfo.textContent = "";
     if (cy) {
       cy.destroy();
@@ -265,20 +353,23 @@ export async function renderGraph(main) {
     const started = performance.now();
     const { nodes, edges } = elementsOf(graph);
     const ordered = [...graph.nodes].sort((a, b) => String(a.first_seen).localeCompare(String(b.first_seen)) || String(a.name).localeCompare(String(b.name)));
+    const items = document.createDocumentFragment();
     for (const node of ordered) {
-      append(list, 
-        h(
-          "li",
-          {},
-          h(
-            "button",
-            { type: "button", className: "campaign-button", dataset: { campaignId: node.id }, "aria-pressed": "false", onclick: () => choose(node.id, false) },
-            h("span", { className: "campaign-title" }, node.name || node.id),
-            h("span", { className: "campaign-meta" }, `${when(node.first_seen)} – ${when(node.last_seen)} · ${node.values} values · TLP:${String(node.tlp).toUpperCase()}${node.kind ? ` · ${node.kind}` : ""}`),
-          ),
-        ),
+      const button = h(
+        "button",
+        { type: "button", className: "campaign-button", dataset: { campaignId: node.id }, "aria-pressed": String(node.id === selected) },
+        h("span", { className: "campaign-title" }, node.name || node.id),
+        h("span", { className: "campaign-meta" }, `${when(node.first_seen)} – ${when(node.last_seen)} · ${node.values} values · TLP:${String(node.tlp).toUpperCase()}${node.kind ? ` · ${node.kind}` : ""}`),
       );
+      buttons.set(node.id, button);
+      items.append(h("li", {}, button));
     }
+    list.append(items);
+    // One listener for the whole list, not one per campaign.
+    list.onclick = (event) => {
+      const button = event.target.closest("button[data-campaign-id]");
+      if (button && list.contains(button)) choose(button.dataset.campaignId, false);
+    };
     if (typeof window.cytoscape !== "function") {
       throw new Error("the graph library (vendor/cytoscape.min.js) did not load");
     }
@@ -291,6 +382,9 @@ export async function renderGraph(main) {
       minZoom: 0.02,
       maxZoom: 5,
       boxSelectionEnabled: false,
+      // Selection is ours (classes on the chosen node and its links): cytoscape's own would
+      // unselect by scanning every element on each tap.
+      autounselectify: true,
       autoungrabify: large,
       hideEdgesOnViewport: large,
       textureOnViewport: large,
@@ -298,10 +392,13 @@ export async function renderGraph(main) {
       pixelRatio: large ? 1 : "auto",
     });
     const built = performance.now();
-    cy.layout(layoutOf(nodes.length)).run();
+    cy.layout(layoutOf(cy)).run();
     const laidOut = performance.now();
     cy.on("tap", "node", (event) => choose(event.target.id(), true));
+    let picked = null;
     cy.on("tap", "edge", (event) => {
+      if (picked) picked.removeClass("picked");
+      picked = event.target.addClass("picked");
       const data = event.target.data();
       const ends = `${cy.getElementById(data.source).data("name")} — ${cy.getElementById(data.target).data("name")}`;
       edgeInfo.textContent = `${ends}: ${data.strength} link (${data.evidence}), confidence ${data.confidence}, ${data.count} shared: ${data.shared}`;
@@ -320,7 +417,7 @@ export async function renderGraph(main) {
     ready.dataset.renderMs = String(Math.round(performance.now() - started));
     ready.dataset.testid = "graph-ready";
     say(ready.textContent);
-    if (selected && cy.getElementById(selected).nonempty()) choose(selected, false);
+    if (selected && cy.getElementById(selected).nonempty()) mark(selected);
   }
 
   append(clear(filterSlot), filterForm(load));
