@@ -87,3 +87,20 @@ def test_an_admin_changes_a_collection_and_adds_a_sentinel_workspace(page: Page,
     assert pushed["kind"] == "sentinel" and pushed["settings"]["workspace_id"] == WORKSPACE
     assert "app-registration-secret" not in page.content()
     snapshot(page, "admin_sentinel_added")
+
+
+def test_after_each_page_change_the_focus_moves_into_the_new_page(page: Page, world: World):
+    """Keyboard and screen-reader users land on the page they chose: on its heading, or on
+    the field the page is for (the look-up text), never left on the old page or the body."""
+    sign_in(page, world.url, world.admin_key)
+    for nav, heading, expected in (
+        ("nav-lookup", "Look up", "[data-testid=lookup-text]"),
+        ("nav-submit", "Submit", "h1"),
+        ("nav-admin", "Administer", "h1"),
+        ("nav-graph", "Campaign graph", "h1"),
+    ):
+        page.click(f"[data-testid={nav}]")
+        expect(page.locator("main h1")).to_contain_text(heading)
+        expect(page.locator(f"main {expected}:focus")).to_have_count(1)
+        box = page.locator("main h1").bounding_box()
+        assert box is not None and box["y"] >= 0 and box["height"] > 0  # on screen, not hidden
