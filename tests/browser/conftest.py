@@ -39,8 +39,14 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+def page(browser: Browser, server: RunningServer, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh tab; after the test, no request of the page went anywhere but steppe."""
     context = browser.new_context(viewport=LAPTOP)
+    elsewhere: list[str] = []
+    own = (server.url + "/", "data:", "blob:")
+    context.on(
+        "request", lambda sent: None if sent.url.startswith(own) else elsewhere.append(sent.url)
+    )
     opened = context.new_page()
     opened.set_default_timeout(15_000)
     try:
@@ -50,3 +56,4 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
             snapshot(opened, f"{request.node.module.__name__}__{request.node.name}")
         finally:
             context.close()
+    assert elsewhere == [], f"the console asked another host: {elsewhere[:5]}"
